@@ -1,0 +1,261 @@
+package locker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/hashicorp/go-multierror"
+)
+
+// noCancel is the context of waits that nothing cancels (short pauses
+// between retries of a read).
+var noCancel = context.Background()
+
+// TryLock makes one attempt to take the lock and never waits. It returns nil
+// if the lock is now held by this Lock. Otherwise it returns an *Error
+// wrapping ErrBusy (someone else holds it; the error names the holder),
+// ErrAlreadyLocked (this Lock holds it already), ErrForeignFile, or the
+// filesystem's error. An expired lock is broken and the attempt made once
+// more. On failure no claim file is left behind.
+func (l *Lock) TryLock() error {
+	const op = "trylock"
+	if err := l.checkHeld(op); err != nil {
+		return err
+	}
+	if err := l.prepareClaim(op); err != nil {
+		return err
+	}
+	r := l.attempt(op)
+	if r.outcome == busy && l.expired(r.obs.info.ModTime) {
+		if _, err := l.breakLock(r.obs); err != nil {
+			l.log.Warn("breaking expired lock failed", "err", err)
+		}
+		r = l.attempt(op)
+	}
+	switch r.outcome {
+	case acquired:
+		return nil
+	case failed:
+		return r.err
+	}
+	cause := ErrBusy
+	if r.err != nil {
+		cause = r.err
+	}
+	return l.abandon(op, r.obs, cause)
+}
+
+// Lock takes the lock, waiting while someone else holds it. It returns nil
+// once this Lock holds the lock, or an *Error when it gives up:
+//
+//   - wrapping ErrTimeout when the timeout set by WithTimeout ran out, or the
+//     context's deadline passed (then the error also satisfies
+//     errors.Is(err, context.DeadlineExceeded)); the error names the holder;
+//   - wrapping context.Canceled when the context was cancelled;
+//   - wrapping ErrAlreadyLocked if this Lock already holds the lock;
+//   - wrapping ErrForeignFile at once if the lock path holds a file that is
+//     not a lock;
+//   - wrapping the filesystem's error if the directory is missing or not
+//     writable, or the filesystem fails in a way that retrying cannot cure.
+//
+// While it waits, Lock retries with a jittered backoff (see WithBackoff) and
+// breaks the lock if it has been expired for longer than the clock slop. On
+// failure no claim file is left behind.
+func (l *Lock) Lock(ctx context.Context) error {
+	const op = "lock"
+	if err := ctx.Err(); err != nil {
+		return &Error{Op: op, Path: l.path, Err: err}
+	}
+	if err := l.checkHeld(op); err != nil {
+		return err
+	}
+	var deadline time.Time
+	if l.timeout > 0 {
+		deadline = l.clock.Now().Add(l.timeout)
+	}
+	if err := l.prepareClaim(op); err != nil {
+		return err
+	}
+	wait := backoff{min: l.minWait, max: l.maxWait}
+	var last observation
+	for {
+		r := l.attempt(op)
+		switch r.outcome {
+		case acquired:
+			return nil
+		case failed:
+			return r.err
+		case busy:
+			last = r.obs
+			if l.expired(r.obs.info.ModTime) {
+				broke, err := l.breakLock(r.obs)
+				if err != nil {
+					l.log.Warn("breaking expired lock failed", "err", err)
+				}
+				if broke {
+					continue
+				}
+			}
+		case again:
+			l.log.Debug("lock attempt inconclusive, retrying", "err", r.err)
+		}
+		d := wait.next()
+		if !deadline.IsZero() {
+			left := deadline.Sub(l.clock.Now())
+			if left <= 0 {
+				return l.abandon(op, last, &timeoutError{after: l.timeout})
+			}
+			d = min(d, left)
+		}
+		if err := l.clock.Sleep(ctx, d); err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				err = &timeoutError{ctx: err}
+			}
+			return l.abandon(op, last, err)
+		}
+	}
+}
+
+// checkHeld refuses to take a lock this Lock already holds. Rewriting the
+// claim file then would truncate the live lock file under other readers.
+func (l *Lock) checkHeld(op string) error {
+	if !l.isHeld() {
+		return nil
+	}
+	if l.IsLocked() {
+		return &Error{Op: op, Path: l.path, Err: ErrAlreadyLocked}
+	}
+	l.setHeld(false) // lost since; take it afresh
+	return nil
+}
+
+// prepareClaim writes the claim file and dates it now plus the lifetime.
+func (l *Lock) prepareClaim(op string) error {
+	err := l.fsys.WriteFile(l.claim, []byte(l.claim), 0o666)
+	if err == nil {
+		err = l.touch(l.claim)
+	}
+	if err == nil {
+		return nil
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		err = fmt.Errorf("directory %s does not exist: %w", l.dir, err)
+	case errors.Is(err, fs.ErrPermission):
+		err = fmt.Errorf("directory %s is not writable: %w", l.dir, err)
+	}
+	if rerr := l.removeIfExists(l.claim); rerr != nil {
+		err = multierror.Append(err, fmt.Errorf("removing claim file: %w", rerr))
+	}
+	return &Error{Op: op, Path: l.path, Err: err}
+}
+
+type outcome int
+
+const (
+	acquired outcome = iota // this Lock holds the lock
+	busy                    // someone else holds it; obs says who
+	again                   // nothing conclusive (the lock vanished, a transient error): try again
+	failed                  // give up; err says why and the claim file is gone
+)
+
+type result struct {
+	outcome outcome
+	obs     observation
+	err     error
+}
+
+// attempt links the claim file to the lock file and judges the outcome.
+func (l *Lock) attempt(op string) result {
+	linkErr := l.fsys.Link(l.claim, l.path)
+	if linkErr == nil {
+		l.noteLinkCounts()
+		l.acquired()
+		return result{outcome: acquired}
+	}
+	// On NFS a link can succeed while its reply is lost, and the retried
+	// request then fails with EEXIST. Whatever the error, if the lock file
+	// holds our unique claim name, our link made it and we hold the lock.
+	o, err := l.observe()
+	if err == nil && o.exists && o.contents == l.claim {
+		l.noteLinkCounts()
+	}
+	if err == nil && l.owns(o) {
+		l.log.Debug("link failed but the lock file is ours: reply lost", "err", linkErr)
+		l.acquired()
+		return result{outcome: acquired}
+	}
+	switch {
+	case errors.Is(linkErr, fs.ErrExist):
+		if err != nil {
+			if l.retryable(err) || errors.Is(err, fs.ErrNotExist) {
+				return result{outcome: again, err: err}
+			}
+			return l.fail(op, err)
+		}
+		if !o.exists {
+			// Released since our link failed. Never act on the earlier
+			// observation: just try again.
+			return result{outcome: again}
+		}
+		if !o.isClaim {
+			// Look once more: a flufl.lock process rewrites its claim
+			// file (truncating it) each time its lock() is called.
+			if o2, err := l.observe(); err == nil && o2.exists && !o2.isClaim {
+				return l.fail(op, fmt.Errorf("%w (it contains %q)", ErrForeignFile, excerpt(o2.contents)))
+			}
+			return result{outcome: again}
+		}
+		return result{outcome: busy, obs: o}
+	case errors.Is(linkErr, fs.ErrNotExist), l.retryable(linkErr):
+		// flufl.lock retries ENOENT and ESTALE from link: caches on NFS
+		// clients can make a just-written claim file briefly invisible.
+		return result{outcome: again, obs: o, err: linkErr}
+	default:
+		return l.fail(op, linkErr)
+	}
+}
+
+// acquired records that this Lock now holds the lock and dates it again, so
+// that the lifetime counts from acquisition rather than from the first try.
+func (l *Lock) acquired() {
+	if err := l.touch(l.claim); err != nil {
+		l.log.Warn("lock taken but not re-dated: it expires a lifetime after the claim was written", "err", err)
+	}
+	l.setHeld(true)
+	l.log.Debug("lock acquired")
+}
+
+// fail removes the claim file and returns a failed result carrying err.
+func (l *Lock) fail(op string, err error) result {
+	if rerr := l.removeIfExists(l.claim); rerr != nil {
+		err = multierror.Append(err, fmt.Errorf("removing claim file: %w", rerr))
+	}
+	return result{outcome: failed, err: &Error{Op: op, Path: l.path, Err: err}}
+}
+
+// abandon gives up a wait: it removes the claim file and returns an *Error
+// with cause, naming the last holder seen.
+func (l *Lock) abandon(op string, last observation, cause error) error {
+	if rerr := l.removeIfExists(l.claim); rerr != nil {
+		cause = multierror.Append(cause, fmt.Errorf("removing claim file: %w", rerr))
+	}
+	return &Error{Op: op, Path: l.path, Holder: last.details(), Err: cause}
+}
+
+// expired reports whether a lock with expiry t may be broken now: it expired
+// more than the clock slop ago.
+func (l *Lock) expired(t time.Time) bool {
+	return l.clock.Now().After(t.Add(l.slop))
+}
+
+func excerpt(s string) string {
+	const max = 64
+	if len(s) > max {
+		return s[:max] + "..."
+	}
+	return s
+}

@@ -1,0 +1,210 @@
+package locker
+
+import (
+	"errors"
+	"io/fs"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// A Lock is one claimant of a lock file: a process (or a goroutine, or a
+// simulated host in a test) that wants exclusive use of whatever the lock
+// file guards. Each Lock has its own claim file, named once in New; two
+// Lock values for the same path exclude each other even in one process.
+//
+// A Lock's methods may be called from several goroutines, but a Lock is one
+// claimant, not a mutex between those goroutines: to make goroutines exclude
+// each other, give each its own Lock.
+type Lock struct {
+	fsys     FS
+	path     string // the lock file, absolute
+	dir      string // its directory
+	base     string // its base name
+	claim    string // the claim file; also its contents
+	aside    string // where this Lock moves a lock file it is about to remove
+	sep      string
+	hostname string
+	pid      int
+	clock    Clock
+	slop     time.Duration
+	timeout  time.Duration
+	minWait  time.Duration
+	maxWait  time.Duration
+	retry    []error
+	log      *slog.Logger
+
+	mu         sync.Mutex
+	lifetime   time.Duration
+	held       bool // this Lock took the lock and has not released it
+	linksKnown bool // noLinks has been decided
+	noLinks    bool // the filesystem does not report link counts
+}
+
+// New returns a Lock for the lock file at path, using fsys for every file
+// operation. It does not touch the lock; it only checks its arguments and
+// that path is not a directory. A relative path is made absolute, so that
+// the claim name written into the lock file names the same file from any
+// working directory.
+//
+// New refuses bad input with an *Error wrapping ErrInvalid: an empty path, a
+// path that is a directory or contains the separator, a separator that is a
+// letter, digit, space or path separator, a non-positive lifetime or pid, a
+// negative timeout or clock slop, and so on. A missing or unwritable
+// directory is reported by the first attempt to take the lock.
+func New(path string, fsys FS, opts ...Option) (*Lock, error) {
+	c := config{
+		lifetime:   DefaultLifetime,
+		separator:  DefaultSeparator,
+		clock:      RealClock{},
+		slop:       DefaultClockSlop,
+		minBackoff: DefaultMinBackoff,
+		maxBackoff: DefaultMaxBackoff,
+	}
+	for _, o := range opts {
+		o(&c)
+	}
+	fail := func(err error) (*Lock, error) {
+		return nil, &Error{Op: "new", Path: path, Err: err}
+	}
+	if fsys == nil {
+		return fail(invalidf("no filesystem backend"))
+	}
+	if path == "" {
+		return fail(invalidf("empty lock path"))
+	}
+	if err := checkSeparator(c.separator); err != nil {
+		return fail(err)
+	}
+	if !c.hostnameSet {
+		h, err := os.Hostname()
+		if err != nil {
+			return fail(invalidf("cannot find this host's name (use WithHostname): %v", err))
+		}
+		c.hostname = h
+	}
+	if !c.pidSet {
+		c.pid = os.Getpid()
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fail(invalidf("cannot make the path absolute: %v", err))
+	}
+	switch {
+	case strings.HasSuffix(path, "/") || strings.HasSuffix(path, string(filepath.Separator)):
+		return fail(invalidf("lock path names a directory"))
+	case strings.Contains(abs, c.separator):
+		return fail(invalidf("lock path contains the separator %q", c.separator))
+	case c.hostname == "":
+		return fail(invalidf("empty host name"))
+	case strings.Contains(c.hostname, c.separator):
+		return fail(invalidf("host name %q contains the separator %q", c.hostname, c.separator))
+	case c.pid <= 0:
+		return fail(invalidf("pid %d is not positive", c.pid))
+	case c.lifetime <= 0:
+		return fail(invalidf("lifetime %v is not positive", c.lifetime))
+	case c.timeout < 0:
+		return fail(invalidf("timeout %v is negative", c.timeout))
+	case c.slop < 0:
+		return fail(invalidf("clock slop %v is negative", c.slop))
+	case c.minBackoff <= 0 || c.maxBackoff < c.minBackoff:
+		return fail(invalidf("backoff bounds %v..%v: need 0 < min <= max", c.minBackoff, c.maxBackoff))
+	case c.clock == nil:
+		return fail(invalidf("nil clock"))
+	}
+	if fi, err := fsys.Stat(abs); err == nil && fi.IsDir {
+		return fail(invalidf("lock path is a directory"))
+	}
+	logger := c.logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	claim := claimName(abs, c.separator, c.hostname, c.pid, rand.Int64N(math.MaxInt64))
+	return &Lock{
+		fsys:     fsys,
+		path:     abs,
+		dir:      filepath.Dir(abs),
+		base:     filepath.Base(abs),
+		claim:    claim,
+		aside:    claim + ".break",
+		sep:      c.separator,
+		hostname: c.hostname,
+		pid:      c.pid,
+		clock:    c.clock,
+		slop:     c.slop,
+		timeout:  c.timeout,
+		minWait:  c.minBackoff,
+		maxWait:  c.maxBackoff,
+		retry:    c.retryErrs,
+		log:      logger.With("lock", abs),
+		lifetime: c.lifetime,
+	}, nil
+}
+
+func checkSeparator(sep string) error {
+	r, n := utf8.DecodeRuneInString(sep)
+	switch {
+	case n == 0 || n != len(sep):
+		return invalidf("separator %q must be a single character", sep)
+	case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsSpace(r) || unicode.IsControl(r):
+		return invalidf("separator %q must not be a letter, digit, space or control character", sep)
+	case r == '/' || r == '\\' || r == '.' || r == '-':
+		return invalidf("separator %q would be ambiguous in a file name", sep)
+	}
+	return nil
+}
+
+// LockFile returns the absolute path of the lock file.
+func (l *Lock) LockFile() string { return l.path }
+
+// ClaimFile returns the path of this Lock's claim file. It is fixed for the
+// life of the Lock.
+func (l *Lock) ClaimFile() string { return l.claim }
+
+// Hostname returns the host name this Lock writes into its claim.
+func (l *Lock) Hostname() string { return l.hostname }
+
+// PID returns the process id this Lock writes into its claim.
+func (l *Lock) PID() int { return l.pid }
+
+// Lifetime returns how long the lock stays valid after each acquisition or
+// refresh.
+func (l *Lock) Lifetime() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lifetime
+}
+
+func (l *Lock) setHeld(v bool) {
+	l.mu.Lock()
+	l.held = v
+	l.mu.Unlock()
+}
+
+func (l *Lock) isHeld() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.held
+}
+
+// touch sets name's times to now plus the lifetime: on the claim file of a
+// held lock this moves the lock's expiry.
+func (l *Lock) touch(name string) error {
+	t := l.clock.Now().Add(l.Lifetime())
+	return l.fsys.Chtimes(name, t, t)
+}
+
+// removeIfExists removes name, treating "already gone" as success.
+func (l *Lock) removeIfExists(name string) error {
+	if err := l.fsys.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}

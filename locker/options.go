@@ -1,0 +1,105 @@
+package locker
+
+import (
+	"log/slog"
+	"runtime"
+	"time"
+)
+
+// Defaults, chosen to match flufl.lock.
+const (
+	// DefaultLifetime is how long a lock stays valid after it is acquired or
+	// refreshed, unless WithLifetime says otherwise.
+	DefaultLifetime = 15 * time.Second
+	// DefaultClockSlop is how long past its expiry a lock must be before
+	// another process may break it: an allowance for clocks that disagree.
+	DefaultClockSlop = 10 * time.Second
+	// DefaultMinBackoff and DefaultMaxBackoff bound the wait between two
+	// attempts to take a busy lock. The wait doubles from the minimum to the
+	// maximum, with random jitter.
+	DefaultMinBackoff = 1 * time.Millisecond
+	DefaultMaxBackoff = 100 * time.Millisecond
+)
+
+// DefaultSeparator joins the parts of a claim file's name: "|" on POSIX
+// systems and "^" on Windows, as in flufl.lock.
+var DefaultSeparator = defaultSeparator()
+
+func defaultSeparator() string {
+	if runtime.GOOS == "windows" {
+		return "^"
+	}
+	return "|"
+}
+
+// An Option configures a Lock in New.
+type Option func(*config)
+
+type config struct {
+	lifetime    time.Duration
+	timeout     time.Duration
+	separator   string
+	clock       Clock
+	hostname    string
+	hostnameSet bool
+	pid         int
+	pidSet      bool
+	slop        time.Duration
+	minBackoff  time.Duration
+	maxBackoff  time.Duration
+	retryErrs   []error
+	logger      *slog.Logger
+}
+
+// WithLifetime sets how long the lock stays valid after each acquisition or
+// refresh. The default is DefaultLifetime (15 s). It must be positive, and
+// longer than the filesystem's timestamp granularity.
+func WithLifetime(d time.Duration) Option { return func(c *config) { c.lifetime = d } }
+
+// WithTimeout sets how long Lock waits for a busy lock before it gives up
+// with ErrTimeout. Zero, the default, means wait until the context is done.
+func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+
+// WithSeparator sets the character that joins the parts of the claim file's
+// name. It must match the separator of every other process using the same
+// lock file, flufl.lock's included. The default is DefaultSeparator.
+func WithSeparator(sep string) Option { return func(c *config) { c.separator = sep } }
+
+// WithClock sets the source of time, RealClock by default. Tests pass a
+// virtual clock.
+func WithClock(clk Clock) Option { return func(c *config) { c.clock = clk } }
+
+// WithHostname sets the host name written into the claim file, which by
+// default is this machine's. Tests use it to simulate several hosts in one
+// process.
+func WithHostname(name string) Option {
+	return func(c *config) { c.hostname, c.hostnameSet = name, true }
+}
+
+// WithPID sets the process id written into the claim file, os.Getpid() by
+// default. Tests use it to simulate several processes in one.
+func WithPID(pid int) Option { return func(c *config) { c.pid, c.pidSet = pid, true } }
+
+// WithClockSlop sets how long past its expiry a lock must be before it may be
+// broken, DefaultClockSlop (10 s) by default. It must not be negative.
+func WithClockSlop(d time.Duration) Option { return func(c *config) { c.slop = d } }
+
+// WithBackoff sets the shortest and longest wait between two attempts to
+// take a busy lock (DefaultMinBackoff and DefaultMaxBackoff). Waits double
+// from min to max; each is jittered down by up to half.
+func WithBackoff(min, max time.Duration) Option {
+	return func(c *config) { c.minBackoff, c.maxBackoff = min, max }
+}
+
+// WithRetryErrors adds errors that, when a read of the lock file fails with
+// them (by errors.Is), are retried after a pause instead of returned: the
+// equivalent of flufl.lock's retry_errnos. Errors marked with Transient are
+// always retried.
+func WithRetryErrors(errs ...error) Option {
+	return func(c *config) { c.retryErrs = append(c.retryErrs, errs...) }
+}
+
+// WithLogger sets where the lock reports what it does, at debug level for
+// routine steps and warning level for anything surprising. By default it logs
+// nothing.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }

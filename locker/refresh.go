@@ -1,0 +1,45 @@
+package locker
+
+import (
+	"fmt"
+	"time"
+)
+
+// Refresh extends a held lock: it sets its expiry to now plus the lifetime.
+// It returns an *Error wrapping ErrNotLocked if this Lock does not hold the
+// lock (including when it was broken after expiring: the caller must then
+// stop relying on it).
+func (l *Lock) Refresh() error { return l.refresh("refresh") }
+
+// RefreshLifetime sets a new lifetime, for this and later acquisitions and
+// refreshes, and then refreshes the lock like Refresh. The lifetime is set
+// even if the lock is not held, as flufl.lock does.
+func (l *Lock) RefreshLifetime(d time.Duration) error {
+	if d <= 0 {
+		return &Error{Op: "refresh", Path: l.path, Err: invalidf("lifetime %v is not positive", d)}
+	}
+	l.mu.Lock()
+	l.lifetime = d
+	l.mu.Unlock()
+	return l.refresh("refresh")
+}
+
+func (l *Lock) refresh(op string) error {
+	// Dating our own claim file is harmless whether or not we hold the
+	// lock, so date first and check after: the check then covers the
+	// refresh.
+	if err := l.touch(l.claim); err != nil {
+		if isNotExist(err) {
+			return &Error{Op: op, Path: l.path, Err: fmt.Errorf("%w: claim file is gone: %w", ErrNotLocked, err)}
+		}
+		return &Error{Op: op, Path: l.path, Err: err}
+	}
+	o, err := l.observe()
+	if err != nil {
+		return &Error{Op: op, Path: l.path, Err: err}
+	}
+	if !l.owns(o) {
+		return &Error{Op: op, Path: l.path, Holder: o.details(), Err: ErrNotLocked}
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+package locker
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/hashicorp/go-multierror"
+)
+
+// Unlock releases the lock: it removes the lock file, then this Lock's claim
+// file. If this Lock does not hold the lock (it never took it, released it,
+// or lost it to a breaker after it expired) Unlock returns an *Error wrapping
+// ErrNotLocked, after removing its own claim file if one remains; the lock
+// file is then left alone.
+func (l *Lock) Unlock() error { return l.unlock(false) }
+
+// UnlockUnconditionally is like Unlock, but not holding the lock is not an
+// error. It suits deferred cleanup.
+func (l *Lock) UnlockUnconditionally() error { return l.unlock(true) }
+
+func (l *Lock) unlock(unconditional bool) error {
+	const op = "unlock"
+	o, err := l.observe()
+	if err != nil {
+		return &Error{Op: op, Path: l.path, Err: err}
+	}
+	owned := l.owns(o)
+	l.setHeld(false)
+	var errs error
+	if owned {
+		if err := l.removeLockFile(o); err != nil {
+			if !errors.Is(err, ErrNotLocked) {
+				err = fmt.Errorf("removing lock file: %w", err)
+			}
+			errs = multierror.Append(errs, err)
+			owned = false
+		}
+	}
+	if err := l.removeIfExists(l.claim); err != nil {
+		errs = multierror.Append(errs, fmt.Errorf("removing claim file: %w", err))
+	}
+	if !owned && !unconditional && errs == nil {
+		errs = ErrNotLocked
+	}
+	if errs != nil {
+		var holder *Details
+		if !owned {
+			holder = o.details()
+		}
+		return &Error{Op: op, Path: l.path, Holder: holder, Err: errs}
+	}
+	l.log.Debug("lock released")
+	return nil
+}
+
+// removeLockFile removes the lock file, which o showed to be ours. While our
+// lock is unexpired no one may break it, so a plain remove is safe. Once it
+// has expired, a breaker may have replaced it since o was taken: then move it
+// aside first and remove it only if it is still ours.
+func (l *Lock) removeLockFile(o observation) error {
+	if l.clock.Now().Before(o.info.ModTime) {
+		return l.removeIfExists(l.path)
+	}
+	if err := l.fsys.Rename(l.path, l.aside); err != nil {
+		if isNotExist(err) {
+			return ErrNotLocked // broken meanwhile
+		}
+		return err
+	}
+	data, err := l.fsys.ReadFile(l.aside)
+	if err == nil && string(data) == l.claim {
+		return l.removeIfExists(l.aside)
+	}
+	// Not ours any more: put it back.
+	var errs error = ErrNotLocked
+	if err := l.fsys.Link(l.aside, l.path); err != nil {
+		errs = multierror.Append(errs, fmt.Errorf("restoring a lock file moved aside: %w", err))
+	}
+	if err := l.removeIfExists(l.aside); err != nil {
+		errs = multierror.Append(errs, err)
+	}
+	return errs
+}
+
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

@@ -1,0 +1,243 @@
+package locker
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+)
+
+// State is what a Lock can infer about its lock file, with flufl.lock's six
+// names and meanings.
+type State int
+
+const (
+	// Unlocked: there is no lock file.
+	Unlocked State = iota + 1
+	// Ours: the claim in the lock file names this host and pid, and the lock
+	// has not expired.
+	Ours
+	// OursExpired: the claim names this host and pid, but the lock has
+	// expired; another process may break it.
+	OursExpired
+	// Stale: the claim names this host and a pid that is not running.
+	Stale
+	// TheirsExpired: another live process on this host holds the lock and it
+	// has expired; another process may break it.
+	TheirsExpired
+	// Unknown: the claim names another host, or a live process on this host
+	// holding an unexpired lock, or the lock file is not a lock at all.
+	Unknown
+)
+
+var stateNames = [...]string{
+	Unlocked:      "unlocked",
+	Ours:          "ours",
+	OursExpired:   "ours_expired",
+	Stale:         "stale",
+	TheirsExpired: "theirs_expired",
+	Unknown:       "unknown",
+}
+
+// String returns flufl.lock's name for s, such as "ours_expired".
+func (s State) String() string {
+	if s >= Unlocked && int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// Details describes the holder of a lock, as read from the lock file.
+type Details struct {
+	Hostname string    // the holder's host
+	PID      int       // the holder's process id on that host
+	LockFile string    // the lock path as the holder named it
+	Expires  time.Time // the lock file's modification time
+}
+
+// observation is one look at the lock file.
+type observation struct {
+	exists   bool
+	contents string
+	info     FileInfo
+	claim    claim
+	isClaim  bool
+}
+
+func (o observation) details() *Details {
+	if !o.exists || !o.isClaim {
+		return nil
+	}
+	return &Details{Hostname: o.claim.host, PID: o.claim.pid, LockFile: o.claim.lockFile, Expires: o.info.ModTime}
+}
+
+// observe reads the lock file: its contents first, then its attributes, as
+// flufl.lock does. A lock file that does not exist is not an error.
+func (l *Lock) observe() (observation, error) {
+	data, err := l.readLockFile()
+	if errors.Is(err, fs.ErrNotExist) {
+		return observation{}, nil
+	}
+	if err != nil {
+		return observation{}, err
+	}
+	info, err := l.fsys.Stat(l.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return observation{}, nil
+	}
+	if err != nil {
+		return observation{}, err
+	}
+	o := observation{exists: true, contents: string(data), info: info}
+	o.claim, o.isClaim = parseClaim(o.contents, l.sep, l.base)
+	return o, nil
+}
+
+// readLockFile reads the lock file, retrying the errors named by
+// WithRetryErrors (flufl.lock's retry_errnos) a few times.
+func (l *Lock) readLockFile() ([]byte, error) {
+	const tries = 5
+	var err error
+	for i := 0; i < tries; i++ {
+		var data []byte
+		data, err = l.fsys.ReadFile(l.path)
+		if err == nil || !l.retryable(err) {
+			return data, err
+		}
+		l.clock.Sleep(noCancel, l.minWait)
+	}
+	return nil, err
+}
+
+// retryable reports whether err is one the caller should try again.
+func (l *Lock) retryable(err error) bool {
+	if errors.Is(err, ErrTransient) {
+		return true
+	}
+	for _, r := range l.retry {
+		if errors.Is(err, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// owns applies flufl.lock's ownership rule to an observation: the lock file
+// holds our claim name and has exactly two links (the lock file and our
+// claim file). On a filesystem known not to report link counts (sshfs
+// reports 1 for every file; see noteLinkCounts) the contents alone decide,
+// which is safe because claim names are unique.
+func (l *Lock) owns(o observation) bool {
+	if !o.exists || o.contents != l.claim {
+		return false
+	}
+	if o.info.Links == 2 {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.noLinks && o.info.Links <= 1
+}
+
+// noteLinkCounts learns, once per Lock, whether the filesystem reports link
+// counts. It is called when the lock file is known to be a link to our claim
+// file: if the claim file then shows fewer than two links, the filesystem
+// does not count them.
+func (l *Lock) noteLinkCounts() {
+	l.mu.Lock()
+	done := l.linksKnown
+	l.mu.Unlock()
+	if done {
+		return
+	}
+	fi, err := l.fsys.Stat(l.claim)
+	if err != nil {
+		return
+	}
+	l.mu.Lock()
+	l.linksKnown = true
+	l.noLinks = fi.Links < 2
+	l.mu.Unlock()
+	if fi.Links < 2 {
+		l.log.Warn("filesystem does not report link counts; ownership is decided by the claim name alone")
+	}
+}
+
+// IsLocked reports whether this Lock holds the lock: the lock file holds this
+// Lock's claim name and, where the filesystem reports them, has two links.
+// Unlike flufl.lock's is_locked, it is a pure query: it does not refresh the
+// lock. An error reading the lock file counts as not locked.
+func (l *Lock) IsLocked() bool {
+	o, err := l.observe()
+	return err == nil && l.owns(o)
+}
+
+// State infers the lock's state as flufl.lock does. A claim naming this
+// Lock's host and pid is Ours (or OursExpired) even if another Lock value of
+// the same process made it; use IsLocked to ask about this Lock alone.
+// Whether another local process is alive is asked of the backend's
+// ProcessChecker; without one, such processes are assumed alive.
+func (l *Lock) State() (State, error) {
+	o, err := l.observe()
+	if err != nil {
+		return Unknown, &Error{Op: "state", Path: l.path, Err: err}
+	}
+	if !o.exists {
+		return Unlocked, nil
+	}
+	if !o.isClaim || o.claim.host != l.hostname {
+		return Unknown, nil
+	}
+	expired := o.info.ModTime.Before(l.clock.Now())
+	if o.claim.pid == l.pid {
+		if expired {
+			return OursExpired, nil
+		}
+		return Ours, nil
+	}
+	alive := true
+	if pc, ok := l.fsys.(ProcessChecker); ok {
+		alive, err = pc.ProcessAlive(o.claim.host, o.claim.pid)
+		if err != nil {
+			return Unknown, &Error{Op: "state", Path: l.path, Err: err}
+		}
+	}
+	switch {
+	case !alive:
+		return Stale, nil
+	case expired:
+		return TheirsExpired, nil
+	default:
+		return Unknown, nil
+	}
+}
+
+// Details reads the lock file and returns who holds the lock, whoever that
+// is. It returns an error wrapping ErrNotLocked if there is no lock file, or
+// ErrForeignFile if the lock file is not a lock.
+func (l *Lock) Details() (Details, error) {
+	o, err := l.observe()
+	switch {
+	case err != nil:
+		return Details{}, &Error{Op: "details", Path: l.path, Err: err}
+	case !o.exists:
+		return Details{}, &Error{Op: "details", Path: l.path, Err: ErrNotLocked}
+	case !o.isClaim:
+		return Details{}, &Error{Op: "details", Path: l.path, Err: ErrForeignFile}
+	}
+	return *o.details(), nil
+}
+
+// Expiration returns the time the lock expires, whoever holds it: the lock
+// file's modification time. It returns an error wrapping ErrNotLocked if
+// there is no lock file.
+func (l *Lock) Expiration() (time.Time, error) {
+	fi, err := l.fsys.Stat(l.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return time.Time{}, &Error{Op: "expiration", Path: l.path, Err: fmt.Errorf("%w: %w", ErrNotLocked, err)}
+	}
+	if err != nil {
+		return time.Time{}, &Error{Op: "expiration", Path: l.path, Err: err}
+	}
+	return fi.ModTime, nil
+}
