@@ -1,0 +1,506 @@
+package memfs
+
+import (
+	"io/fs"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/afero"
+)
+
+var _ afero.Fs = (*FS)(nil)
+
+// FS is an in-memory filesystem with real hard links: the file server that
+// the simulated hosts of a test share. Names map to inodes, and every name of
+// an inode shares its contents, mode, times and link count, as on a POSIX
+// filesystem.
+//
+// FS implements afero.Fs, so a test can create directories and read or list
+// lock files with afero's helpers. The lock algorithm itself reaches the
+// filesystem through a Host, which implements locker.FS.
+//
+// Every operation is atomic with respect to every other, whichever goroutine
+// makes it. Writes (creating, writing and truncating a file, and changing a
+// directory's entries) stamp the modification time from the FS's Clock, the
+// server's time; reads do not change the access time.
+//
+// Names are cleaned with filepath.Clean and converted with filepath.ToSlash,
+// so Unix-style and Windows-style absolute names both work. There is no
+// working directory: relative names are resolved from the root "/", which
+// always exists. On Windows a volume name such as "C:" is a directory below
+// the root, created with MkdirAll like any other. The directory that holds a
+// name must exist to create, link or rename to that name.
+//
+// Permissions are those of an ordinary user who owns every file: reading a
+// file needs its owner read bit, writing it the owner write bit, and adding,
+// removing or renaming entries of a directory needs the directory's owner
+// write bit, so a directory chmod'ed to 0o555 is unwritable. The search bit
+// is not checked and there is no umask.
+//
+// Errors are *os.PathError or *os.LinkError holding a syscall.Errno, as the
+// os package returns, so errors.Is(err, fs.ErrNotExist) and its kin work.
+type FS struct {
+	clock *Clock
+
+	mu      sync.Mutex
+	root    *inode
+	lastIno uint64
+	hosts   map[string]*Host
+}
+
+// An Option configures an FS in New.
+type Option func(*FS)
+
+// WithClock makes the FS use c as the server's clock, and its hosts' clocks
+// views of it. A nil c leaves the default.
+func WithClock(c *Clock) Option {
+	return func(fsys *FS) {
+		if c != nil {
+			fsys.clock = c
+		}
+	}
+}
+
+// New returns an empty FS holding only the root directory, mode 0o755. Its
+// clock, unless WithClock sets another, is a new manual Clock that starts at
+// 2026-01-01T00:00:00Z.
+func New(opts ...Option) *FS {
+	fsys := &FS{hosts: make(map[string]*Host)}
+	for _, opt := range opts {
+		opt(fsys)
+	}
+	if fsys.clock == nil {
+		fsys.clock = NewClock(time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC))
+	}
+	fsys.root = fsys.newInode(fs.ModeDir|0o755, fsys.clock.Now())
+	return fsys
+}
+
+// Clock returns the server's clock, which stamps modification times.
+func (fsys *FS) Clock() *Clock { return fsys.clock }
+
+// Name returns "memfs".
+func (fsys *FS) Name() string { return "memfs" }
+
+// newInode returns a new inode with a fresh number. fsys.mu must be held
+// (or fsys not yet shared).
+func (fsys *FS) newInode(mode fs.FileMode, now time.Time) *inode {
+	fsys.lastIno++
+	n := &inode{ino: fsys.lastIno, mode: mode, atime: now, mtime: now}
+	if mode.IsDir() {
+		n.entries = make(map[string]*inode)
+	}
+	return n
+}
+
+// Create creates or truncates the named file, like os.Create: the file is
+// opened for reading and writing, and created with mode 0o666.
+func (fsys *FS) Create(name string) (afero.File, error) {
+	return fsys.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666)
+}
+
+// Open opens the named file or directory for reading, like os.Open.
+func (fsys *FS) Open(name string) (afero.File, error) {
+	return fsys.OpenFile(name, os.O_RDONLY, 0)
+}
+
+// OpenFile opens the named file like os.OpenFile, honouring os.O_RDONLY,
+// O_WRONLY, O_RDWR, O_APPEND, O_CREATE, O_EXCL and O_TRUNC. A directory can
+// be opened only for reading.
+func (fsys *FS) OpenFile(name string, flag int, perm fs.FileMode) (afero.File, error) {
+	fsys.mu.Lock()
+	defer fsys.mu.Unlock()
+	n, err := fsys.openLocked(name, flag, perm)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: name, Err: err}
+	}
+	return &file{fsys: fsys, name: name, inode: n, flag: flag}, nil
+}
+
+func (fsys *FS) openLocked(name string, flag int, perm fs.FileMode) (*inode, error) {
+	write := flag&(os.O_WRONLY|os.O_RDWR) != 0
+	read := flag&os.O_WRONLY == 0
+	dir, base, err := fsys.lookupParent(name)
+	if err != nil {
+		return nil, err
+	}
+	n := dir
+	if base != "" {
+		n = dir.entries[base]
+	}
+	now := fsys.clock.Now()
+	if n == nil {
+		if flag&os.O_CREATE == 0 {
+			return nil, syscall.ENOENT
+		}
+		if !dir.writable() {
+			return nil, syscall.EACCES
+		}
+		n = fsys.newInode(perm&fs.ModePerm, now)
+		n.nlink = 1
+		dir.entries[base] = n
+		dir.mtime = now
+		return n, nil
+	}
+	if flag&(os.O_CREATE|os.O_EXCL) == os.O_CREATE|os.O_EXCL {
+		return nil, syscall.EEXIST
+	}
+	if n.isDir() && write {
+		return nil, syscall.EISDIR
+	}
+	if (write && !n.writable()) || (read && !n.readable()) {
+		return nil, syscall.EACCES
+	}
+	if write && flag&os.O_TRUNC != 0 {
+		n.truncate(0, now)
+	}
+	return n, nil
+}
+
+// Mkdir creates the directory name with permissions perm, like os.Mkdir.
+func (fsys *FS) Mkdir(name string, perm fs.FileMode) error {
+	fsys.mu.Lock()
+	defer fsys.mu.Unlock()
+	dir, base, err := fsys.lookupParent(name)
+	if err == nil {
+		err = fsys.mkdirLocked(dir, base, perm)
+	}
+	if err != nil {
+		return &os.PathError{Op: "mkdir", Path: name, Err: err}
+	}
+	return nil
+}
+
+// MkdirAll creates the directory name and any missing parents with
+// permissions perm, like os.MkdirAll. It does nothing if name is already a
+// directory.
+func (fsys *FS) MkdirAll(name string, perm fs.FileMode) error {
+	fsys.mu.Lock()
+	defer fsys.mu.Unlock()
+	if name == "" {
+		return &os.PathError{Op: "mkdir", Path: name, Err: syscall.ENOENT}
+	}
+	dir := fsys.root
+	for _, part := range split(name) {
+		child, ok := dir.entries[part]
+		if !ok {
+			if err := fsys.mkdirLocked(dir, part, perm); err != nil {
+				return &os.PathError{Op: "mkdir", Path: name, Err: err}
+			}
+			child = dir.entries[part]
+		}
+		if !child.isDir() {
+			return &os.PathError{Op: "mkdir", Path: name, Err: syscall.ENOTDIR}
+		}
+		dir = child
+	}
+	return nil
+}
+
+func (fsys *FS) mkdirLocked(dir *inode, base string, perm fs.FileMode) error {
+	if base == "" || dir.entries[base] != nil {
+		return syscall.EEXIST
+	}
+	if !dir.writable() {
+		return syscall.EACCES
+	}
+	now := fsys.clock.Now()
+	dir.entries[base] = fsys.newInode(fs.ModeDir|perm&fs.ModePerm, now)
+	dir.mtime = now
+	return nil
+}
+
+// Remove removes the named file or empty directory, like os.Remove. Other
+// names of a removed file keep its contents; its link count drops by one.
+func (fsys *FS) Remove(name string) error {
+	fsys.mu.Lock()
+	defer fsys.mu.Unlock()
+	if err := fsys.removeLocked(name); err != nil {
+		return &os.PathError{Op: "remove", Path: name, Err: err}
+	}
+	return nil
+}
+
+func (fsys *FS) removeLocked(name string) error {
+	dir, base, err := fsys.lookupParent(name)
+	if err != nil {
+		return err
+	}
+	if base == "" {
+		return syscall.EBUSY
+	}
+	n, ok := dir.entries[base]
+	if !ok {
+		return syscall.ENOENT
+	}
+	if !dir.writable() {
+		return syscall.EACCES
+	}
+	if n.isDir() && len(n.entries) > 0 {
+		return syscall.ENOTEMPTY
+	}
+	fsys.unlinkLocked(dir, base)
+	return nil
+}
+
+// unlinkLocked removes the entry base from dir.
+func (fsys *FS) unlinkLocked(dir *inode, base string) {
+	n := dir.entries[base]
+	delete(dir.entries, base)
+	if !n.isDir() {
+		n.nlink--
+	}
+	dir.mtime = fsys.clock.Now()
+}
+
+// RemoveAll removes name and everything below it, like os.RemoveAll. It
+// returns nil if name does not exist. Unlike os.RemoveAll it is atomic: if
+// some entry cannot be removed (its directory is unwritable), nothing is
+// removed. The root cannot be removed.
+func (fsys *FS) RemoveAll(name string) error {
+	if name == "" {
+		return nil // as os.RemoveAll
+	}
+	fsys.mu.Lock()
+	defer fsys.mu.Unlock()
+	dir, base, err := fsys.lookupParent(name)
+	if err != nil {
+		if err == syscall.ENOENT {
+			return nil
+		}
+		return &os.PathError{Op: "unlinkat", Path: name, Err: err}
+	}
+	if base == "" {
+		return &os.PathError{Op: "unlinkat", Path: name, Err: syscall.EBUSY}
+	}
+	n, ok := dir.entries[base]
+	if !ok {
+		return nil
+	}
+	if !dir.writable() || !removable(n) {
+		return &os.PathError{Op: "unlinkat", Path: name, Err: syscall.EACCES}
+	}
+	fsys.removeTree(n)
+	fsys.unlinkLocked(dir, base)
+	return nil
+}
+
+// removable reports whether everything below n can be removed.
+func removable(n *inode) bool {
+	if !n.isDir() || len(n.entries) == 0 {
+		return true
+	}
+	if !n.writable() {
+		return false
+	}
+	for _, child := range n.entries {
+		if !removable(child) {
+			return false
+		}
+	}
+	return true
+}
+
+// removeTree removes everything below the directory n.
+func (fsys *FS) removeTree(n *inode) {
+	if !n.isDir() {
+		return
+	}
+	for base, child := range n.entries {
+		fsys.removeTree(child)
+		fsys.unlinkLocked(n, base)
+	}
+}
+
+// Rename renames oldname to newname, like os.Rename. If newname is a file it
+// is replaced atomically, and the replaced file loses a link; an empty
+// directory may replace an empty directory. As POSIX requires, if oldname and
+// newname are links to the same file, Rename does nothing and reports
+// success, leaving both names in place.
+func (fsys *FS) Rename(oldname, newname string) error {
+	fsys.mu.Lock()
+	defer fsys.mu.Unlock()
+	if err := fsys.renameLocked(oldname, newname); err != nil {
+		return &os.LinkError{Op: "rename", Old: oldname, New: newname, Err: err}
+	}
+	return nil
+}
+
+func (fsys *FS) renameLocked(oldname, newname string) error {
+	odir, obase, err := fsys.lookupParent(oldname)
+	if err != nil {
+		return err
+	}
+	if obase == "" {
+		return syscall.EBUSY
+	}
+	n, ok := odir.entries[obase]
+	if !ok {
+		return syscall.ENOENT
+	}
+	ndir, nbase, err := fsys.lookupParent(newname)
+	if err != nil {
+		return err
+	}
+	if nbase == "" {
+		return syscall.EBUSY
+	}
+	target := ndir.entries[nbase]
+	if target == n {
+		return nil
+	}
+	if !odir.writable() || !ndir.writable() {
+		return syscall.EACCES
+	}
+	if n.isDir() {
+		if target != nil && !target.isDir() {
+			return syscall.ENOTDIR
+		}
+		if target != nil && len(target.entries) > 0 {
+			return syscall.ENOTEMPTY
+		}
+		if fsys.within(newname, n) {
+			return syscall.EINVAL
+		}
+	} else if target != nil && target.isDir() {
+		return syscall.EISDIR
+	}
+	if target != nil {
+		fsys.unlinkLocked(ndir, nbase)
+	}
+	delete(odir.entries, obase)
+	ndir.entries[nbase] = n
+	now := fsys.clock.Now()
+	odir.mtime, ndir.mtime = now, now
+	return nil
+}
+
+// Link makes newname a hard link to the file oldname, like os.Link. It
+// fails with syscall.EEXIST if newname exists, which it never replaces, with
+// syscall.ENOENT if oldname does not exist, and with syscall.EPERM if oldname
+// is a directory.
+func (fsys *FS) Link(oldname, newname string) error {
+	fsys.mu.Lock()
+	defer fsys.mu.Unlock()
+	if err := fsys.linkLocked(oldname, newname); err != nil {
+		return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: err}
+	}
+	return nil
+}
+
+func (fsys *FS) linkLocked(oldname, newname string) error {
+	n, err := fsys.lookup(oldname)
+	if err != nil {
+		return err
+	}
+	dir, base, err := fsys.lookupParent(newname)
+	if err != nil {
+		return err
+	}
+	if base == "" || dir.entries[base] != nil {
+		return syscall.EEXIST
+	}
+	if !dir.writable() {
+		return syscall.EACCES
+	}
+	if n.isDir() {
+		return syscall.EPERM
+	}
+	dir.entries[base] = n
+	n.nlink++
+	dir.mtime = fsys.clock.Now()
+	return nil
+}
+
+// Stat describes the named file, like os.Stat. Its Sys method returns a
+// *Stat holding the inode number and link count.
+func (fsys *FS) Stat(name string) (fs.FileInfo, error) {
+	fsys.mu.Lock()
+	defer fsys.mu.Unlock()
+	n, err := fsys.lookup(name)
+	if err != nil {
+		return nil, &os.PathError{Op: "stat", Path: name, Err: err}
+	}
+	return n.info(baseName(name)), nil
+}
+
+// Chmod changes the permission bits (and the setuid, setgid and sticky bits)
+// of the named file, like os.Chmod.
+func (fsys *FS) Chmod(name string, mode fs.FileMode) error {
+	const mask = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
+	fsys.mu.Lock()
+	defer fsys.mu.Unlock()
+	n, err := fsys.lookup(name)
+	if err != nil {
+		return &os.PathError{Op: "chmod", Path: name, Err: err}
+	}
+	n.mode = n.mode&^mask | mode&mask
+	return nil
+}
+
+// Chown records the numeric owner of the named file, like os.Chown; an id
+// of -1 leaves that id unchanged. Ownership has no effect on permissions.
+func (fsys *FS) Chown(name string, uid, gid int) error {
+	fsys.mu.Lock()
+	defer fsys.mu.Unlock()
+	n, err := fsys.lookup(name)
+	if err != nil {
+		return &os.PathError{Op: "chown", Path: name, Err: err}
+	}
+	if uid != -1 {
+		n.uid = uid
+	}
+	if gid != -1 {
+		n.gid = gid
+	}
+	return nil
+}
+
+// Chtimes sets the access and modification times of the named file, like
+// os.Chtimes: a zero time.Time leaves that time unchanged. All names of the
+// file see the new times.
+func (fsys *FS) Chtimes(name string, atime, mtime time.Time) error {
+	fsys.mu.Lock()
+	defer fsys.mu.Unlock()
+	n, err := fsys.lookup(name)
+	if err != nil {
+		return &os.PathError{Op: "chtimes", Path: name, Err: err}
+	}
+	if !atime.IsZero() {
+		n.atime = atime
+	}
+	if !mtime.IsZero() {
+		n.mtime = mtime
+	}
+	return nil
+}
+
+// WriteFile writes data to the named file, creating it with permissions perm
+// if needed and truncating it otherwise, like os.WriteFile, but atomically.
+func (fsys *FS) WriteFile(name string, data []byte, perm fs.FileMode) error {
+	fsys.mu.Lock()
+	defer fsys.mu.Unlock()
+	n, err := fsys.openLocked(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: name, Err: err}
+	}
+	n.writeAt(data, 0, fsys.clock.Now())
+	return nil
+}
+
+// ReadFile returns the contents of the named file, like os.ReadFile, but
+// atomically.
+func (fsys *FS) ReadFile(name string) ([]byte, error) {
+	fsys.mu.Lock()
+	defer fsys.mu.Unlock()
+	n, err := fsys.openLocked(name, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: name, Err: err}
+	}
+	if n.isDir() {
+		return nil, &os.PathError{Op: "read", Path: name, Err: syscall.EISDIR}
+	}
+	return append([]byte{}, n.data...), nil
+}

@@ -1,0 +1,114 @@
+package memfs
+
+import (
+	"context"
+	"io/fs"
+	"sync/atomic"
+	"time"
+
+	"github.com/nfslock/nfslock/locker"
+)
+
+var (
+	_ locker.FS             = (*Host)(nil)
+	_ locker.ProcessChecker = (*Host)(nil)
+)
+
+// Host is a simulated machine that mounts an FS: the locker.FS to give
+// locker.New. Several hosts of one FS see the same files, as NFS clients of
+// one server do, and each has its own process table (see Spawn) and its own
+// clock offset (see SetClockOffset).
+//
+// Host's methods behave like the os functions of the same names and return
+// the same kinds of error: *os.PathError or *os.LinkError holding a
+// syscall.Errno. Each is atomic. A Host is safe for concurrent use.
+type Host struct {
+	fsys   *FS
+	name   string
+	offset atomic.Int64 // time.Duration added to the server's clock
+
+	// Guarded by fsys.mu.
+	lastPID int
+	procs   map[int]*Process
+}
+
+// Host returns the host called name, creating it on first use: every call
+// with the same name returns the same *Host.
+func (fsys *FS) Host(name string) *Host {
+	fsys.mu.Lock()
+	defer fsys.mu.Unlock()
+	h, ok := fsys.hosts[name]
+	if !ok {
+		h = &Host{fsys: fsys, name: name, lastPID: firstPID - 1, procs: make(map[int]*Process)}
+		fsys.hosts[name] = h
+	}
+	return h
+}
+
+// Name returns the host's name.
+func (h *Host) Name() string { return h.name }
+
+// FS returns the filesystem the host mounts.
+func (h *Host) FS() *FS { return h.fsys }
+
+// SetClockOffset makes the host's clock read d ahead of the server's (behind,
+// if d is negative), to simulate a host whose clock is wrong. It takes effect
+// at once for every clock Clock has returned.
+func (h *Host) SetClockOffset(d time.Duration) { h.offset.Store(int64(d)) }
+
+// ClockOffset returns the offset set by SetClockOffset, zero by default.
+func (h *Host) ClockOffset() time.Duration { return time.Duration(h.offset.Load()) }
+
+// Clock returns the host's view of the FS's clock: its Now is the server's
+// time plus the host's clock offset, and its Sleep is the server clock's
+// Sleep, so advancing the FS's Clock wakes sleepers on every host.
+func (h *Host) Clock() locker.Clock { return hostClock{h} }
+
+type hostClock struct{ h *Host }
+
+func (c hostClock) Now() time.Time { return c.h.fsys.clock.Now().Add(c.h.ClockOffset()) }
+
+func (c hostClock) Sleep(ctx context.Context, d time.Duration) error {
+	return c.h.fsys.clock.Sleep(ctx, d)
+}
+
+// WriteFile creates name, or truncates it if it exists, and writes data to
+// it, like os.WriteFile. The file's modification time is the server's.
+func (h *Host) WriteFile(name string, data []byte, perm fs.FileMode) error {
+	return h.fsys.WriteFile(name, data, perm)
+}
+
+// ReadFile returns the contents of name, like os.ReadFile.
+func (h *Host) ReadFile(name string) ([]byte, error) { return h.fsys.ReadFile(name) }
+
+// Link makes newname a hard link to oldname, like os.Link. If newname exists
+// it fails with an error satisfying fs.ErrExist (syscall.EEXIST) and leaves
+// newname alone; if oldname does not exist, with syscall.ENOENT; if oldname
+// is a directory, with syscall.EPERM.
+func (h *Host) Link(oldname, newname string) error { return h.fsys.Link(oldname, newname) }
+
+// Stat describes name, like os.Stat, with its true link count.
+func (h *Host) Stat(name string) (locker.FileInfo, error) {
+	fi, err := h.fsys.Stat(name)
+	if err != nil {
+		return locker.FileInfo{}, err
+	}
+	return locker.FileInfo{
+		ModTime: fi.ModTime(),
+		Links:   fi.Sys().(*Stat).Nlink,
+		Size:    fi.Size(),
+		IsDir:   fi.IsDir(),
+	}, nil
+}
+
+// Chtimes sets the access and modification times of name, like os.Chtimes.
+func (h *Host) Chtimes(name string, atime, mtime time.Time) error {
+	return h.fsys.Chtimes(name, atime, mtime)
+}
+
+// Rename renames oldname to newname, atomically replacing a file at newname,
+// like os.Rename. See FS.Rename.
+func (h *Host) Rename(oldname, newname string) error { return h.fsys.Rename(oldname, newname) }
+
+// Remove removes the file or empty directory name, like os.Remove.
+func (h *Host) Remove(name string) error { return h.fsys.Remove(name) }

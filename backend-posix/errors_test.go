@@ -1,0 +1,94 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd
+
+package posix
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nfslock/nfslock/locker"
+	"golang.org/x/sys/unix"
+)
+
+func TestMissingFile(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing")
+	present := filepath.Join(dir, "present")
+	mustWrite(t, present, "x")
+	fsys := New()
+	now := time.Now()
+
+	tests := []struct {
+		op   string
+		call func() error
+	}{
+		{"open", func() error { _, err := fsys.ReadFile(missing); return err }},
+		{"stat", func() error { _, err := fsys.Stat(missing); return err }},
+		{"chtimes", func() error { return fsys.Chtimes(missing, now, now) }},
+		{"remove", func() error { return fsys.Remove(missing) }},
+		{"link", func() error { return fsys.Link(missing, filepath.Join(dir, "new")) }},
+		{"rename", func() error { return fsys.Rename(missing, filepath.Join(dir, "new")) }},
+	}
+	for _, tt := range tests {
+		err := tt.call()
+		if !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s of a missing file: got %v, want an error matching fs.ErrNotExist", tt.op, err)
+			continue
+		}
+		var pe *os.PathError
+		var le *os.LinkError
+		switch {
+		case errors.As(err, &pe):
+			if pe.Op != tt.op || pe.Path != missing {
+				t.Errorf("%s of a missing file: got *os.PathError{Op: %q, Path: %q}, want Op %q, Path %q", tt.op, pe.Op, pe.Path, tt.op, missing)
+			}
+		case errors.As(err, &le):
+			if le.Op != tt.op || le.Old != missing {
+				t.Errorf("%s of a missing file: got *os.LinkError{Op: %q, Old: %q}, want Op %q, Old %q", tt.op, le.Op, le.Old, tt.op, missing)
+			}
+		default:
+			t.Errorf("%s of a missing file: got %T, want *os.PathError or *os.LinkError", tt.op, err)
+		}
+		if errors.Is(err, locker.ErrTransient) {
+			t.Errorf("%s of a missing file: %v is marked transient, want not", tt.op, err)
+		}
+	}
+	if got := mustRead(t, present); got != "x" {
+		t.Errorf("an unrelated file changed: got %q, want %q", got, "x")
+	}
+}
+
+func TestStaleIsTransient(t *testing.T) {
+	tests := []struct {
+		errno         unix.Errno
+		wantTransient bool
+	}{
+		{unix.ESTALE, true},
+		{unix.ENOENT, false},
+		{unix.EEXIST, false},
+		{unix.EIO, false},
+	}
+	for _, tt := range tests {
+		errs := []error{
+			pathError("stat", "/d/lock", tt.errno),
+			linkError("link", "/d/claim", "/d/lock", tt.errno),
+		}
+		for _, err := range errs {
+			if got := errors.Is(err, locker.ErrTransient); got != tt.wantTransient {
+				t.Errorf("errors.Is(%v, locker.ErrTransient) = %v, want %v", err, got, tt.wantTransient)
+			}
+			if !errors.Is(err, tt.errno) {
+				t.Errorf("errors.Is(%v, %s) = false, want true", err, unix.ErrnoName(tt.errno))
+			}
+			var pe *os.PathError
+			var le *os.LinkError
+			if !errors.As(err, &pe) && !errors.As(err, &le) {
+				t.Errorf("%v (%T) wraps neither *os.PathError nor *os.LinkError", err, err)
+			}
+		}
+	}
+}

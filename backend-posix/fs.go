@@ -1,0 +1,19 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd
+
+package posix
+
+import "github.com/nfslock/nfslock/locker"
+
+// FS is the locker.FS of the local operating system, reached through
+// golang.org/x/sys/unix. It has no state; the zero value is ready to use and
+// may be shared by any number of goroutines and locks.
+type FS struct{}
+
+// New returns an FS. It exists so that a backend reads the same way at every
+// call site: locker.New(path, posix.New()).
+func New() *FS { return &FS{} }
+
+var (
+	_ locker.FS             = (*FS)(nil)
+	_ locker.ProcessChecker = (*FS)(nil)
+)

@@ -1,0 +1,10 @@
+module github.com/nfslock/nfslock/backend-posix
+
+go 1.26.0
+
+require (
+	github.com/nfslock/nfslock/locker v0.0.0
+	golang.org/x/sys v0.50.0
+)
+
+replace github.com/nfslock/nfslock/locker => ../locker

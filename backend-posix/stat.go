@@ -1,0 +1,32 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd
+
+package posix
+
+import (
+	"time"
+
+	"github.com/nfslock/nfslock/locker"
+	"golang.org/x/sys/unix"
+)
+
+// Stat describes name, following symbolic links, like os.Stat. Links is
+// st_nlink as the filesystem reports it, which is 1 for every file on
+// filesystems without link counts, such as sshfs.
+func (*FS) Stat(name string) (locker.FileInfo, error) {
+	var st unix.Stat_t
+	if err := ignoringEINTR(func() error { return unix.Stat(name, &st) }); err != nil {
+		return locker.FileInfo{}, pathError("stat", name, err)
+	}
+	return fileInfo(&st), nil
+}
+
+// fileInfo converts st. The types of st's fields vary between systems
+// (Nlink is 16, 32 or 64 bits wide, Mode 16 or 32), hence the conversions.
+func fileInfo(st *unix.Stat_t) locker.FileInfo {
+	return locker.FileInfo{
+		ModTime: time.Unix(st.Mtim.Unix()),
+		Links:   uint64(st.Nlink),
+		Size:    st.Size,
+		IsDir:   st.Mode&unix.S_IFMT == unix.S_IFDIR,
+	}
+}
