@@ -8,3 +8,10 @@ require (
 )
 
 replace github.com/nfslock/nfslock/locker => ../locker
+
+// The conformance suite is used by this module's tests only.
+require github.com/nfslock/nfslock/conformance v0.0.0
+
+replace github.com/nfslock/nfslock/conformance => ../conformance
+
+replace github.com/nfslock/nfslock/backend-memfs => ../backend-memfs

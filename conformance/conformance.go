@@ -1,0 +1,83 @@
+package conformance
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	memfs "github.com/nfslock/nfslock/backend-memfs"
+	"github.com/nfslock/nfslock/locker"
+)
+
+// Backend describes a backend to the suite.
+type Backend struct {
+	// Name names the backend in messages.
+	Name string
+
+	// New returns a fresh environment: an empty directory and the backend
+	// to reach it. It is called once per scenario and once per property
+	// check, so it should be cheap; t.Cleanup removes what it made.
+	New func(t testing.TB) *Env
+
+	// Open returns the backend for an existing directory Dir of an Env
+	// made by New in another process. It is used by the multi-process
+	// stress tests, whose workers re-execute the test binary. Nil for a
+	// backend that lives inside one process (memfs); those tests are then
+	// skipped, saying why.
+	Open func(dir string) locker.FS
+
+	// RealTime makes the scenarios run on the real clock with lifetimes of
+	// a fraction of a second, for backends whose file times come from a
+	// real clock. The property tests always drive the locks with a virtual
+	// clock: a lock compares only times it wrote itself, so a virtual
+	// clock is exact on any backend.
+	RealTime bool
+}
+
+// Env is one fresh directory on a backend.
+type Env struct {
+	// Dir is an empty directory for the lock files, as FS names it.
+	Dir string
+	// FS is the backend.
+	FS locker.FS
+	// List returns the names (not paths) of the entries of Dir.
+	List func() ([]string, error)
+	// Clock, if not nil, is the virtual clock the backend itself uses (the
+	// in-memory backend's file server clock). The suite then drives the
+	// locks with it too. If nil, the suite makes its own virtual clock.
+	Clock *memfs.Clock
+	// Spawn, if not nil, starts a live process on this host and returns
+	// its pid and a function that ends it (after which the backend's
+	// ProcessChecker reports it dead). State tests that need another live
+	// or dead process are skipped without it.
+	Spawn func(t testing.TB) (pid int, kill func())
+}
+
+// Run runs the whole suite against b, as subtests of t:
+//
+//	Scenarios/...    one test per rule of flufl.lock's algorithm
+//	StateMachine     random actions by several locks, checked against a model
+//	Interleavings    random orders of several locks' backend calls
+//	Stress/...       several processes on one real directory
+//
+// A test binary that calls Run is also re-executed as the workers of the
+// stress tests: Run then does the worker's job and the rest of the suite is
+// not run.
+func Run(t *testing.T, b Backend) {
+	if os.Getenv(workerEnv) != "" {
+		runWorker(t, b)
+		return
+	}
+	t.Run("Scenarios", func(t *testing.T) { runScenarios(t, b) })
+	t.Run("StateMachine", func(t *testing.T) { runStateMachine(t, b) })
+	t.Run("Interleavings", func(t *testing.T) { runInterleavings(t, b) })
+	t.Run("Stress", func(t *testing.T) { runStress(t, b) })
+}
+
+// virtualStart is where the suite's own virtual clocks start.
+var virtualStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// LocalHost is the host name the suite gives locks that play processes of
+// "this host". A backend whose ProcessChecker answers per host (memfs) must
+// start the processes of Env.Spawn on a host of this name.
+const LocalHost = "local"

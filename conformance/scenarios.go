@@ -1,0 +1,967 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	memfs "github.com/nfslock/nfslock/backend-memfs"
+	"github.com/nfslock/nfslock/locker"
+)
+
+// runScenarios runs one subtest per rule of flufl.lock's algorithm (see
+// section 1 of the design), each on a fresh Env made by b.New. A failure
+// names the rule, what was done, what was expected and what happened.
+//
+// Locks run on a virtual clock, with flufl.lock's default lifetime and clock
+// slop, so that each boundary is checked to the nanosecond; a backend with
+// RealTime set runs them on the real clock with short lifetimes instead (see
+// timeline).
+func runScenarios(t *testing.T, b Backend) {
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) { sc.run(t, b) })
+	}
+}
+
+var scenarios = []struct {
+	name string
+	run  func(*testing.T, Backend)
+}{
+	{"Acquire", scenarioAcquire},
+	{"AlreadyLocked", scenarioAlreadyLocked},
+	{"SecondLockTimesOut", scenarioSecondLockTimesOut},
+	{"ContextCancellation", scenarioContextCancellation},
+	{"HoldingNeedsTheLink", scenarioHoldingNeedsTheLink},
+	{"Release", scenarioRelease},
+	{"UnconditionalRelease", scenarioUnconditionalRelease},
+	{"HandOff", scenarioHandOff},
+	{"RefreshMovesExpiry", scenarioRefreshMovesExpiry},
+	{"LifetimeCountsFromAcquisition", scenarioLifetimeCountsFromAcquisition},
+	{"BreakAfterLifetimePlusSlop", scenarioBreakAfterLifetimePlusSlop},
+	{"WaiterBreaksExpiredLock", scenarioWaiterBreaksExpiredLock},
+	{"BreakerRemovesOldClaim", scenarioBreakerRemovesOldClaim},
+	{"BreakerSparesReplacedLock", scenarioBreakerSparesReplacedLock},
+	{"ForeignFileUntouched", scenarioForeignFileUntouched},
+	{"MissingDirectory", scenarioMissingDirectory},
+	{"LinkErrorsRetried", scenarioLinkErrorsRetried},
+	{"WireFormat", scenarioWireFormat},
+	{"State", scenarioState},
+	{"Details", scenarioDetails},
+	{"NoLeftovers", scenarioNoLeftovers},
+}
+
+func scenarioAcquire(t *testing.T, b Backend) {
+	s := newScene(t, b, "Lock takes a free lock: the lock file becomes a second link to the claim file and holds the claim name")
+	l := s.newLock()
+	if l.IsLocked() {
+		s.errorf("IsLocked before Lock: got true, want false")
+	}
+	s.requireErr("Lock of a free lock", l.Lock(s.ctx), nil)
+	if !l.IsLocked() {
+		s.errorf("IsLocked after Lock: got false, want true")
+	}
+	lock, claim := s.look(l.LockFile()), s.look(l.ClaimFile())
+	if !lock.exists {
+		s.fatalf("after Lock: no lock file at %s", l.LockFile())
+	}
+	if !claim.exists {
+		s.fatalf("after Lock: no claim file at %s", l.ClaimFile())
+	}
+	if lock.contents != l.ClaimFile() {
+		s.errorf("after Lock: lock file contains %q, want the claim name %q", lock.contents, l.ClaimFile())
+	}
+	if claim.contents != l.ClaimFile() {
+		s.errorf("after Lock: claim file contains %q, want its own name %q", claim.contents, l.ClaimFile())
+	}
+	if !lock.mtime.Equal(claim.mtime) {
+		s.errorf("after Lock: lock file mtime %s, claim file mtime %s: want one file (a hard link), with one mtime", s.tl.at(lock.mtime), s.tl.at(claim.mtime))
+	}
+	switch {
+	case lock.links == 2:
+	case lock.links < 2 && claim.links < 2:
+		t.Logf("%s does not count links (lock file %d, claim file %d); the lock decides ownership by the claim name alone", b.Name, lock.links, claim.links)
+	default:
+		s.errorf("after Lock: lock file has %d links and claim file %d, want 2 (the lock file and the claim file)", lock.links, claim.links)
+	}
+	s.wantFiles("after Lock", l.LockFile(), l.ClaimFile())
+	s.checkErr("Unlock", l.Unlock(), nil)
+}
+
+func scenarioAlreadyLocked(t *testing.T, b Backend) {
+	s := newScene(t, b, "a Lock that holds the lock is refused a second acquisition with ErrAlreadyLocked, and keeps the lock unchanged")
+	l := s.newLock()
+	s.requireErr("Lock of a free lock", l.Lock(s.ctx), nil)
+	before := s.look(s.path)
+	s.checkErr("TryLock by the holder", l.TryLock(), locker.ErrAlreadyLocked)
+	s.checkErr("Lock by the holder", l.Lock(s.ctx), locker.ErrAlreadyLocked)
+	if !l.IsLocked() {
+		s.errorf("after the refused TryLock and Lock: IsLocked = false, want true (the holder lost its lock)")
+	}
+	if after := s.look(s.path); !after.equal(before) {
+		s.errorf("the refused TryLock and Lock changed the lock file: before %s; after %s", s.describe(before), s.describe(after))
+	}
+	s.wantFiles("after the refused TryLock and Lock", l.LockFile(), l.ClaimFile())
+}
+
+func scenarioSecondLockTimesOut(t *testing.T, b Backend) {
+	s := newScene(t, b, "a Lock waiting for a held lock gives up after its timeout with ErrTimeout, names the holder, and leaves no claim file")
+	s.tl.autoAdvance()
+	const host, pid = "holder.example.org", 4242
+	holder := s.newLock(locker.WithHostname(host), locker.WithPID(pid))
+	s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
+	exp := s.expiry(holder)
+
+	timeout := s.tl.lifetime / 2 // the lock cannot be broken meanwhile
+	waiter := s.newLock(locker.WithTimeout(timeout))
+	start := s.tl.now()
+	err := waiter.Lock(s.ctx)
+	waited := s.tl.now().Sub(start)
+	s.requireErr(fmt.Sprintf("second Lock with WithTimeout(%v)", timeout), err, locker.ErrTimeout)
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.errorf("second Lock: error %q satisfies context.DeadlineExceeded, but no context deadline passed (the WithTimeout timeout ran out)", err)
+	}
+	if limit := timeout + s.tl.maxBackoff + s.tl.lag; waited < timeout || waited > limit {
+		s.errorf("second Lock gave up after waiting %v, want between the timeout %v and %v", waited, timeout, limit)
+	}
+	var le *locker.Error
+	switch {
+	case !errors.As(err, &le):
+		s.errorf("second Lock: error %q (%T) is not a *locker.Error", err, err)
+	case le.Holder == nil:
+		s.errorf("second Lock: error %q has no Holder, want host %q pid %d", err, host, pid)
+	default:
+		if le.Holder.Hostname != host || le.Holder.PID != pid {
+			s.errorf("second Lock: error's Holder is host %q pid %d, want host %q pid %d", le.Holder.Hostname, le.Holder.PID, host, pid)
+		}
+		if !le.Holder.Expires.Equal(exp) {
+			s.errorf("second Lock: error's Holder expires %s, want the lock file's mtime %s", s.tl.at(le.Holder.Expires), s.tl.at(exp))
+		}
+	}
+	for _, want := range []string{host, strconv.Itoa(pid)} {
+		if !strings.Contains(err.Error(), want) {
+			s.errorf("second Lock: message %q does not mention the holder's %q", err, want)
+		}
+	}
+	if s.look(waiter.ClaimFile()).exists {
+		s.errorf("after the timeout: the waiter's claim file %s still exists", waiter.ClaimFile())
+	}
+	s.wantFiles("after the timeout", holder.LockFile(), holder.ClaimFile())
+
+	err = waiter.TryLock()
+	s.checkErr("TryLock of a held lock", err, locker.ErrBusy)
+	if !errors.As(err, &le) || le.Holder == nil || le.Holder.Hostname != host || le.Holder.PID != pid {
+		s.errorf("TryLock of a held lock: error %q does not carry the holder host %q pid %d", err, host, pid)
+	}
+	s.wantFiles("after the refused TryLock", holder.LockFile(), holder.ClaimFile())
+	if !holder.IsLocked() {
+		s.errorf("after the waiter gave up: holder's IsLocked = false, want true")
+	}
+}
+
+func scenarioContextCancellation(t *testing.T, b Backend) {
+	s := newScene(t, b, "a waiting Lock ends with its context: ErrTimeout and context.DeadlineExceeded at the deadline, context.Canceled when cancelled")
+	holder := s.newLock(locker.WithLifetime(time.Hour))
+	s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
+	before := s.look(s.path)
+	waiter := s.newLock()
+	checkClaimGone := func(when string) {
+		t.Helper()
+		if s.look(waiter.ClaimFile()).exists {
+			s.errorf("%s: the waiter's claim file %s still exists", when, waiter.ClaimFile())
+		}
+	}
+
+	// The deadline is in real time; on a virtual clock the waiter sleeps
+	// until the context ends its wait.
+	dctx, cancel := context.WithTimeout(s.ctx, 50*time.Millisecond)
+	err := waiter.Lock(dctx)
+	cancel()
+	what := "Lock with a context whose deadline passes while it waits"
+	s.checkErr(what, err, locker.ErrTimeout)
+	s.checkErr(what, err, context.DeadlineExceeded)
+	checkClaimGone("after the deadline")
+
+	cctx, cancel := context.WithCancel(s.ctx)
+	cancel()
+	err = waiter.Lock(cctx)
+	what = "Lock with a context cancelled before the call"
+	s.checkErr(what, err, context.Canceled)
+	if errors.Is(err, locker.ErrTimeout) {
+		s.errorf("%s: error %q satisfies ErrTimeout, want only context.Canceled", what, err)
+	}
+	checkClaimGone("after the cancelled call")
+
+	cctx, cancel = context.WithCancel(s.ctx)
+	done := s.goLock(cctx, waiter)
+	s.tl.waitAsleep(1)
+	cancel()
+	err = s.await("Lock whose context was cancelled", done)
+	what = "Lock with a context cancelled while it waits"
+	s.checkErr(what, err, context.Canceled)
+	if errors.Is(err, locker.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+		s.errorf("%s: error %q satisfies ErrTimeout or DeadlineExceeded, want only context.Canceled", what, err)
+	}
+	checkClaimGone("after the cancelled wait")
+
+	if !holder.IsLocked() {
+		s.errorf("after the waiter gave up: holder's IsLocked = false, want true")
+	}
+	if after := s.look(s.path); !after.equal(before) {
+		s.errorf("the waiter changed the holder's lock file: before %s; after %s", s.describe(before), s.describe(after))
+	}
+	s.wantFiles("after the waits", holder.LockFile(), holder.ClaimFile())
+}
+
+func scenarioHoldingNeedsTheLink(t *testing.T, b Backend) {
+	t.Run("ClaimRemoved", func(t *testing.T) {
+		s := newScene(t, b, "a Lock holds the lock only while the lock file is a second link to its claim file (flufl.lock's link-count rule)")
+		l := s.newLock()
+		s.requireErr("Lock", l.Lock(s.ctx), nil)
+		if n := s.look(s.path).links; n != 2 {
+			t.Skipf("%s does not count links (the lock file has %d): the lock decides ownership by the claim name alone", b.Name, n)
+		}
+		// Something other than the lock removes the claim file: the lock
+		// file still holds the claim name, but is no longer a link to the
+		// claim.
+		if err := s.env.FS.Remove(l.ClaimFile()); err != nil {
+			t.Fatalf("removing the claim file behind the lock's back: %v", err)
+		}
+		before := s.look(s.path)
+		if l.IsLocked() {
+			s.errorf("IsLocked with the lock file holding the claim name but %d link(s) and no claim file: got true, want false", before.links)
+		}
+		s.checkErr("Unlock with the claim file gone", l.Unlock(), locker.ErrNotLocked)
+		if after := s.look(s.path); !after.equal(before) {
+			s.errorf("Unlock of a lock file not linked to the claim changed it: before %s; after %s", s.describe(before), s.describe(after))
+		}
+	})
+	t.Run("LockFileReplaced", func(t *testing.T) {
+		s := newScene(t, b, "a Lock whose lock file was removed behind its back no longer holds the lock, and leaves the next holder's lock alone")
+		l := s.newLock()
+		s.requireErr("Lock", l.Lock(s.ctx), nil)
+		if err := s.env.FS.Remove(s.path); err != nil {
+			t.Fatalf("removing the lock file behind the lock's back: %v", err)
+		}
+		if l.IsLocked() {
+			s.errorf("IsLocked with no lock file: got true, want false")
+		}
+		s.checkErr("Refresh with no lock file", l.Refresh(), locker.ErrNotLocked)
+		next := s.newLock()
+		s.requireErr("another Lock's TryLock", next.TryLock(), nil)
+		before := s.look(s.path)
+		if l.IsLocked() {
+			s.errorf("IsLocked with another Lock's lock file: got true, want false")
+		}
+		s.checkErr("Refresh with another Lock's lock file", l.Refresh(), locker.ErrNotLocked)
+		s.checkErr("Unlock with another Lock's lock file", l.Unlock(), locker.ErrNotLocked)
+		if after := s.look(s.path); !after.equal(before) || !next.IsLocked() {
+			s.errorf("the old holder's Refresh and Unlock disturbed the new holder: lock file before %s; after %s; new holder's IsLocked = %v", s.describe(before), s.describe(after), next.IsLocked())
+		}
+		s.wantFiles("after the old holder's Unlock", next.LockFile(), next.ClaimFile())
+	})
+}
+
+func scenarioRelease(t *testing.T, b Backend) {
+	s := newScene(t, b, "Unlock removes the lock file and the claim file; Unlock of a lock not held fails with ErrNotLocked")
+	l := s.newLock()
+	s.checkErr("Unlock of a lock never taken", l.Unlock(), locker.ErrNotLocked)
+	s.wantFiles("after Unlock of a lock never taken")
+
+	s.requireErr("Lock", l.Lock(s.ctx), nil)
+	s.requireErr("Unlock of a held lock", l.Unlock(), nil)
+	if l.IsLocked() {
+		s.errorf("after Unlock: IsLocked = true, want false")
+	}
+	if f := s.look(s.path); f.exists {
+		s.errorf("after Unlock: lock file still exists (%s)", s.describe(f))
+	}
+	if s.look(l.ClaimFile()).exists {
+		s.errorf("after Unlock: claim file %s still exists", l.ClaimFile())
+	}
+	s.wantFiles("after Unlock")
+	s.checkErr("second Unlock", l.Unlock(), locker.ErrNotLocked)
+
+	s.requireErr("TryLock after Unlock (a released Lock can be taken again)", l.TryLock(), nil)
+	s.checkErr("Unlock after the second acquisition", l.Unlock(), nil)
+	s.wantFiles("after the second Unlock")
+}
+
+func scenarioUnconditionalRelease(t *testing.T, b Backend) {
+	s := newScene(t, b, "UnlockUnconditionally of a lock not held succeeds and leaves another holder's lock alone")
+	l := s.newLock()
+	s.checkErr("UnlockUnconditionally of a lock never taken", l.UnlockUnconditionally(), nil)
+	s.wantFiles("after UnlockUnconditionally of a lock never taken")
+
+	holder := s.newLock()
+	s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
+	before := s.look(s.path)
+	s.checkErr("UnlockUnconditionally of another Lock's lock", l.UnlockUnconditionally(), nil)
+	s.checkErr("Unlock of another Lock's lock", l.Unlock(), locker.ErrNotLocked)
+	if !holder.IsLocked() {
+		s.errorf("after another Lock's UnlockUnconditionally and Unlock: holder's IsLocked = false, want true")
+	}
+	if after := s.look(s.path); !after.equal(before) {
+		s.errorf("another Lock's UnlockUnconditionally and Unlock changed the lock file: before %s; after %s", s.describe(before), s.describe(after))
+	}
+	s.wantFiles("after another Lock's UnlockUnconditionally and Unlock", holder.LockFile(), holder.ClaimFile())
+
+	s.checkErr("holder's UnlockUnconditionally", holder.UnlockUnconditionally(), nil)
+	if holder.IsLocked() {
+		s.errorf("after the holder's UnlockUnconditionally: IsLocked = true, want false")
+	}
+	s.wantFiles("after the holder's UnlockUnconditionally")
+}
+
+func scenarioHandOff(t *testing.T, b Backend) {
+	s := newScene(t, b, "a waiting Lock takes a released lock within one backoff step")
+	holder := s.newLock()
+	s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
+	waiter := s.newLock()
+	done := s.goLock(s.ctx, waiter)
+	s.tl.waitAsleep(1)
+	released := s.tl.now()
+	s.requireErr("holder's Unlock", holder.Unlock(), nil)
+	s.tl.advance(s.tl.maxBackoff)
+	s.requireErr("waiter's Lock", s.await("waiter's Lock", done), nil)
+	acquired := s.expiry(waiter).Add(-waiter.Lifetime())
+	if d, limit := acquired.Sub(released), s.tl.maxBackoff+s.tl.lag; d > limit+s.tl.tolerance {
+		s.errorf("the lock released at %s was taken at %s (its expiry less the lifetime), %v later; want within the longest backoff step %v", s.tl.at(released), s.tl.at(acquired), d, limit)
+	}
+	if !waiter.IsLocked() || holder.IsLocked() {
+		s.errorf("after the hand-off: waiter's IsLocked = %v, holder's = %v; want true, false", waiter.IsLocked(), holder.IsLocked())
+	}
+	s.wantFiles("after the hand-off", waiter.LockFile(), waiter.ClaimFile())
+}
+
+func scenarioRefreshMovesExpiry(t *testing.T, b Backend) {
+	s := newScene(t, b, "Refresh and RefreshLifetime move the lock's expiry to now + lifetime; refreshing a lock not held fails with ErrNotLocked")
+	lt := s.tl.lifetime
+	l := s.newLock()
+	s.checkErr("Refresh of a lock never taken", l.Refresh(), locker.ErrNotLocked)
+	s.checkErr("RefreshLifetime of a lock never taken", l.RefreshLifetime(lt), locker.ErrNotLocked)
+	s.wantFiles("after refreshing a lock never taken")
+
+	s.requireErr("Lock", l.Lock(s.ctx), nil)
+	first := s.expiry(l)
+	step := lt / 3
+
+	s.tl.advance(step)
+	lo := s.tl.now()
+	s.requireErr("Refresh of a held lock", l.Refresh(), nil)
+	hi := s.tl.now()
+	if ok, want := s.tl.between(s.expiry(l), lo.Add(lt), hi.Add(lt)); !ok {
+		s.errorf("Refresh at %s: Expiration() = %s, want now + lifetime %v = %s", s.tl.at(lo), s.tl.at(s.expiry(l)), lt, want)
+	}
+
+	other := s.newLock()
+	exp := s.expiry(l)
+	s.checkErr("another Lock's Refresh", other.Refresh(), locker.ErrNotLocked)
+	if got := s.expiry(l); !got.Equal(exp) {
+		s.errorf("another Lock's Refresh moved the holder's expiry from %s to %s", s.tl.at(exp), s.tl.at(got))
+	}
+
+	s.tl.advance(step)
+	longer := 4 * lt
+	lo = s.tl.now()
+	s.requireErr(fmt.Sprintf("RefreshLifetime(%v) of a held lock", longer), l.RefreshLifetime(longer), nil)
+	hi = s.tl.now()
+	if ok, want := s.tl.between(s.expiry(l), lo.Add(longer), hi.Add(longer)); !ok {
+		s.errorf("RefreshLifetime(%v) at %s: Expiration() = %s, want now + %v = %s", longer, s.tl.at(lo), s.tl.at(s.expiry(l)), longer, want)
+	}
+	if got := l.Lifetime(); got != longer {
+		s.errorf("after RefreshLifetime(%v): Lifetime() = %v", longer, got)
+	}
+	s.checkErr("RefreshLifetime(0)", l.RefreshLifetime(0), locker.ErrInvalid)
+	if got := l.Lifetime(); got != longer {
+		s.errorf("after the refused RefreshLifetime(0): Lifetime() = %v, want %v unchanged", got, longer)
+	}
+
+	// The refreshed lock outlives its first expiry.
+	boundary := first.Add(s.tl.slop)
+	s.tl.advanceTo(boundary.Add(s.tl.near))
+	s.checkErr(fmt.Sprintf("another Lock's TryLock at first expiry+slop+%v of a refreshed lock", s.tl.near), other.TryLock(), locker.ErrBusy)
+	if !l.IsLocked() {
+		s.errorf("after another Lock tried to take the refreshed lock: holder's IsLocked = false, want true")
+	}
+	s.wantFiles("after another Lock's TryLock", l.LockFile(), l.ClaimFile())
+	s.checkErr("Unlock", l.Unlock(), nil)
+}
+
+func scenarioLifetimeCountsFromAcquisition(t *testing.T, b Backend) {
+	s := newScene(t, b, "a lock expires a lifetime after it was acquired, not after the waiter's first attempt")
+	lt := s.tl.lifetime
+	holder := s.newLock()
+	s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
+	waiter := s.newLock()
+	start := s.tl.now()
+	done := s.goLock(s.ctx, waiter)
+	s.tl.waitAsleep(1)
+	s.tl.advance(lt / 3) // the waiter tries again, finds the lock busy, waits again
+	s.tl.waitAsleep(1)
+	lo := s.tl.now() // on the real clock the waiter may take the lock as soon as it is released
+	s.requireErr("holder's Unlock", holder.Unlock(), nil)
+	s.tl.advance(s.tl.maxBackoff)
+	if s.tl.virtual != nil {
+		lo = s.tl.now() // the virtual clock stands still while the waiter takes the lock
+	}
+	s.requireErr("waiter's Lock", s.await("waiter's Lock", done), nil)
+	hi := s.tl.now()
+	exp := s.expiry(waiter)
+	if ok, want := s.tl.between(exp, lo.Add(lt), hi.Add(lt)); !ok {
+		s.errorf("lock taken after waiting from %s until %s: Expiration() = %s, want acquisition + lifetime = %s (first attempt + lifetime would be %s)",
+			s.tl.at(start), s.tl.at(lo), s.tl.at(exp), want, s.tl.at(start.Add(lt)))
+	}
+	s.checkErr("waiter's Unlock", waiter.Unlock(), nil)
+}
+
+func scenarioBreakAfterLifetimePlusSlop(t *testing.T, b Backend) {
+	s := newScene(t, b, "a lock may be broken only after lifetime+slop")
+	holder := s.newLock()
+	s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
+	breaker := s.newLock()
+	boundary := s.expiry(holder).Add(s.tl.slop)
+
+	probes := []struct {
+		offset time.Duration
+		name   string
+	}{
+		{-s.tl.near, "expiry+slop-" + s.tl.near.String()},
+		{0, "expiry+slop"},
+	}
+	for _, p := range probes {
+		if p.offset == 0 && s.tl.virtual == nil {
+			continue // the real clock cannot stop at an instant
+		}
+		s.tl.advanceTo(boundary.Add(p.offset))
+		what := "TryLock at " + p.name
+		err := breaker.TryLock()
+		if s.tl.virtual == nil {
+			s.tl.stillBefore(boundary, what)
+		}
+		s.checkErr(what, err, locker.ErrBusy)
+		if !holder.IsLocked() {
+			s.fatalf("after %s: holder's IsLocked = false, want true (the lock was broken too early)", what)
+		}
+		s.wantFiles("after "+what, holder.LockFile(), holder.ClaimFile())
+	}
+
+	s.tl.advanceTo(boundary.Add(s.tl.near))
+	s.requireErr("TryLock at expiry+slop+"+s.tl.near.String(), breaker.TryLock(), nil)
+	if !breaker.IsLocked() || holder.IsLocked() {
+		s.errorf("after breaking: breaker's IsLocked = %v, old holder's = %v; want true, false", breaker.IsLocked(), holder.IsLocked())
+	}
+	if got := s.look(s.path); got.contents != breaker.ClaimFile() {
+		s.errorf("after breaking: lock file %s, want the breaker's claim %q", s.describe(got), breaker.ClaimFile())
+	}
+	before := s.look(s.path)
+	s.checkErr("old holder's Refresh after its lock was broken", holder.Refresh(), locker.ErrNotLocked)
+	s.checkErr("old holder's TryLock of the new holder's lock", holder.TryLock(), locker.ErrBusy)
+	s.checkErr("old holder's Unlock after its lock was broken", holder.Unlock(), locker.ErrNotLocked)
+	s.checkErr("old holder's UnlockUnconditionally after its lock was broken", holder.UnlockUnconditionally(), nil)
+	if !breaker.IsLocked() {
+		s.errorf("after the old holder's Refresh, TryLock and Unlock: new holder's IsLocked = false, want true")
+	}
+	if after := s.look(s.path); !after.equal(before) {
+		s.errorf("the old holder's Refresh, TryLock and Unlock changed the new holder's lock file: before %s; after %s", s.describe(before), s.describe(after))
+	}
+	s.wantFiles("after the old holder's Refresh, TryLock and Unlock", breaker.LockFile(), breaker.ClaimFile())
+}
+
+func scenarioWaiterBreaksExpiredLock(t *testing.T, b Backend) {
+	s := newScene(t, b, "a waiting Lock breaks an abandoned lock within one backoff step after lifetime+slop")
+	s.tl.autoAdvance()
+	holder := s.newLock()
+	s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
+	boundary := s.expiry(holder).Add(s.tl.slop)
+	waiter := s.newLock()
+	s.requireErr("waiter's Lock", waiter.Lock(s.ctx), nil)
+	acquired := s.expiry(waiter).Add(-waiter.Lifetime())
+	limit := boundary.Add(s.tl.maxBackoff + s.tl.lag)
+	if !acquired.After(boundary.Add(-s.tl.tolerance)) || acquired.After(limit.Add(s.tl.tolerance)) {
+		s.errorf("waiter took the abandoned lock at %s (its expiry less the lifetime), want after expiry+slop %s and by %s", s.tl.at(acquired), s.tl.at(boundary), s.tl.at(limit))
+	}
+	if s.look(holder.ClaimFile()).exists {
+		s.errorf("after breaking: the old holder's claim file %s still exists", holder.ClaimFile())
+	}
+	s.wantFiles("after breaking", waiter.LockFile(), waiter.ClaimFile())
+}
+
+func scenarioBreakerRemovesOldClaim(t *testing.T, b Backend) {
+	for _, how := range []string{"TryLock", "Lock"} {
+		t.Run(how, func(t *testing.T) {
+			s := newScene(t, b, "a breaker removes the expired lock and its holder's claim file, and leaves only its own")
+			s.tl.autoAdvance()
+			holder := s.newLock()
+			s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
+			breaker := s.newLock()
+			var err error
+			if how == "TryLock" {
+				s.tl.advanceTo(s.expiry(holder).Add(s.tl.slop + s.tl.near))
+				err = breaker.TryLock()
+			} else {
+				err = breaker.Lock(s.ctx)
+			}
+			s.requireErr(how+" of an expired lock", err, nil)
+			if s.look(holder.ClaimFile()).exists {
+				s.errorf("after %s broke the lock: the old holder's claim file %s still exists", how, holder.ClaimFile())
+			}
+			s.wantFiles("after "+how+" broke the lock", breaker.LockFile(), breaker.ClaimFile())
+			if got := s.look(s.path); got.contents != breaker.ClaimFile() {
+				s.errorf("after %s broke the lock: lock file %s, want the breaker's claim %q", how, s.describe(got), breaker.ClaimFile())
+			}
+			s.checkErr("breaker's Unlock", breaker.Unlock(), nil)
+			s.wantFiles("after the breaker's Unlock")
+		})
+	}
+}
+
+func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
+	cases := []struct {
+		name string
+		rule string
+		// meanwhile runs between the breaker's judgment that old's lock
+		// is expired and its attempt to break it; it returns the Lock that
+		// must then hold the lock.
+		meanwhile func(s *scene, old *locker.Lock) *locker.Lock
+	}{
+		{"Refreshed", "a breaker does not break a lock refreshed after it judged it expired",
+			func(s *scene, old *locker.Lock) *locker.Lock {
+				s.requireErr("old holder's Refresh", old.Refresh(), nil)
+				return old
+			}},
+		{"Replaced", "a breaker does not break a lock released and taken afresh after it judged the old one expired",
+			func(s *scene, old *locker.Lock) *locker.Lock {
+				fresh := s.newLock()
+				s.requireErr("old holder's Unlock", old.Unlock(), nil)
+				s.requireErr("fresh TryLock", fresh.TryLock(), nil)
+				return fresh
+			}},
+		{"ReplacedByExpired", "a breaker removes only the lock it judged expired, not another expired lock that replaced it",
+			func(s *scene, old *locker.Lock) *locker.Lock {
+				// The fresh holder's clock is far behind: its lock is
+				// expired from the start.
+				fresh := s.newLock()
+				s.requireErr("old holder's Unlock", old.Unlock(), nil)
+				s.requireErr("fresh TryLock", fresh.TryLock(), nil)
+				past := s.tl.now().Add(-time.Hour)
+				if err := s.env.FS.Chtimes(fresh.ClaimFile(), past, past); err != nil {
+					s.t.Fatalf("dating the fresh lock: %v", err)
+				}
+				return fresh
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScene(t, b, tc.rule)
+			old := s.newLock()
+			s.requireErr("old holder's Lock", old.Lock(s.ctx), nil)
+			s.tl.advanceTo(s.expiry(old).Add(s.tl.slop + s.tl.near))
+			faults := memfs.NewFaultFS(s.env.FS)
+			breaker := s.newLockOn(faults, s.path)
+			var holder *locker.Lock
+			faults.SetHook(func(op memfs.Op, args ...string) {
+				if op == memfs.OpRename && holder == nil {
+					holder = tc.meanwhile(s, old)
+				}
+			})
+			err := breaker.TryLock()
+			faults.SetHook(nil)
+			if holder == nil {
+				s.fatalf("breaker's TryLock of an expired lock never renamed the lock file aside (got %s); this scenario needs the breaker to move the lock aside before removing it", errText(err))
+			}
+			s.checkErr("breaker's TryLock", err, locker.ErrBusy)
+			if !holder.IsLocked() || breaker.IsLocked() {
+				s.errorf("after the breaker's TryLock: holder's IsLocked = %v, breaker's = %v; want true, false", holder.IsLocked(), breaker.IsLocked())
+			}
+			if got := s.look(s.path); got.contents != holder.ClaimFile() {
+				s.errorf("after the breaker's TryLock: lock file %s, want the holder's claim %q", s.describe(got), holder.ClaimFile())
+			}
+			s.wantFiles("after the breaker's TryLock", holder.LockFile(), holder.ClaimFile())
+		})
+	}
+}
+
+func scenarioForeignFileUntouched(t *testing.T, b Backend) {
+	join := func(parts ...string) string { return strings.Join(parts, locker.DefaultSeparator) }
+	cases := []struct {
+		name     string
+		contents func(path string) string
+	}{
+		{"Empty", func(string) string { return "" }},
+		{"Text", func(string) string { return "precious data\n" }},
+		{"ThreeFields", func(string) string { return join("a", "b", "c") }},
+		{"FiveFields", func(p string) string { return join(p, "otherhost", "1234", "5678", "9") }},
+		{"ClaimForAnotherLockFile", func(p string) string {
+			return join(filepath.Join(filepath.Dir(p), "other.lock"), "otherhost", "1234", "5678")
+		}},
+		{"NonNumericPID", func(p string) string { return join(p, "otherhost", "x", "5678") }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScene(t, b, "a file at the lock path that is not a lock is never changed or removed, and Lock fails at once with ErrForeignFile")
+			abs, err := filepath.Abs(s.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			contents := tc.contents(abs)
+			if err := s.env.FS.WriteFile(s.path, []byte(contents), 0o644); err != nil {
+				t.Fatalf("writing a foreign file at %s: %v", s.path, err)
+			}
+			// Long after any lifetime and slop.
+			old := s.tl.now().Add(-24 * time.Hour)
+			if err := s.env.FS.Chtimes(s.path, old, old); err != nil {
+				t.Fatalf("dating the foreign file: %v", err)
+			}
+			before := s.look(s.path)
+			faults := memfs.NewFaultFS(s.env.FS)
+			l := s.newLockOn(faults, s.path)
+			desc := fmt.Sprintf("a file containing %q dated %s", contents, s.tl.at(before.mtime))
+
+			s.checkErr("Lock of "+desc, l.Lock(s.ctx), locker.ErrForeignFile)
+			if n := faults.Calls(memfs.OpLink); n != 1 {
+				s.errorf("Lock of %s made %d link attempts, want exactly 1", desc, n)
+			}
+			s.checkErr("TryLock of "+desc, l.TryLock(), locker.ErrForeignFile)
+			if n := faults.Calls(memfs.OpLink); n != 2 {
+				s.errorf("TryLock of %s made %d link attempts, want exactly 1", desc, n-1)
+			}
+			s.checkErr("Unlock with "+desc+" at the lock path", l.Unlock(), locker.ErrNotLocked)
+			s.checkErr("UnlockUnconditionally with "+desc+" at the lock path", l.UnlockUnconditionally(), nil)
+			if after := s.look(s.path); !after.equal(before) {
+				s.errorf("the foreign file was changed: before %s; after %s", s.describe(before), s.describe(after))
+			}
+			if s.look(l.ClaimFile()).exists {
+				s.errorf("after the refused Lock and TryLock: claim file %s left behind", l.ClaimFile())
+			}
+			s.wantFiles("after the refused Lock and TryLock", s.path)
+		})
+	}
+}
+
+func scenarioMissingDirectory(t *testing.T, b Backend) {
+	s := newScene(t, b, "a lock in a missing directory fails at once with fs.ErrNotExist and leaves nothing behind")
+	path := filepath.Join(s.env.Dir, "missing", "resource.lock")
+	l := s.newLockOn(s.env.FS, path)
+	s.checkErr("Lock of "+path, l.Lock(s.ctx), fs.ErrNotExist)
+	s.checkErr("TryLock of "+path, l.TryLock(), fs.ErrNotExist)
+	s.wantFiles("after Lock and TryLock in a missing directory")
+}
+
+func scenarioLinkErrorsRetried(t *testing.T, b Backend) {
+	cases := []struct {
+		name      string
+		inject    func(*memfs.FaultFS)
+		wantErr   error
+		wantLinks int // 0: any number
+	}{
+		{"ENOENT", func(f *memfs.FaultFS) { f.Fail(memfs.OpLink, 1, syscall.ENOENT) }, nil, 2},
+		{"ESTALE", func(f *memfs.FaultFS) { f.Fail(memfs.OpLink, 1, locker.Transient(syscall.ESTALE)) }, nil, 2},
+		{"EIO", func(f *memfs.FaultFS) { f.Fail(memfs.OpLink, 1, syscall.EIO) }, syscall.EIO, 1},
+		{"LostReply", func(f *memfs.FaultFS) { f.LoseReply(memfs.OpLink, 1, syscall.EEXIST) }, nil, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rule := "link failing with ENOENT or a transient error is retried"
+			switch tc.name {
+			case "EIO":
+				rule = "link failing with any other error fails Lock with that error and leaves no files"
+			case "LostReply":
+				rule = "a link whose reply was lost (EEXIST) is recognised as acquisition by the claim in the lock file"
+			}
+			s := newScene(t, b, rule)
+			s.tl.autoAdvance()
+			faults := memfs.NewFaultFS(s.env.FS)
+			l := s.newLockOn(faults, s.path)
+			tc.inject(faults)
+			start := s.tl.now()
+			err := l.Lock(s.ctx)
+			took := s.tl.now().Sub(start)
+			s.checkErr("Lock with the first link failing with "+tc.name, err, tc.wantErr)
+			if limit := s.tl.maxBackoff + s.tl.lag; took > limit {
+				s.errorf("Lock with the first link failing with %s took %v of the lock's clock, want at most one backoff step (%v) on a free lock", tc.name, took, limit)
+			}
+			if n := faults.Calls(memfs.OpLink); tc.wantLinks > 0 && n != tc.wantLinks {
+				s.errorf("Lock with the first link failing with %s made %d link attempts, want %d", tc.name, n, tc.wantLinks)
+			}
+			if tc.wantErr != nil {
+				s.wantFiles("after Lock failed")
+				return
+			}
+			if !l.IsLocked() {
+				s.errorf("after Lock: IsLocked = false, want true")
+			}
+			s.wantFiles("after Lock", l.LockFile(), l.ClaimFile())
+			s.checkErr("TryLock by the holder", l.TryLock(), locker.ErrAlreadyLocked)
+			s.checkErr("Unlock", l.Unlock(), nil)
+			s.wantFiles("after Unlock")
+		})
+	}
+}
+
+func scenarioWireFormat(t *testing.T, b Backend) {
+	cases := []struct {
+		name string
+		sep  string
+		opts []locker.Option
+	}{
+		{"DefaultSeparator", locker.DefaultSeparator, nil},
+		{"PlusSeparator", "+", []locker.Option{locker.WithSeparator("+")}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScene(t, b, "claim name and lock file follow flufl.lock's format: <lockpath>SEP<host>SEP<pid>SEP<random>, contents the name itself, mtime the expiry")
+			abs, err := filepath.Abs(s.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := s.newLock(tc.opts...)
+			claim := l.ClaimFile()
+			if !filepath.IsAbs(l.LockFile()) || l.LockFile() != abs {
+				s.errorf("LockFile() = %q, want the absolute path %q", l.LockFile(), abs)
+			}
+			prefix := strings.Join([]string{abs, LocalHost, strconv.Itoa(l.PID()), ""}, tc.sep)
+			if !strings.HasPrefix(claim, prefix) {
+				s.fatalf("claim name %q, want %q followed by a random number", claim, prefix)
+			}
+			random := strings.TrimPrefix(claim, prefix)
+			if r, err := strconv.ParseInt(random, 10, 64); err != nil || r < 0 || strconv.FormatInt(r, 10) != random {
+				s.errorf("claim name %q: random part %q is not a decimal int64 >= 0", claim, random)
+			}
+			if filepath.Dir(claim) != filepath.Dir(abs) {
+				s.errorf("claim file %q is not in the lock file's directory %q", claim, filepath.Dir(abs))
+			}
+
+			lo := s.tl.now()
+			s.requireErr("TryLock", l.TryLock(), nil)
+			hi := s.tl.now()
+			checkContents := func(which, name string) {
+				t.Helper()
+				got := s.look(name).contents
+				switch {
+				case got == claim:
+				case strings.TrimSpace(got) == claim:
+					s.errorf("%s contains %q: want exactly the claim name, with no newline or space", which, got)
+				default:
+					s.errorf("%s contains %q, want exactly the claim name %q", which, got, claim)
+				}
+			}
+			checkContents("claim file", claim)
+			checkContents("lock file", abs)
+			mtime := s.look(abs).mtime
+			if ok, want := s.tl.between(mtime, lo.Add(s.tl.lifetime), hi.Add(s.tl.lifetime)); !ok {
+				s.errorf("lock taken at %s: lock file mtime %s, want acquisition + lifetime %v = %s", s.tl.at(lo), s.tl.at(mtime), s.tl.lifetime, want)
+			}
+			if exp := s.expiry(l); !exp.Equal(mtime) {
+				s.errorf("Expiration() = %s, want the lock file's mtime %s", s.tl.at(exp), s.tl.at(mtime))
+			}
+			s.wantFiles("after TryLock", abs, claim)
+
+			s.requireErr("Unlock", l.Unlock(), nil)
+			s.requireErr("TryLock after Unlock", l.TryLock(), nil)
+			if l.ClaimFile() != claim {
+				s.errorf("claim name changed from %q to %q: want it fixed for the life of the Lock", claim, l.ClaimFile())
+			}
+			checkContents("lock file after a second acquisition", abs)
+			s.checkErr("Unlock", l.Unlock(), nil)
+
+			twin := s.newLock(append(tc.opts, locker.WithPID(l.PID()))...)
+			if twin.ClaimFile() == claim {
+				s.errorf("two Locks of one host and pid share the claim name %q: want a random part chosen per Lock", claim)
+			}
+		})
+	}
+}
+
+func scenarioState(t *testing.T, b Backend) {
+	const rule = "State infers flufl.lock's six states"
+	needSpawn := func(t *testing.T, s *scene) {
+		if s.env.Spawn == nil {
+			t.Skipf("%s: Env.Spawn is nil: no way to start a live process on this host", b.Name)
+		}
+	}
+	t.Run("Unlocked", func(t *testing.T) {
+		s := newScene(t, b, rule+": Unlocked when there is no lock file")
+		s.wantState(s.newLock(), locker.Unlocked, "with no lock file")
+	})
+	t.Run("Ours", func(t *testing.T) {
+		s := newScene(t, b, rule+": Ours when the claim names this host and pid and has not expired")
+		l := s.newLock()
+		s.requireErr("Lock", l.Lock(s.ctx), nil)
+		s.wantState(l, locker.Ours, "while held")
+		twin := s.newLock(locker.WithPID(l.PID()))
+		s.wantState(twin, locker.Ours, "asked by another Lock of the same host and pid")
+		if twin.IsLocked() {
+			s.errorf("IsLocked of another Lock of the same host and pid = true, want false (its claim name differs)")
+		}
+	})
+	t.Run("OursExpired", func(t *testing.T) {
+		s := newScene(t, b, rule+": OursExpired when the claim names this host and pid and has expired")
+		l := s.newLock()
+		s.requireErr("Lock", l.Lock(s.ctx), nil)
+		exp := s.expiry(l)
+		s.tl.advanceTo(exp.Add(-s.tl.near))
+		s.wantState(l, locker.Ours, "just before expiry")
+		if s.tl.virtual != nil {
+			s.tl.advanceTo(exp)
+			s.wantState(l, locker.Ours, "at expiry exactly")
+		}
+		s.tl.advanceTo(exp.Add(s.tl.near))
+		s.wantState(l, locker.OursExpired, "just after expiry")
+	})
+	t.Run("Stale", func(t *testing.T) {
+		s := newScene(t, b, rule+": Stale when the claim names another process of this host that is dead")
+		needSpawn(t, s)
+		pid, kill := s.env.Spawn(t)
+		holder := s.newLock(locker.WithPID(pid), locker.WithLifetime(time.Hour))
+		s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
+		kill()
+		s.wantState(s.newLock(), locker.Stale, fmt.Sprintf("after the holder, pid %d of this host, died", pid))
+	})
+	t.Run("TheirsExpired", func(t *testing.T) {
+		s := newScene(t, b, rule+": TheirsExpired when another live process of this host holds an expired lock")
+		needSpawn(t, s)
+		pid, _ := s.env.Spawn(t)
+		holder := s.newLock(locker.WithPID(pid))
+		s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
+		s.tl.advanceTo(s.expiry(holder).Add(s.tl.near))
+		s.wantState(s.newLock(), locker.TheirsExpired, fmt.Sprintf("after the lock of live pid %d of this host expired", pid))
+	})
+	t.Run("UnknownLiveLocal", func(t *testing.T) {
+		s := newScene(t, b, rule+": Unknown when another live process of this host holds an unexpired lock")
+		needSpawn(t, s)
+		pid, _ := s.env.Spawn(t)
+		holder := s.newLock(locker.WithPID(pid))
+		s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
+		s.wantState(s.newLock(), locker.Unknown, fmt.Sprintf("while live pid %d of this host holds the lock", pid))
+	})
+	t.Run("UnknownOtherHost", func(t *testing.T) {
+		s := newScene(t, b, rule+": Unknown when the claim names another host, expired or not")
+		holder := s.newLock(locker.WithHostname("elsewhere.example.org"))
+		s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
+		l := s.newLock()
+		s.wantState(l, locker.Unknown, "while another host holds the lock")
+		s.tl.advanceTo(s.expiry(holder).Add(s.tl.near))
+		s.wantState(l, locker.Unknown, "after another host's lock expired")
+		// Another host with this Lock's pid is still another host.
+		s.requireErr("holder's Unlock", holder.Unlock(), nil)
+		same := s.newLock(locker.WithHostname("elsewhere.example.org"), locker.WithPID(l.PID()))
+		s.requireErr("Lock by another host with the same pid", same.Lock(s.ctx), nil)
+		s.wantState(l, locker.Unknown, "while another host holds the lock under this Lock's pid")
+	})
+	t.Run("UnknownForeignFile", func(t *testing.T) {
+		s := newScene(t, b, rule+": Unknown when the lock file is not a lock")
+		if err := s.env.FS.WriteFile(s.path, []byte("not a lock"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s.wantState(s.newLock(), locker.Unknown, "with a foreign file at the lock path")
+	})
+	t.Run("Names", func(t *testing.T) {
+		names := []struct {
+			s    locker.State
+			name string
+		}{
+			{locker.Unlocked, "unlocked"},
+			{locker.Ours, "ours"},
+			{locker.OursExpired, "ours_expired"},
+			{locker.Stale, "stale"},
+			{locker.TheirsExpired, "theirs_expired"},
+			{locker.Unknown, "unknown"},
+		}
+		for _, n := range names {
+			if got := n.s.String(); got != n.name {
+				t.Errorf("rule: states have flufl.lock's names: State(%d).String() = %q, want %q", int(n.s), got, n.name)
+			}
+		}
+	})
+}
+
+func scenarioDetails(t *testing.T, b Backend) {
+	s := newScene(t, b, "Details reads the holder's host, pid and lock file, and the expiry, from the lock file")
+	l := s.newLock()
+	_, err := l.Details()
+	s.checkErr("Details with no lock file", err, locker.ErrNotLocked)
+	_, err = l.Expiration()
+	s.checkErr("Expiration with no lock file", err, locker.ErrNotLocked)
+
+	const host, pid = "elsewhere.example.org", 4242
+	holder := s.newLock(locker.WithHostname(host), locker.WithPID(pid))
+	lo := s.tl.now()
+	s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
+	hi := s.tl.now()
+	exp := s.expiry(holder)
+	if ok, want := s.tl.between(exp, lo.Add(s.tl.lifetime), hi.Add(s.tl.lifetime)); !ok {
+		s.errorf("holder's Expiration() = %s, want %s", s.tl.at(exp), want)
+	}
+	want := locker.Details{Hostname: host, PID: pid, LockFile: holder.LockFile(), Expires: exp}
+	for _, asker := range []struct {
+		who string
+		l   *locker.Lock
+	}{{"another Lock", l}, {"the holder", holder}} {
+		got, err := asker.l.Details()
+		if err != nil {
+			s.errorf("Details asked by %s: %v", asker.who, err)
+			continue
+		}
+		if got.Hostname != want.Hostname || got.PID != want.PID || got.LockFile != want.LockFile || !got.Expires.Equal(want.Expires) {
+			s.errorf("Details asked by %s = {host %q pid %d lock file %q expires %s}, want {host %q pid %d lock file %q expires %s}",
+				asker.who, got.Hostname, got.PID, got.LockFile, s.tl.at(got.Expires), want.Hostname, want.PID, want.LockFile, s.tl.at(want.Expires))
+		}
+	}
+	if got, err := l.Expiration(); err != nil || !got.Equal(exp) {
+		s.errorf("Expiration asked by another Lock = %s, %s; want %s", s.tl.at(got), errText(err), s.tl.at(exp))
+	}
+	s.requireErr("holder's Unlock", holder.Unlock(), nil)
+	_, err = l.Details()
+	s.checkErr("Details after the holder's Unlock", err, locker.ErrNotLocked)
+
+	if err := s.env.FS.WriteFile(s.path, []byte("not a lock"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.Details()
+	s.checkErr("Details with a foreign file at the lock path", err, locker.ErrForeignFile)
+}
+
+func scenarioNoLeftovers(t *testing.T, b Backend) {
+	s := newScene(t, b, "once every lock is released or broken, no claim or temporary file is left")
+	s.tl.autoAdvance()
+	a, c, e := s.newLock(), s.newLock(), s.newLock()
+	d := s.newLock(locker.WithHostname("elsewhere.example.org"))
+	faults := memfs.NewFaultFS(s.env.FS)
+	f := s.newLockOn(faults, s.path)
+	waiter := s.newLock(locker.WithTimeout(s.tl.lifetime / 4))
+
+	s.requireErr("a's Lock", a.Lock(s.ctx), nil)
+	s.checkErr("c's TryLock while a holds", c.TryLock(), locker.ErrBusy)
+	s.checkErr("waiter's Lock with a timeout while a holds", waiter.Lock(s.ctx), locker.ErrTimeout)
+	cctx, cancel := context.WithCancel(s.ctx)
+	cancel()
+	s.checkErr("e's Lock with a cancelled context", e.Lock(cctx), context.Canceled)
+	s.wantFiles("while a holds the lock", a.LockFile(), a.ClaimFile())
+	s.requireErr("a's Unlock", a.Unlock(), nil)
+	s.wantFiles("after a's Unlock")
+
+	faults.LoseReply(memfs.OpLink, 1, syscall.EEXIST)
+	s.requireErr("f's Lock with a lost link reply", f.Lock(s.ctx), nil)
+	s.requireErr("f's Unlock", f.Unlock(), nil)
+	faults.Fail(memfs.OpLink, 1, syscall.EIO)
+	s.checkErr("f's Lock with link failing with EIO", f.Lock(s.ctx), syscall.EIO)
+	s.wantFiles("after f's locks")
+
+	s.requireErr("c's TryLock", c.TryLock(), nil)
+	s.requireErr("d's Lock, breaking c's lock once it expires", d.Lock(s.ctx), nil)
+	s.wantFiles("after d broke c's lock", d.LockFile(), d.ClaimFile())
+	s.checkErr("c's Refresh after its lock was broken", c.Refresh(), locker.ErrNotLocked)
+	s.checkErr("c's Unlock after its lock was broken", c.Unlock(), locker.ErrNotLocked)
+	s.requireErr("d's Unlock", d.Unlock(), nil)
+	for _, l := range []*locker.Lock{a, c, d, e, f, waiter} {
+		s.checkErr("UnlockUnconditionally of "+l.ClaimFile(), l.UnlockUnconditionally(), nil)
+	}
+	s.wantFiles("after lock, unlock, timeout, cancel, lost reply, link error and break by several locks")
+}
