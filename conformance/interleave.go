@@ -196,7 +196,8 @@ func interleavingProperty(outer *testing.T, b Backend, mk maker) func(*rapid.T) 
 			name := string(rune('A' + i))
 			fsys := &scheduledFS{inner: env.FS, s: s, tr: tr, actor: i, name: name}
 			ops := rapid.SliceOfN(rapid.SampledFrom([]string{"TryLock", "TryLock", "Refresh", "Unlock"}), 1, 3).Draw(t, "program "+name)
-			actors[i] = &actor{name: name, c: mk(t, fsys, path, "host"+name, 100+i, clk), ops: ops}
+			aclk := &scheduledClock{clk: clk, s: s, tr: tr, actor: i, name: name}
+			actors[i] = &actor{name: name, c: mk(t, fsys, path, "host"+name, 100+i, aclk), ops: ops}
 			tr.add("%s will run %s", name, strings.Join(ops, ", "))
 		}
 		s.start()

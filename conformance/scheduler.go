@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	memfs "github.com/nfslock/nfslock/backend-memfs"
 	"github.com/nfslock/nfslock/locker"
 	"pgregory.net/rapid"
 )
@@ -30,8 +32,8 @@ type scheduler struct {
 
 type event struct {
 	actor int
-	desc  string        // the call about to be made; "" when the actor is done
-	goOn  chan struct{} // closed to let the actor make the call
+	desc  string    // the call about to be made; "" when the actor is done
+	goOn  chan bool // receives, when the actor may go on, whether every other actor is between operations
 }
 
 func newScheduler(tr *trace) *scheduler {
@@ -46,17 +48,18 @@ func (s *scheduler) start() {
 }
 
 // point stops actor until the scheduler chooses it. desc describes the call
-// it is about to make.
-func (s *scheduler) point(actor int, desc string) {
+// it is about to make. It returns whether every other actor was between
+// operations (or done) when this one was let go.
+func (s *scheduler) point(actor int, desc string) (othersIdle bool) {
 	s.mu.Lock()
 	free := s.free
 	s.mu.Unlock()
 	if free {
-		return
+		return true
 	}
-	goOn := make(chan struct{})
+	goOn := make(chan bool, 1)
 	s.events <- event{actor: actor, desc: desc, goOn: goOn}
-	<-goOn
+	return <-goOn
 }
 
 // done tells the scheduler that actor has finished.
@@ -100,7 +103,11 @@ func (s *scheduler) run(t *rapid.T, n int, check func(stopped []string), extras 
 		e := stopped[ids[k]]
 		delete(stopped, e.actor)
 		running++
-		close(e.goOn)
+		othersIdle := true
+		for _, o := range stopped {
+			othersIdle = othersIdle && strings.HasPrefix(o.desc, opStart)
+		}
+		e.goOn <- othersIdle
 	}
 	s.mu.Lock()
 	s.free = true
@@ -214,6 +221,30 @@ func (f *scheduledFS) Rename(oldname, newname string) error {
 
 func (f *scheduledFS) Remove(name string) error {
 	return f.call(fmt.Sprintf("Remove(%s)", name), func() error { return f.inner.Remove(name) })
+}
+
+// scheduledClock is an actor's clock. Its Sleep is a scheduling point; the
+// virtual time moves on by the sleep only if every other actor is between
+// operations, so that no actor is stalled inside an operation for longer
+// than the interleaving property allows.
+type scheduledClock struct {
+	clk   *memfs.Clock
+	s     *scheduler
+	tr    *trace
+	actor int
+	name  string
+}
+
+func (c *scheduledClock) Now() time.Time { return c.clk.Now() }
+
+func (c *scheduledClock) Sleep(ctx context.Context, d time.Duration) error {
+	if c.s.point(c.actor, fmt.Sprintf("Sleep(%v)", d)) {
+		c.clk.Advance(d)
+		c.tr.addBy(c.name, "slept %v; clock %v", d, c.clk.Now().Sub(c.tr.start))
+	} else {
+		c.tr.addBy(c.name, "slept %v while others were busy; the clock stays at %v", d, c.clk.Now().Sub(c.tr.start))
+	}
+	return ctx.Err()
 }
 
 // ProcessAlive is not a scheduling point: it changes nothing.

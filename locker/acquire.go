@@ -28,7 +28,12 @@ func (l *Lock) TryLock() error {
 	if err := l.prepareClaim(op); err != nil {
 		return err
 	}
+	// One attempt, but an inconclusive one (the lock file vanished under
+	// us, a transient error) is repeated at once, a few times.
 	r := l.attempt(op)
+	for i := 0; i < 3 && r.outcome == again; i++ {
+		r = l.attempt(op)
+	}
 	if r.outcome == busy && l.expired(r.obs.info.ModTime) {
 		if _, err := l.breakLock(r.obs); err != nil {
 			l.log.Warn("breaking expired lock failed", "err", err)

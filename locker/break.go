@@ -1,55 +1,186 @@
 package locker
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
+	"time"
 
 	"github.com/hashicorp/go-multierror"
 )
 
-// breakLock removes the expired lock described by o, and its holder's claim
-// file. It reports whether it removed the lock.
+// Breaking an expired lock.
 //
 // flufl.lock breaks a lock by unlinking the lock file on the strength of an
-// earlier look at it; if the lock was released and taken again in between,
-// it deletes the new holder's lock. Instead, breakLock first moves the lock
-// file aside with rename (atomic: from then on no one else can remove it),
-// then checks that what it moved is the expired lock it judged, and puts it
-// back if not.
+// earlier look at it. Two waiters that both judged a lock expired can then
+// race: the first breaks it and takes the lock afresh, the second deletes
+// the fresh lock, and both hold it. nfslock closes that race in two layers:
+//
+//  1. Breakers take turns. Only the holder of the break lock, a second lock
+//     file next to the lock file (<lockfile>.break) taken with the same link
+//     algorithm, may remove an expired lock, and it looks at the lock again
+//     after taking the break lock. A holder whose own lock has expired also
+//     releases or refreshes it only under the break lock, so nothing an
+//     nfslock process does can replace the lock file between the breaker's
+//     second look and its removal.
+//  2. The breaker moves the lock file aside with rename (atomic), checks that
+//     what it moved is the expired lock it judged, and puts it back with
+//     link if not. This protects against processes that do not know the
+//     break lock: flufl.lock processes, and holders whose clocks are wrong by
+//     more than the clock slop.
+//
+// What remains: a breaker that stalls inside a break for longer than the
+// break lock's lifetime plus the slop can have its break lock broken, and
+// then two breakers may act at once; and flufl.lock processes break as
+// flufl.lock does. A holder that stops refreshing past its lifetime plus
+// the slop loses its lock, as it must; it finds out from Refresh, IsLocked
+// or Unlock.
+
+// breakLifetime is how long the break lock lasts: a break takes a few file
+// operations, so only a breaker that crashed holds it that long.
+func (l *Lock) breakLifetime() time.Duration { return max(l.slop, 2*time.Second) }
+
+// breakLock breaks the expired lock described by o, and removes its
+// holder's claim file. It reports whether it removed the lock; false with a
+// nil error means someone else is breaking it or it is no longer the
+// expired lock o saw.
 func (l *Lock) breakLock(o observation) (bool, error) {
-	if err := l.fsys.Rename(l.path, l.aside); err != nil {
-		if isNotExist(err) {
-			return false, nil // released or broken by someone else meanwhile
+	var broke bool
+	got, err := l.withBreakLock(func() error {
+		now, err := l.observe()
+		if err != nil {
+			return err
 		}
-		return false, fmt.Errorf("moving the lock file aside: %w", err)
+		if !now.exists || now.contents != o.contents || !l.expired(now.info.ModTime) {
+			return nil // released, broken, or refreshed since we looked
+		}
+		broke, err = l.removeAside(l.path, now.contents, func(fi FileInfo) bool { return l.expired(fi.ModTime) })
+		if broke {
+			l.log.Info("broke expired lock", "holder_host", o.claim.host, "holder_pid", o.claim.pid, "expired", now.info.ModTime)
+			if holder := filepath.Join(l.dir, baseName(o.claim.name)); holder != l.claim {
+				if rerr := l.removeIfExists(holder); rerr != nil {
+					err = multierror.Append(err, fmt.Errorf("removing the holder's claim file: %w", rerr))
+				}
+			}
+		}
+		return err
+	})
+	if !got {
+		l.log.Debug("another process is breaking the lock")
+	}
+	return broke, err
+}
+
+// removeAside removes the file name, which held contents, if it still does
+// and still satisfies ok. It moves the file aside first (rename is atomic),
+// then checks what it moved, and puts it back with link if that is not the
+// file it meant to remove. It reports whether it removed the file.
+func (l *Lock) removeAside(name, contents string, ok func(FileInfo) bool) (bool, error) {
+	if err := l.fsys.Rename(name, l.aside); err != nil {
+		if isNotExist(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("moving %s aside: %w", name, err)
 	}
 	data, rerr := l.fsys.ReadFile(l.aside)
 	fi, serr := l.fsys.Stat(l.aside)
-	if rerr == nil && serr == nil && string(data) == o.contents && l.expired(fi.ModTime) {
-		var errs error
+	if rerr == nil && serr == nil && string(data) == contents && ok(fi) {
 		if err := l.removeIfExists(l.aside); err != nil {
-			errs = multierror.Append(errs, fmt.Errorf("removing the moved lock file: %w", err))
+			return true, fmt.Errorf("removing the moved file: %w", err)
 		}
-		if holder := filepath.Join(l.dir, baseName(o.claim.name)); holder != l.claim {
-			if err := l.removeIfExists(holder); err != nil {
-				errs = multierror.Append(errs, fmt.Errorf("removing the holder's claim file: %w", err))
+		return true, nil
+	}
+	// We moved something else: put it back.
+	var errs error
+	if err := l.fsys.Link(l.aside, name); err != nil {
+		// Someone created name while it was free. The owner of the file
+		// we moved has lost it, and finds out from IsLocked, Refresh or
+		// Unlock.
+		l.log.Error("could not restore a file moved aside", "name", name, "err", err)
+		errs = multierror.Append(errs, fmt.Errorf("restoring %s: %w", name, err))
+	}
+	if err := l.removeIfExists(l.aside); err != nil {
+		errs = multierror.Append(errs, err)
+	}
+	return false, errs
+}
+
+// withBreakLock runs f while holding the break lock. It reports false, and
+// does not run f, if another process holds the break lock. A break lock
+// left by a breaker that crashed is broken once it has expired by more than
+// the clock slop.
+func (l *Lock) withBreakLock(f func() error) (got bool, err error) {
+	if err := l.fsys.WriteFile(l.breakClaim, []byte(l.breakClaim), 0o666); err != nil {
+		return false, fmt.Errorf("writing the break claim: %w", err)
+	}
+	defer func() {
+		if rerr := l.removeIfExists(l.breakClaim); rerr != nil {
+			err = multierror.Append(err, fmt.Errorf("removing the break claim: %w", rerr))
+		}
+	}()
+	t := l.clock.Now().Add(l.breakLifetime())
+	if err := l.fsys.Chtimes(l.breakClaim, t, t); err != nil {
+		return false, fmt.Errorf("dating the break claim: %w", err)
+	}
+	for attempt := 0; ; attempt++ {
+		linkErr := l.fsys.Link(l.breakClaim, l.breakPath)
+		if linkErr == nil {
+			break
+		}
+		data, rerr := l.fsys.ReadFile(l.breakPath)
+		if rerr == nil && string(data) == l.breakClaim {
+			break // the link worked but its reply was lost
+		}
+		if attempt > 2 {
+			return false, nil
+		}
+		switch {
+		case errors.Is(linkErr, fs.ErrExist):
+			if rerr != nil {
+				continue // released meanwhile, or unreadable for now
 			}
+			fi, serr := l.fsys.Stat(l.breakPath)
+			c, isClaim := parseClaim(string(data), l.sep, l.breakBase)
+			if serr != nil || !isClaim || !l.expired(fi.ModTime) {
+				return false, nil // busy (or a file we must not touch)
+			}
+			if _, err := l.removeAside(l.breakPath, string(data), func(fi FileInfo) bool { return l.expired(fi.ModTime) }); err != nil {
+				return false, err
+			}
+			if stale := filepath.Join(l.dir, baseName(c.name)); stale != l.breakClaim {
+				l.removeIfExists(stale)
+			}
+		case errors.Is(linkErr, fs.ErrNotExist), l.retryable(linkErr):
+		default:
+			return false, fmt.Errorf("taking the break lock: %w", linkErr)
 		}
-		l.log.Info("broke expired lock", "holder_host", o.claim.host, "holder_pid", o.claim.pid, "expired", fi.ModTime)
-		return true, errs
 	}
-	// What we moved is not the lock we judged expired (it was released and
-	// taken again, or refreshed): put it back.
-	if err := l.fsys.Link(l.aside, l.path); err != nil {
-		// Someone took the lock while the name was free. The holder whose
-		// lock we moved has lost it, and finds out from IsLocked, Refresh
-		// or Unlock.
-		l.log.Error("could not restore a lock file moved aside while breaking", "err", err)
-		errs := multierror.Append(nil, fmt.Errorf("restoring the lock file: %w", err))
-		if err := l.removeIfExists(l.aside); err != nil {
-			errs = multierror.Append(errs, err)
+	ferr := f()
+	// Release: remove the break lock if it is still ours.
+	if data, rerr := l.fsys.ReadFile(l.breakPath); rerr == nil && string(data) == l.breakClaim {
+		if rerr := l.removeIfExists(l.breakPath); rerr != nil {
+			ferr = multierror.Append(ferr, fmt.Errorf("releasing the break lock: %w", rerr))
 		}
-		return false, errs
 	}
-	return false, l.removeIfExists(l.aside)
+	return true, ferr
+}
+
+// underBreakLock runs f under the break lock, waiting while another process
+// holds it: it is held only for the few operations of a break, or until it
+// expires if its holder crashed. It gives up after about the break lock's
+// lifetime plus the slop and returns an error.
+func (l *Lock) underBreakLock(f func() error) error {
+	wait := backoff{min: l.minWait, max: l.maxWait}
+	deadline := l.clock.Now().Add(l.breakLifetime() + l.slop + l.maxWait)
+	for {
+		got, err := l.withBreakLock(f)
+		if got || err != nil {
+			return err
+		}
+		if !l.clock.Now().Before(deadline) {
+			return fmt.Errorf("the break lock %s stayed busy", l.breakPath)
+		}
+		l.clock.Sleep(noCancel, wait.next())
+	}
 }

@@ -24,28 +24,33 @@ import (
 // claimant, not a mutex between those goroutines: to make goroutines exclude
 // each other, give each its own Lock.
 type Lock struct {
-	fsys     FS
-	path     string // the lock file, absolute
-	dir      string // its directory
-	base     string // its base name
-	claim    string // the claim file; also its contents
-	aside    string // where this Lock moves a lock file it is about to remove
-	sep      string
-	hostname string
-	pid      int
-	clock    Clock
-	slop     time.Duration
-	timeout  time.Duration
-	minWait  time.Duration
-	maxWait  time.Duration
-	retry    []error
-	log      *slog.Logger
+	fsys  FS
+	path  string // the lock file, absolute
+	dir   string // its directory
+	base  string // its base name
+	claim string // the claim file; also its contents
+	aside string // where this Lock moves a file it is about to remove
+	// The break lock, which breakers take in turn (see break.go).
+	breakPath  string
+	breakBase  string
+	breakClaim string
+	sep        string
+	hostname   string
+	pid        int
+	clock      Clock
+	slop       time.Duration
+	timeout    time.Duration
+	minWait    time.Duration
+	maxWait    time.Duration
+	retry      []error
+	log        *slog.Logger
 
 	mu         sync.Mutex
 	lifetime   time.Duration
-	held       bool // this Lock took the lock and has not released it
-	linksKnown bool // noLinks has been decided
-	noLinks    bool // the filesystem does not report link counts
+	held       bool      // this Lock took the lock and has not released it
+	expiry     time.Time // the expiry this Lock last gave its lock
+	linksKnown bool      // noLinks has been decided
+	noLinks    bool      // the filesystem does not report link counts
 }
 
 // New returns a Lock for the lock file at path, using fsys for every file
@@ -126,25 +131,30 @@ func New(path string, fsys FS, opts ...Option) (*Lock, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	claim := claimName(abs, c.separator, c.hostname, c.pid, rand.Int64N(math.MaxInt64))
+	random := rand.Int64N(math.MaxInt64)
+	claim := claimName(abs, c.separator, c.hostname, c.pid, random)
+	breakPath := abs + ".break"
 	return &Lock{
-		fsys:     fsys,
-		path:     abs,
-		dir:      filepath.Dir(abs),
-		base:     filepath.Base(abs),
-		claim:    claim,
-		aside:    claim + ".break",
-		sep:      c.separator,
-		hostname: c.hostname,
-		pid:      c.pid,
-		clock:    c.clock,
-		slop:     c.slop,
-		timeout:  c.timeout,
-		minWait:  c.minBackoff,
-		maxWait:  c.maxBackoff,
-		retry:    c.retryErrs,
-		log:      logger.With("lock", abs),
-		lifetime: c.lifetime,
+		fsys:       fsys,
+		path:       abs,
+		dir:        filepath.Dir(abs),
+		base:       filepath.Base(abs),
+		claim:      claim,
+		aside:      claim + ".moved",
+		breakPath:  breakPath,
+		breakBase:  filepath.Base(breakPath),
+		breakClaim: claimName(breakPath, c.separator, c.hostname, c.pid, random),
+		sep:        c.separator,
+		hostname:   c.hostname,
+		pid:        c.pid,
+		clock:      c.clock,
+		slop:       c.slop,
+		timeout:    c.timeout,
+		minWait:    c.minBackoff,
+		maxWait:    c.maxBackoff,
+		retry:      c.retryErrs,
+		log:        logger.With("lock", abs),
+		lifetime:   c.lifetime,
 	}, nil
 }
 
@@ -198,7 +208,24 @@ func (l *Lock) isHeld() bool {
 // held lock this moves the lock's expiry.
 func (l *Lock) touch(name string) error {
 	t := l.clock.Now().Add(l.Lifetime())
-	return l.fsys.Chtimes(name, t, t)
+	if err := l.fsys.Chtimes(name, t, t); err != nil {
+		return err
+	}
+	if name == l.claim {
+		l.mu.Lock()
+		l.expiry = t
+		l.mu.Unlock()
+	}
+	return nil
+}
+
+// mayBeBroken reports whether, by this Lock's clock, its lock has expired,
+// so that a breaker may be at work on it: changing or removing the lock file
+// must then be done under the break lock.
+func (l *Lock) mayBeBroken() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return !l.clock.Now().Before(l.expiry)
 }
 
 // removeIfExists removes name, treating "already gone" as success.

@@ -642,8 +642,10 @@ func TestDetails(t *testing.T) {
 }
 
 // TestBreakerRestoresALockTakenMeanwhile: a waiter judges the lock expired,
-// but before it breaks it the lock is released and taken afresh. The
-// breaker must leave the fresh lock in place (flufl.lock deletes it).
+// but before it breaks it the lock is released by a process that does not
+// know nfslock's break lock (a flufl.lock process removes the lock file
+// directly) and taken afresh. The breaker must leave the fresh lock in
+// place (flufl.lock deletes it).
 func TestBreakerRestoresALockTakenMeanwhile(t *testing.T) {
 	w := newWorld(t)
 	w.clk.AutoAdvance(false)
@@ -661,9 +663,9 @@ func TestBreakerRestoresALockTakenMeanwhile(t *testing.T) {
 		}
 		faults.SetHook(nil)
 		// Just before the breaker moves the lock aside, the old holder
-		// releases and a fresh one takes the lock.
-		if err := old.Unlock(); err != nil {
-			t.Errorf("old.Unlock: %v", err)
+		// releases as flufl.lock does and a fresh one takes the lock.
+		if err := w.fs.Remove(lockPath); err != nil {
+			t.Errorf("removing the old lock: %v", err)
 		}
 		if err := fresh.TryLock(); err != nil {
 			t.Errorf("fresh.TryLock: %v", err)
@@ -678,5 +680,5 @@ func TestBreakerRestoresALockTakenMeanwhile(t *testing.T) {
 	if breaker.IsLocked() {
 		t.Fatal("breaker and fresh holder both hold the lock")
 	}
-	w.wantFiles(t, lockPath, fresh.ClaimFile())
+	w.wantFiles(t, lockPath, fresh.ClaimFile(), old.ClaimFile())
 }

@@ -25,6 +25,29 @@ func (l *Lock) RefreshLifetime(d time.Duration) error {
 }
 
 func (l *Lock) refresh(op string) error {
+	if l.mayBeBroken() {
+		// Our lock has expired: a breaker may be at work. Refresh under
+		// the break lock, so that a refresh that comes too late is seen
+		// to have come too late.
+		return l.underBreakLockOp(op, func() error { return l.refreshNow(op) })
+	}
+	return l.refreshNow(op)
+}
+
+// underBreakLockOp is underBreakLock for an operation that returns an *Error.
+func (l *Lock) underBreakLockOp(op string, f func() error) error {
+	var ferr error
+	err := l.underBreakLock(func() error {
+		ferr = f()
+		return nil
+	})
+	if err != nil {
+		return &Error{Op: op, Path: l.path, Err: err}
+	}
+	return ferr
+}
+
+func (l *Lock) refreshNow(op string) error {
 	// Dating our own claim file is harmless whether or not we hold the
 	// lock, so date first and check after: the check then covers the
 	// refresh.

@@ -56,31 +56,30 @@ func (l *Lock) unlock(unconditional bool) error {
 
 // removeLockFile removes the lock file, which o showed to be ours. While our
 // lock is unexpired no one may break it, so a plain remove is safe. Once it
-// has expired, a breaker may have replaced it since o was taken: then move it
-// aside first and remove it only if it is still ours.
+// has expired a breaker may be at work: then remove it under the break lock,
+// after checking again that it is ours.
 func (l *Lock) removeLockFile(o observation) error {
-	if l.clock.Now().Before(o.info.ModTime) {
+	if !l.mayBeBroken() && l.clock.Now().Before(o.info.ModTime) {
 		return l.removeIfExists(l.path)
 	}
-	if err := l.fsys.Rename(l.path, l.aside); err != nil {
-		if isNotExist(err) {
-			return ErrNotLocked // broken meanwhile
+	lost := false
+	err := l.underBreakLock(func() error {
+		o, err := l.observe()
+		if err != nil {
+			return err
 		}
+		if !l.owns(o) {
+			lost = true
+			return nil
+		}
+		removed, err := l.removeAside(l.path, l.claim, func(FileInfo) bool { return true })
+		lost = !removed
 		return err
+	})
+	if lost && err == nil {
+		return ErrNotLocked
 	}
-	data, err := l.fsys.ReadFile(l.aside)
-	if err == nil && string(data) == l.claim {
-		return l.removeIfExists(l.aside)
-	}
-	// Not ours any more: put it back.
-	var errs error = ErrNotLocked
-	if err := l.fsys.Link(l.aside, l.path); err != nil {
-		errs = multierror.Append(errs, fmt.Errorf("restoring a lock file moved aside: %w", err))
-	}
-	if err := l.removeIfExists(l.aside); err != nil {
-		errs = multierror.Append(errs, err)
-	}
-	return errs
+	return err
 }
 
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
