@@ -81,6 +81,8 @@ func (l *Lock) Lock(ctx context.Context) error {
 	if l.timeout > 0 {
 		deadline = l.clock.Now().Add(l.timeout)
 	}
+	events, stopWatch := l.watch()
+	defer stopWatch()
 	if err := l.prepareClaim(op); err != nil {
 		return err
 	}
@@ -115,13 +117,59 @@ func (l *Lock) Lock(ctx context.Context) error {
 			}
 			d = min(d, left)
 		}
-		if err := l.clock.Sleep(ctx, d); err != nil {
+		woken, err := l.sleep(ctx, d, events)
+		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
 				err = &timeoutError{ctx: err}
 			}
 			return l.abandon(op, last, err)
 		}
+		if woken {
+			wait = backoff{min: l.minWait, max: l.maxWait}
+		}
 	}
+}
+
+// watch starts watching the lock's directory, if the backend can and the
+// Lock may. It returns a nil channel otherwise.
+func (l *Lock) watch() (<-chan struct{}, func()) {
+	w, ok := l.fsys.(Watcher)
+	if !ok || l.noWatch {
+		return nil, func() {}
+	}
+	events, stop, err := w.Watch(l.dir)
+	if err != nil {
+		l.log.Debug("cannot watch the lock directory; polling only", "err", err)
+		return nil, func() {}
+	}
+	return events, func() {
+		if err := stop(); err != nil {
+			l.log.Debug("stopping the directory watch", "err", err)
+		}
+	}
+}
+
+// sleep waits for d, until ctx is done, or until the directory changes. It
+// reports whether a change woke it.
+func (l *Lock) sleep(ctx context.Context, d time.Duration, events <-chan struct{}) (woken bool, err error) {
+	if events == nil {
+		return false, l.clock.Sleep(ctx, d)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-events:
+			woken = true
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	l.clock.Sleep(wctx, d)
+	cancel()
+	<-done
+	return woken, ctx.Err()
 }
 
 // checkHeld refuses to take a lock this Lock already holds. Rewriting the

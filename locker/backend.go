@@ -85,3 +85,17 @@ func (e *transientError) Unwrap() error { return e.err }
 func (e *transientError) Is(target error) bool {
 	return target == ErrTransient
 }
+
+// Watcher is an optional capability of an FS: it reports changes to the
+// entries of a directory, so that a Lock waiting for a busy lock wakes as
+// soon as the lock file is removed instead of at its next poll. A watcher
+// sees only changes made through the same kernel or process (inotify does
+// not see other NFS clients), so the Lock keeps polling as well: the
+// watcher shortens waits, it never lengthens them.
+type Watcher interface {
+	// Watch starts watching dir. After it returns, every creation, removal
+	// or rename of an entry of dir sends on events without blocking (events
+	// may be coalesced, and may be reported for any entry). stop ends the
+	// watch and releases its resources; events is not closed.
+	Watch(dir string) (events <-chan struct{}, stop func() error, err error)
+}

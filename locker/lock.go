@@ -44,13 +44,15 @@ type Lock struct {
 	maxWait    time.Duration
 	retry      []error
 	log        *slog.Logger
+	noWatch    bool
 
 	mu         sync.Mutex
 	lifetime   time.Duration
-	held       bool      // this Lock took the lock and has not released it
-	expiry     time.Time // the expiry this Lock last gave its lock
-	linksKnown bool      // noLinks has been decided
-	noLinks    bool      // the filesystem does not report link counts
+	held       bool       // this Lock took the lock and has not released it
+	expiry     time.Time  // the expiry this Lock last gave its lock
+	keepAlive  *KeepAlive // refreshing in the background, or nil
+	linksKnown bool       // noLinks has been decided
+	noLinks    bool       // the filesystem does not report link counts
 }
 
 // New returns a Lock for the lock file at path, using fsys for every file

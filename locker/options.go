@@ -49,6 +49,7 @@ type config struct {
 	maxBackoff  time.Duration
 	retryErrs   []error
 	logger      *slog.Logger
+	noWatch     bool
 }
 
 // WithLifetime sets how long the lock stays valid after each acquisition or
@@ -103,3 +104,8 @@ func WithRetryErrors(errs ...error) Option {
 // routine steps and warning level for anything surprising. By default it logs
 // nothing.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithWatcher sets whether Lock uses the backend's Watcher, when it has one,
+// to wake as soon as the lock is released. The default is true; false makes
+// a waiting Lock rely on polling alone.
+func WithWatcher(use bool) Option { return func(c *config) { c.noWatch = !use } }

@@ -8,8 +8,8 @@ import (
 	"github.com/hashicorp/go-multierror"
 )
 
-// Unlock releases the lock: it removes the lock file, then this Lock's claim
-// file. If this Lock does not hold the lock (it never took it, released it,
+// Unlock releases the lock: it stops the KeepAlive, if one runs, then
+// removes the lock file, then this Lock's claim file. If this Lock does not hold the lock (it never took it, released it,
 // or lost it to a breaker after it expired) Unlock returns an *Error wrapping
 // ErrNotLocked, after removing its own claim file if one remains; the lock
 // file is then left alone.
@@ -21,6 +21,7 @@ func (l *Lock) UnlockUnconditionally() error { return l.unlock(true) }
 
 func (l *Lock) unlock(unconditional bool) error {
 	const op = "unlock"
+	l.stopKeepAlive()
 	o, err := l.observe()
 	if err != nil {
 		return &Error{Op: op, Path: l.path, Err: err}
