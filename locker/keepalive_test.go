@@ -190,3 +190,31 @@ func TestKeepAliveLostWhenRefreshFailsUntilExpiry(t *testing.T) {
 		t.Errorf("declared lost at %v, before the lock expired at %v", w.clk.Now(), exp)
 	}
 }
+
+// TestKeepAliveLostAtOnceWhenLockRemoved: the lock file disappears while the
+// lock is still unexpired (a flufl.lock process broke it): the next refresh
+// reports the loss at once, without waiting for the lock to expire.
+func TestKeepAliveLostAtOnceWhenLockRemoved(t *testing.T) {
+	w := newWorld(t)
+	w.clk.AutoAdvance(false)
+	holder := w.newLock(t, nil, nil)
+	if err := holder.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ka, err := holder.KeepAlive(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.fs.Remove(lockPath); err != nil {
+		t.Fatal(err)
+	}
+	step(t, w, locker.DefaultLifetime/3)
+	select {
+	case <-ka.Lost():
+	case <-time.After(10 * time.Second):
+		t.Fatal("Lost did not close after the refresh found the lock file gone")
+	}
+	if !errors.Is(ka.Err(), locker.ErrNotLocked) {
+		t.Errorf("Err() = %v, want ErrLost caused by ErrNotLocked", ka.Err())
+	}
+}
