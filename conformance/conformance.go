@@ -81,3 +81,15 @@ var virtualStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // "this host". A backend whose ProcessChecker answers per host (memfs) must
 // start the processes of Env.Spawn on a host of this name.
 const LocalHost = "local"
+
+// clockOptions puts a lock on clk. When clk is a virtual clock of the
+// suite's own (Env.Clock is nil), the backend's file times come from
+// another clock (the kernel's), so the lock must not estimate the file
+// server's clock from them: it writes and judges times in clk's frame.
+func clockOptions(env *Env, clk locker.Clock, virtual bool) []locker.Option {
+	opts := []locker.Option{locker.WithClock(clk)}
+	if virtual && env.Clock == nil {
+		opts = append(opts, locker.WithServerTime(false))
+	}
+	return opts
+}

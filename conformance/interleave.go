@@ -33,18 +33,19 @@ type contender interface {
 }
 
 // maker makes a contender for path on fsys, for a process pid of host.
-type maker func(t *rapid.T, fsys locker.FS, path, host string, pid int, clk locker.Clock) contender
+type maker func(t *rapid.T, env *Env, fsys locker.FS, path, host string, pid int, clk locker.Clock) contender
 
-func makeNfslock(t *rapid.T, fsys locker.FS, path, host string, pid int, clk locker.Clock) contender {
-	l, err := locker.New(path, fsys, locker.WithHostname(host), locker.WithPID(pid), locker.WithClock(clk),
+func makeNfslock(t *rapid.T, env *Env, fsys locker.FS, path, host string, pid int, clk locker.Clock) contender {
+	opts := append(clockOptions(env, clk, true), locker.WithHostname(host), locker.WithPID(pid),
 		locker.WithLifetime(propLifetime), locker.WithClockSlop(propSlop))
+	l, err := locker.New(path, fsys, opts...)
 	if err != nil {
 		t.Fatalf("locker.New: %v", err)
 	}
 	return l
 }
 
-func makeFlufl(_ *rapid.T, fsys locker.FS, path, host string, pid int, clk locker.Clock) contender {
+func makeFlufl(_ *rapid.T, _ *Env, fsys locker.FS, path, host string, pid int, clk locker.Clock) contender {
 	return newFluflLock(fsys, path, host, pid, clk, propLifetime, propSlop)
 }
 
@@ -181,7 +182,7 @@ func interleavingProperty(outer *testing.T, b Backend, mk maker) func(*rapid.T) 
 		tr.add("clock starts at 0s; lifetime %v, slop %v", propLifetime, propSlop)
 
 		if rapid.Bool().Draw(t, "crashed holder") {
-			dead := mk(t, env.FS, path, "dead", 1, clk)
+			dead := mk(t, env, env.FS, path, "dead", 1, clk)
 			if err := dead.TryLock(); err != nil {
 				t.Fatalf("setting up a crashed holder: %v", err)
 			}
@@ -197,7 +198,7 @@ func interleavingProperty(outer *testing.T, b Backend, mk maker) func(*rapid.T) 
 			fsys := &scheduledFS{inner: env.FS, s: s, tr: tr, actor: i, name: name}
 			ops := rapid.SliceOfN(rapid.SampledFrom([]string{"TryLock", "TryLock", "Refresh", "Unlock"}), 1, 3).Draw(t, "program "+name)
 			aclk := &scheduledClock{clk: clk, s: s, tr: tr, actor: i, name: name}
-			actors[i] = &actor{name: name, c: mk(t, fsys, path, "host"+name, 100+i, aclk), ops: ops}
+			actors[i] = &actor{name: name, c: mk(t, env, fsys, path, "host"+name, 100+i, aclk), ops: ops}
 			tr.add("%s will run %s", name, strings.Join(ops, ", "))
 		}
 		s.start()
@@ -256,7 +257,7 @@ func interleavingProperty(outer *testing.T, b Backend, mk maker) func(*rapid.T) 
 			}
 		}
 		clk.Advance(propLifetime + propSlop + time.Second)
-		sweeper := mk(t, env.FS, path, "sweeper", 99, clk)
+		sweeper := mk(t, env, env.FS, path, "sweeper", 99, clk)
 		if err := sweeper.TryLock(); err != nil {
 			t.Fatalf("a newcomer could not take the lock after everyone let go and the lock expired: %v\n%s", err, tr)
 		}

@@ -67,9 +67,10 @@ func newMachine(outer *testing.T, t *rapid.T, b Backend) *machine {
 	n := rapid.IntRange(2, 4).Draw(t, "locks")
 	for i := range n {
 		name := fmt.Sprintf("L%d@h%d", i, i%hosts)
-		l, err := locker.New(m.path, env.FS,
-			locker.WithHostname(fmt.Sprintf("h%d", i%hosts)), locker.WithPID(100+i), locker.WithClock(clk),
+		opts := append(clockOptions(env, clk, true),
+			locker.WithHostname(fmt.Sprintf("h%d", i%hosts)), locker.WithPID(100+i),
 			locker.WithLifetime(propLifetime), locker.WithClockSlop(propSlop), locker.WithTimeout(machineTimeout))
+		l, err := locker.New(m.path, env.FS, opts...)
 		if err != nil {
 			t.Fatalf("locker.New: %v", err)
 		}

@@ -45,6 +45,7 @@ type timeline struct {
 	// settle is how long, on the real clock, a goroutine is given to
 	// reach its first wait.
 	settle time.Duration
+	env    *Env
 }
 
 func newTimeline(t testing.TB, b Backend, env *Env) *timeline {
@@ -52,6 +53,7 @@ func newTimeline(t testing.TB, b Backend, env *Env) *timeline {
 		now := time.Now()
 		return &timeline{
 			t:          t,
+			env:        env,
 			clock:      locker.RealClock{},
 			origin:     now,
 			lifetime:   400 * time.Millisecond,
@@ -71,6 +73,7 @@ func newTimeline(t testing.TB, b Backend, env *Env) *timeline {
 	clk.AutoAdvance(false)
 	return &timeline{
 		t:          t,
+		env:        env,
 		clock:      clk,
 		virtual:    clk,
 		origin:     clk.Now(),
@@ -84,12 +87,11 @@ func newTimeline(t testing.TB, b Backend, env *Env) *timeline {
 
 // opts returns the options that put a lock on this timeline.
 func (tl *timeline) opts() []locker.Option {
-	return []locker.Option{
-		locker.WithClock(tl.clock),
+	return append(clockOptions(tl.env, tl.clock, tl.virtual != nil),
 		locker.WithLifetime(tl.lifetime),
 		locker.WithClockSlop(tl.slop),
 		locker.WithBackoff(tl.minBackoff, tl.maxBackoff),
-	}
+	)
 }
 
 func (tl *timeline) now() time.Time { return tl.clock.Now() }

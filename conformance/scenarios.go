@@ -55,6 +55,7 @@ var scenarios = []struct {
 	{"State", scenarioState},
 	{"Details", scenarioDetails},
 	{"NoLeftovers", scenarioNoLeftovers},
+	{"SkewedClocks", scenarioSkewedClocks},
 }
 
 func scenarioAcquire(t *testing.T, b Backend) {
@@ -982,5 +983,52 @@ func (s *scene) fluflUnlock(l *locker.Lock) {
 		if err := s.env.FS.Remove(name); err != nil {
 			s.t.Fatalf("releasing as flufl.lock does: %v", err)
 		}
+	}
+}
+
+// skewedClock is a host clock that is off by a fixed amount.
+type skewedClock struct {
+	locker.Clock
+	off time.Duration
+}
+
+func (c skewedClock) Now() time.Time { return c.Clock.Now().Add(c.off) }
+
+// scenarioSkewedClocks: a host whose clock is a minute fast must not break
+// a live lock whose holder refreshes on time, and a holder whose clock is a
+// minute slow must not have its refreshed lock broken by a correct host. The
+// locks learn the file server's clock from the files they write.
+func scenarioSkewedClocks(t *testing.T, b Backend) {
+	for _, tc := range []struct {
+		name               string
+		holderOff, someOff time.Duration
+	}{
+		{"FastBreaker", 0, time.Minute},
+		{"SlowHolder", -time.Minute, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScene(t, b, "a host whose clock is wrong by more than the slop neither breaks a live, refreshed lock nor has it broken")
+			if !b.RealTime && s.env.Clock == nil {
+				t.Skip("the backend's file times come from a clock the suite does not drive, so host clocks cannot be skewed against it")
+			}
+			holder := s.newLock(locker.WithClock(skewedClock{s.tl.clock, tc.holderOff}))
+			other := s.newLock(locker.WithClock(skewedClock{s.tl.clock, tc.someOff}), locker.WithHostname("other"))
+			s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
+			for i := 1; i <= 6; i++ {
+				s.tl.advance(s.tl.lifetime / 3)
+				s.requireErr(fmt.Sprintf("holder's refresh %d, on time", i), holder.Refresh(), nil)
+				s.requireErr(fmt.Sprintf("TryLock by the host whose clock is %v off, after refresh %d", tc.someOff, i), other.TryLock(), locker.ErrBusy)
+			}
+			for _, l := range []struct {
+				l   *locker.Lock
+				off time.Duration
+			}{{holder, tc.holderOff}, {other, tc.someOff}} {
+				if got := l.l.ClockOffset(); (got + l.off).Abs() > time.Second {
+					s.errorf("ClockOffset() of a host whose clock is %v off: %v, want about %v", l.off, got, -l.off)
+				}
+			}
+			s.requireErr("holder's Unlock", holder.Unlock(), nil)
+			s.wantFiles("after the holder's Unlock")
+		})
 	}
 }

@@ -187,7 +187,7 @@ func (l *Lock) checkHeld(op string) error {
 
 // prepareClaim writes the claim file and dates it now plus the lifetime.
 func (l *Lock) prepareClaim(op string) error {
-	err := l.fsys.WriteFile(l.claim, []byte(l.claim), 0o666)
+	err := l.writeClaimAndMeasure()
 	if err == nil {
 		err = l.touch(l.claim)
 	}
@@ -195,6 +195,7 @@ func (l *Lock) prepareClaim(op string) error {
 		return nil
 	}
 	switch {
+	case errors.Is(err, ErrInvalid):
 	case errors.Is(err, fs.ErrNotExist):
 		err = fmt.Errorf("directory %s does not exist: %w", l.dir, err)
 	case errors.Is(err, fs.ErrPermission):
@@ -302,7 +303,7 @@ func (l *Lock) abandon(op string, last observation, cause error) error {
 // expired reports whether a lock with expiry t may be broken now: it expired
 // more than the clock slop ago.
 func (l *Lock) expired(t time.Time) bool {
-	return l.clock.Now().After(t.Add(l.slop))
+	return l.serverNow().After(t.Add(l.slop))
 }
 
 func excerpt(s string) string {

@@ -119,7 +119,7 @@ func (l *Lock) withBreakLock(f func() error) (got bool, err error) {
 			err = multierror.Append(err, fmt.Errorf("removing the break claim: %w", rerr))
 		}
 	}()
-	t := l.clock.Now().Add(l.breakLifetime())
+	t := l.serverNow().Add(l.breakLifetime())
 	if err := l.fsys.Chtimes(l.breakClaim, t, t); err != nil {
 		return false, fmt.Errorf("dating the break claim: %w", err)
 	}

@@ -46,13 +46,18 @@ type Lock struct {
 	log        *slog.Logger
 	noWatch    bool
 
-	mu         sync.Mutex
-	lifetime   time.Duration
-	held       bool       // this Lock took the lock and has not released it
-	expiry     time.Time  // the expiry this Lock last gave its lock
-	keepAlive  *KeepAlive // refreshing in the background, or nil
-	linksKnown bool       // noLinks has been decided
-	noLinks    bool       // the filesystem does not report link counts
+	mu        sync.Mutex
+	lifetime  time.Duration
+	held      bool       // this Lock took the lock and has not released it
+	expiry    time.Time  // the expiry this Lock last gave its lock
+	keepAlive *KeepAlive // refreshing in the background, or nil
+	// The file server's clock (see skew.go).
+	serverTime bool          // write and judge lock times in the server's frame
+	offset     time.Duration // server clock minus ours
+	measuredAt time.Time     // when offset was last estimated
+	warnedGran bool
+	linksKnown bool // noLinks has been decided
+	noLinks    bool // the filesystem does not report link counts
 }
 
 // New returns a Lock for the lock file at path, using fsys for every file
@@ -155,6 +160,8 @@ func New(path string, fsys FS, opts ...Option) (*Lock, error) {
 		minWait:    c.minBackoff,
 		maxWait:    c.maxBackoff,
 		retry:      c.retryErrs,
+		noWatch:    c.noWatch,
+		serverTime: !c.localTime,
 		log:        logger.With("lock", abs),
 		lifetime:   c.lifetime,
 	}, nil
@@ -209,7 +216,7 @@ func (l *Lock) isHeld() bool {
 // touch sets name's times to now plus the lifetime: on the claim file of a
 // held lock this moves the lock's expiry.
 func (l *Lock) touch(name string) error {
-	t := l.clock.Now().Add(l.Lifetime())
+	t := l.serverNow().Add(l.Lifetime())
 	if err := l.fsys.Chtimes(name, t, t); err != nil {
 		return err
 	}
@@ -225,9 +232,10 @@ func (l *Lock) touch(name string) error {
 // so that a breaker may be at work on it: changing or removing the lock file
 // must then be done under the break lock.
 func (l *Lock) mayBeBroken() bool {
+	now := l.serverNow()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return !l.clock.Now().Before(l.expiry)
+	return !now.Before(l.expiry)
 }
 
 // removeIfExists removes name, treating "already gone" as success.

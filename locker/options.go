@@ -50,6 +50,7 @@ type config struct {
 	retryErrs   []error
 	logger      *slog.Logger
 	noWatch     bool
+	localTime   bool
 }
 
 // WithLifetime sets how long the lock stays valid after each acquisition or
@@ -109,3 +110,12 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // to wake as soon as the lock is released. The default is true; false makes
 // a waiting Lock rely on polling alone.
 func WithWatcher(use bool) Option { return func(c *config) { c.noWatch = !use } }
+
+// WithServerTime sets whether the Lock writes and judges lock times in the
+// file server's clock, which it estimates from the modification times the
+// server gives the files it writes. The default is true: a host whose clock
+// is wrong then neither breaks live locks early nor waits for ever. With
+// false, lock times are in this host's clock, as flufl.lock's are; use it
+// when the backend's file times do not come from a clock (a test backend
+// whose times stand still while the Lock's virtual clock moves).
+func WithServerTime(use bool) Option { return func(c *config) { c.localTime = !use } }

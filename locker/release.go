@@ -60,7 +60,7 @@ func (l *Lock) unlock(unconditional bool) error {
 // has expired a breaker may be at work: then remove it under the break lock,
 // after checking again that it is ours.
 func (l *Lock) removeLockFile(o observation) error {
-	if !l.mayBeBroken() && l.clock.Now().Before(o.info.ModTime) {
+	if !l.mayBeBroken() && l.serverNow().Before(o.info.ModTime) {
 		return l.removeIfExists(l.path)
 	}
 	lost := false

@@ -188,7 +188,7 @@ func (l *Lock) State() (State, error) {
 	if !o.isClaim || o.claim.host != l.hostname {
 		return Unknown, nil
 	}
-	expired := o.info.ModTime.Before(l.clock.Now())
+	expired := o.info.ModTime.Before(l.serverNow())
 	if o.claim.pid == l.pid {
 		if expired {
 			return OursExpired, nil
