@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -56,6 +57,8 @@ var scenarios = []struct {
 	{"Details", scenarioDetails},
 	{"NoLeftovers", scenarioNoLeftovers},
 	{"SkewedClocks", scenarioSkewedClocks},
+	{"KeepAlive", scenarioKeepAlive},
+	{"KeepAliveReportsLoss", scenarioKeepAliveReportsLoss},
 }
 
 func scenarioAcquire(t *testing.T, b Backend) {
@@ -1030,5 +1033,83 @@ func scenarioSkewedClocks(t *testing.T, b Backend) {
 			s.requireErr("holder's Unlock", holder.Unlock(), nil)
 			s.wantFiles("after the holder's Unlock")
 		})
+	}
+}
+
+// scenarioKeepAlive: a kept-alive lock outlives several lifetimes, and is
+// never broken meanwhile.
+func scenarioKeepAlive(t *testing.T, b Backend) {
+	s := newScene(t, b, "a lock kept alive in the background is never broken")
+	holder := s.newLock()
+	s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
+	ka, err := holder.KeepAlive(s.ctx)
+	s.requireErr("KeepAlive", err, nil)
+	other := s.newLock(locker.WithHostname("other"))
+	for i := 1; i <= 9; i++ { // three lifetimes
+		s.tl.waitAsleep(1)
+		s.tl.advance(s.tl.lifetime / 3)
+		s.tl.waitAsleep(1)
+		s.requireErr(fmt.Sprintf("TryLock by another after %d refresh intervals", i), other.TryLock(), locker.ErrBusy)
+	}
+	if ka.Err() != nil || !holder.IsLocked() {
+		s.fatalf("after three lifetimes: KeepAlive.Err() = %v, IsLocked = %v; want nil, true", ka.Err(), holder.IsLocked())
+	}
+	s.requireErr("holder's Unlock", holder.Unlock(), nil)
+	select {
+	case <-ka.Context().Done():
+	default:
+		s.errorf("the KeepAlive's context is not done after Unlock")
+	}
+	s.wantFiles("after Unlock")
+}
+
+// scenarioKeepAliveReportsLoss: the holder is paused inside a refresh past
+// its lifetime plus the slop (alive, but not running); another process
+// breaks the lock and takes it; the holder's Lost channel closes when it
+// runs again, and its Unlock leaves the new holder's lock alone.
+func scenarioKeepAliveReportsLoss(t *testing.T, b Backend) {
+	s := newScene(t, b, "a kept-alive holder that was paused past its lifetime learns that it lost the lock")
+	faults := memfs.NewFaultFS(s.env.FS)
+	holder := s.newLockOn(faults, s.path)
+	s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
+	var paused atomic.Bool
+	resume := make(chan struct{})
+	faults.SetHook(func(op memfs.Op, args ...string) {
+		if op == memfs.OpChtimes && paused.Load() {
+			<-resume
+		}
+	})
+	defer func() {
+		if paused.Swap(false) {
+			close(resume)
+		}
+	}()
+	ka, err := holder.KeepAlive(s.ctx)
+	s.requireErr("KeepAlive", err, nil)
+	expiry := s.expiry(holder)
+	paused.Store(true)
+	s.tl.waitAsleep(1)
+	s.tl.advance(s.tl.lifetime / 3) // the keep-alive starts a refresh, and is paused in it
+	s.tl.advanceTo(expiry.Add(s.tl.slop + s.tl.near))
+	other := s.newLock(locker.WithHostname("other"))
+	s.requireErr("TryLock by another once the paused holder's lock expired", other.TryLock(), nil)
+	select {
+	case <-ka.Lost():
+		s.fatalf("Lost closed while the holder was still paused")
+	default:
+	}
+	paused.Store(false)
+	close(resume)
+	select {
+	case <-ka.Lost():
+	case <-s.ctx.Done():
+		s.fatalf("the paused holder's Lost channel did not close after its lock was broken and taken")
+	}
+	if !errors.Is(ka.Err(), locker.ErrLost) || !errors.Is(context.Cause(ka.Context()), locker.ErrLost) {
+		s.errorf("KeepAlive.Err() = %v, context cause %v; want ErrLost", ka.Err(), context.Cause(ka.Context()))
+	}
+	s.checkErr("the lost holder's Unlock", holder.Unlock(), locker.ErrNotLocked)
+	if !other.IsLocked() {
+		s.errorf("the new holder lost the lock to the old holder's Unlock")
 	}
 }

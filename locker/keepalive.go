@@ -125,8 +125,8 @@ func (k *KeepAlive) declareLost(cause error) {
 	k.err = err
 	k.mu.Unlock()
 	k.l.log.Error("lock lost", "err", cause)
+	k.cancel(err) // before closing lost: whoever Lost wakes sees the context done
 	close(k.lost)
-	k.cancel(err)
 }
 
 // stopKeepAlive stops this Lock's KeepAlive, if one runs.
