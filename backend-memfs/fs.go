@@ -48,6 +48,7 @@ type FS struct {
 	root    *inode
 	lastIno uint64
 	hosts   map[string]*Host
+	watches map[*inode]map[chan struct{}]struct{} // see Host.Watch
 }
 
 // An Option configures an FS in New.
@@ -141,7 +142,7 @@ func (fsys *FS) openLocked(name string, flag int, perm fs.FileMode) (*inode, err
 		n = fsys.newInode(perm&fs.ModePerm, now)
 		n.nlink = 1
 		dir.entries[base] = n
-		dir.mtime = now
+		fsys.dirChanged(dir, now)
 		return n, nil
 	}
 	if flag&(os.O_CREATE|os.O_EXCL) == os.O_CREATE|os.O_EXCL {
@@ -208,7 +209,7 @@ func (fsys *FS) mkdirLocked(dir *inode, base string, perm fs.FileMode) error {
 	}
 	now := fsys.clock.Now()
 	dir.entries[base] = fsys.newInode(fs.ModeDir|perm&fs.ModePerm, now)
-	dir.mtime = now
+	fsys.dirChanged(dir, now)
 	return nil
 }
 
@@ -251,8 +252,10 @@ func (fsys *FS) unlinkLocked(dir *inode, base string) {
 	delete(dir.entries, base)
 	if !n.isDir() {
 		n.nlink--
+	} else {
+		fsys.notifyLocked(n) // the directory itself is gone
 	}
-	dir.mtime = fsys.clock.Now()
+	fsys.dirChanged(dir, fsys.clock.Now())
 }
 
 // RemoveAll removes name and everything below it, like os.RemoveAll. It
@@ -373,7 +376,13 @@ func (fsys *FS) renameLocked(oldname, newname string) error {
 	delete(odir.entries, obase)
 	ndir.entries[nbase] = n
 	now := fsys.clock.Now()
-	odir.mtime, ndir.mtime = now, now
+	fsys.dirChanged(odir, now)
+	if ndir != odir {
+		fsys.dirChanged(ndir, now)
+	}
+	if n.isDir() {
+		fsys.notifyLocked(n) // the directory itself has moved
+	}
 	return nil
 }
 
@@ -410,7 +419,7 @@ func (fsys *FS) linkLocked(oldname, newname string) error {
 	}
 	dir.entries[base] = n
 	n.nlink++
-	dir.mtime = fsys.clock.Now()
+	fsys.dirChanged(dir, fsys.clock.Now())
 	return nil
 }
 

@@ -25,18 +25,27 @@
 //
 // The limits are those of any lease:
 //
-//   - A lock is a lease. A holder that does not Refresh before its lifetime
-//     runs out may have its lock broken once the lifetime plus the clock slop
-//     (10 s by default) has passed, and another claimant may then take it. A
-//     holder must refresh in time, or be sure its work ends within the
-//     lifetime; Refresh and IsLocked tell it when it has lost the lock.
-//   - Expiry is written with the holder's clock and judged with the
-//     breaker's. Clocks of the hosts must agree to within the clock slop.
-//   - The lifetime must be well above the filesystem's timestamp granularity
-//     (whole seconds on some network filesystems).
-//   - Breaking is done carefully (the lock file is moved aside and checked
-//     before it is removed), but flufl.lock processes sharing the lock break
-//     as flufl.lock does.
+//   - A lock is a lease. A holder that neither refreshes nor releases it
+//     before its lifetime runs out may have it broken once the lifetime plus
+//     the clock slop (10 s by default) has passed, and another claimant may
+//     then take it. Hold locks with KeepAlive, or be sure the work ends
+//     within the lifetime. A holder that lost its lock learns it from
+//     KeepAlive (Lost, Context), Refresh, IsLocked or Unlock, and must stop
+//     relying on it.
+//   - Expiry is judged in the file server's clock, which each Lock estimates
+//     from the times the server gives the files it writes, so hosts' clocks
+//     may be wrong. The estimate is as good as the server's timestamps: the
+//     lifetime must be well above their granularity (whole seconds on some
+//     network filesystems; lifetimes of 2 s or less are then refused).
+//   - Breakers take turns through a second lock, <lockfile>.break, and look
+//     at the lock again before they remove it; a holder whose lock has
+//     expired refreshes or releases it only through that turn too. What
+//     remains: a process that stalls in the middle of one lock operation for
+//     longer than the break lock's lifetime plus the slop (the lifetime is
+//     the slop, at least 2 s) can act on what it saw before the stall; and
+//     flufl.lock processes, which know nothing of the break lock, break
+//     locks as flufl.lock does, so two of them that see an expired lock at
+//     once may both end up holding it.
 //
 // Everything a Lock does to decide who holds the lock is a query of the
 // filesystem: IsLocked, State and Details have no side effects (unlike
