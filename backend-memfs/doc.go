@@ -15,11 +15,15 @@
 //     blocks until the test calls Advance; in auto-advance mode Sleep moves
 //     the clock itself and returns at once. BlockUntilSleepers lets a test
 //     wait until its goroutines are all asleep before it advances the clock.
-//   - Host, a machine that mounts the FS: it implements locker.FS and
-//     locker.ProcessChecker, spawns Processes with pids unique on the host,
-//     and has a clock that can be set off from the server's.
+//   - Host, a machine that mounts the FS: it implements locker.FS,
+//     locker.ProcessChecker and locker.Watcher, spawns Processes with pids
+//     unique on the host, and has a clock that can be set off from the
+//     server's. Its watches see every change to a directory's entries,
+//     whichever host or afero call makes it, so a lock waiting in virtual
+//     time wakes when the lock is released, without the clock moving.
 //   - FaultFS, a wrapper around any locker.FS that makes chosen calls fail,
-//     before they are performed (Fail) or after (LoseReply).
+//     before they are performed (Fail) or after (LoseReply). It passes on
+//     the watches of the filesystem it wraps, if that has any.
 //
 // A test of two hosts contending for a lock looks like this:
 //

@@ -1,8 +1,9 @@
 // Package posix is the nfslock backend for Linux, macOS and the BSDs
 // (FreeBSD, NetBSD, OpenBSD): an implementation of locker.FS and
-// locker.ProcessChecker on the local operating system's system calls, and so
-// on whatever filesystem is mounted there, NFS, CephFS, Lustre, SMB and sshfs
-// included. On other systems the package is empty.
+// locker.ProcessChecker (and, on Linux, locker.Watcher) on the local
+// operating system's system calls, and so on whatever filesystem is mounted
+// there, NFS, CephFS, Lustre, SMB and sshfs included. On other systems the
+// package is empty.
 //
 // A lock on a real directory needs nothing more:
 //
@@ -41,6 +42,19 @@
 // name exists, the error matches fs.ErrExist (and not fs.ErrPermission), and
 // its text says that EPERM was treated as "file exists". EPERM onto a name
 // that does not exist is a real refusal and is reported as it is.
+//
+// # Watching the lock's directory
+//
+// On Linux, FS has a Watch method that watches a directory with inotify, and
+// so implements locker.Watcher: a Lock waiting for a busy lock wakes as soon
+// as the holder removes the lock file, instead of at its next poll. inotify
+// reports only what this machine's kernel does, so on a network filesystem a
+// release by another client is still found by polling. A Lock that uses the
+// watch creates an inotify instance for each call to Lock and closes it
+// before Lock returns; closing one makes the kernel wait for a grace period,
+// which costs about a tenth of a millisecond on an uncontended Lock. Turn
+// the watch off with locker.WithWatcher(false). On the other systems FS has
+// no Watch method, and a Lock polls.
 //
 // # Processes
 //

@@ -1,0 +1,138 @@
+//go:build linux
+
+package posix
+
+import (
+	"errors"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/nfslock/nfslock/locker"
+	"golang.org/x/sys/unix"
+)
+
+var _ locker.Watcher = (*FS)(nil)
+
+// watchMask selects the inotify events that change the set of entries of a
+// directory, or end the directory itself. IN_ONLYDIR makes a watch of
+// anything but a directory fail with ENOTDIR.
+const watchMask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO |
+	unix.IN_MOVE_SELF | unix.IN_DELETE_SELF | unix.IN_ONLYDIR
+
+// Watch starts watching the directory dir with inotify, and so implements
+// locker.Watcher on Linux: a Lock waiting for a busy lock wakes as soon as
+// the lock file is removed, instead of at its next poll. From the moment
+// Watch returns, every creation, removal, rename or hard link of an entry of
+// dir, and the removal or renaming of dir itself, sends on events without
+// blocking; events has room for one notification, into which later ones are
+// folded until it is received.
+//
+// inotify sees only what the local kernel does: on a network filesystem it
+// reports the changes made on this machine, not those of other clients, so
+// a Lock keeps polling as well.
+//
+// Each watch is an inotify instance read by one goroutine. stop closes the
+// instance, waits for that goroutine to return, and reports any error it
+// met; calling stop again returns the same result. events is not closed.
+// If dir does not exist the error satisfies errors.Is(err, fs.ErrNotExist);
+// if it is not a directory, errors.Is(err, unix.ENOTDIR). Watch also fails
+// when the user's inotify limits are reached
+// (/proc/sys/fs/inotify/max_user_instances and max_user_watches); a Lock
+// then polls.
+func (*FS) Watch(dir string) (events <-chan struct{}, stop func() error, err error) {
+	w, err := startWatch(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return w.events, w.stop, nil
+}
+
+// A watch is one inotify instance watching one directory.
+type watch struct {
+	// file holds the inotify descriptor. Reading it through an *os.File
+	// puts the wait in the runtime's network poller, so a watch costs no
+	// thread, and makes stop safe: Close wakes the blocked Read, and the
+	// descriptor is closed only once that Read has returned, so it cannot
+	// be reused by another file while the reader still refers to it.
+	file   *os.File
+	events chan struct{}
+	done   chan struct{} // closed when read returns
+	err    error         // why read returned, if not because of stop
+
+	once    sync.Once
+	stopErr error
+}
+
+// startWatch starts a watch of dir and the goroutine that reads it.
+func startWatch(dir string) (*watch, error) {
+	fd, err := inotifyDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	w := &watch{
+		file:   os.NewFile(uintptr(fd), "inotify:"+dir),
+		events: make(chan struct{}, 1),
+		done:   make(chan struct{}),
+	}
+	go w.read()
+	return w, nil
+}
+
+// inotifyDir returns a new non-blocking inotify descriptor watching dir.
+func inotifyDir(dir string) (int, error) {
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return -1, pathError("watch", dir, err)
+	}
+	_, err = ignoringEINTR2(func() (int, error) { return unix.InotifyAddWatch(fd, dir, watchMask) })
+	if err != nil {
+		unix.Close(fd)
+		return -1, pathError("watch", dir, err)
+	}
+	return fd, nil
+}
+
+// read turns each batch of inotify events into one notification, until
+// stop closes the file. Which entry changed does not matter: the locker
+// looks at the lock file again whatever it was.
+func (w *watch) read() {
+	defer close(w.done)
+	// A read into a buffer too small for the next event fails with EINVAL;
+	// this one holds at least one event with the longest name.
+	buf := make([]byte, 4096)
+	for {
+		_, err := w.file.Read(buf)
+		if err != nil {
+			if !errors.Is(err, os.ErrClosed) {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				w.err = err
+				// The watch is over: let the waiter look once more,
+				// then it polls.
+				w.notify()
+			}
+			return
+		}
+		w.notify()
+	}
+}
+
+// notify sends on events unless a notification is already waiting.
+func (w *watch) notify() {
+	select {
+	case w.events <- struct{}{}:
+	default:
+	}
+}
+
+// stop closes the inotify instance and waits for read to return.
+func (w *watch) stop() error {
+	w.once.Do(func() {
+		err := w.file.Close()
+		<-w.done
+		w.stopErr = errors.Join(w.err, err)
+	})
+	return w.stopErr
+}
