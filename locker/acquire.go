@@ -81,11 +81,19 @@ func (l *Lock) Lock(ctx context.Context) error {
 	if l.timeout > 0 {
 		deadline = l.clock.Now().Add(l.timeout)
 	}
-	events, stopWatch := l.watch()
-	defer stopWatch()
 	if err := l.prepareClaim(op); err != nil {
 		return err
 	}
+	// The directory watch starts only once the lock is found busy, so that
+	// an uncontended Lock does not pay for it; it is stopped in the
+	// background, off the path of the hand-off.
+	var events <-chan struct{}
+	watchTried := false
+	defer func() {
+		if events != nil {
+			l.stopWatchLater()
+		}
+	}()
 	wait := backoff{min: l.minWait, max: l.maxWait}
 	var last observation
 	for {
@@ -109,6 +117,12 @@ func (l *Lock) Lock(ctx context.Context) error {
 		case again:
 			l.log.Debug("lock attempt inconclusive, retrying", "err", r.err)
 		}
+		if !watchTried {
+			watchTried = true
+			if events = l.watch(); events != nil {
+				continue // a release before the watch began would go unseen: look again
+			}
+		}
 		d := wait.next()
 		if !deadline.IsZero() {
 			left := deadline.Sub(l.clock.Now())
@@ -131,22 +145,41 @@ func (l *Lock) Lock(ctx context.Context) error {
 }
 
 // watch starts watching the lock's directory, if the backend can and the
-// Lock may. It returns a nil channel otherwise.
-func (l *Lock) watch() (<-chan struct{}, func()) {
+// Lock may. It returns nil otherwise.
+func (l *Lock) watch() <-chan struct{} {
 	w, ok := l.fsys.(Watcher)
 	if !ok || l.noWatch {
-		return nil, func() {}
+		return nil
 	}
 	events, stop, err := w.Watch(l.dir)
 	if err != nil {
 		l.log.Debug("cannot watch the lock directory; polling only", "err", err)
-		return nil, func() {}
+		return nil
 	}
-	return events, func() {
+	l.mu.Lock()
+	l.stopWatch = stop
+	l.mu.Unlock()
+	return events
+}
+
+// stopWatchLater stops the directory watch in the background: closing an
+// inotify instance can take a few hundred microseconds, which a waiter that
+// just took the lock should not spend before returning. Unlock waits for it.
+func (l *Lock) stopWatchLater() {
+	l.mu.Lock()
+	stop := l.stopWatch
+	l.stopWatch = nil
+	l.mu.Unlock()
+	if stop == nil {
+		return
+	}
+	l.background.Add(1)
+	go func() {
+		defer l.background.Done()
 		if err := stop(); err != nil {
 			l.log.Debug("stopping the directory watch", "err", err)
 		}
-	}
+	}()
 }
 
 // sleep waits for d, until ctx is done, or until the directory changes. It

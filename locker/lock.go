@@ -46,11 +46,13 @@ type Lock struct {
 	log        *slog.Logger
 	noWatch    bool
 
-	mu        sync.Mutex
-	lifetime  time.Duration
-	held      bool       // this Lock took the lock and has not released it
-	expiry    time.Time  // the expiry this Lock last gave its lock
-	keepAlive *KeepAlive // refreshing in the background, or nil
+	mu         sync.Mutex
+	lifetime   time.Duration
+	held       bool           // this Lock took the lock and has not released it
+	expiry     time.Time      // the expiry this Lock last gave its lock
+	keepAlive  *KeepAlive     // refreshing in the background, or nil
+	stopWatch  func() error   // ends the directory watch of the Lock in progress
+	background sync.WaitGroup // work that outlives a call: stopping a watch
 	// The file server's clock (see skew.go).
 	serverTime bool          // write and judge lock times in the server's frame
 	offset     time.Duration // server clock minus ours

@@ -22,6 +22,7 @@ func (l *Lock) UnlockUnconditionally() error { return l.unlock(true) }
 func (l *Lock) unlock(unconditional bool) error {
 	const op = "unlock"
 	l.stopKeepAlive()
+	l.background.Wait()
 	o, err := l.observe()
 	if err != nil {
 		return &Error{Op: op, Path: l.path, Err: err}
