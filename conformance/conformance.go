@@ -58,6 +58,7 @@ type Env struct {
 //	Scenarios/...    one test per rule of flufl.lock's algorithm
 //	StateMachine     random actions by several locks, checked against a model
 //	Interleavings    random orders of several locks' backend calls
+//	FluflBreakingRaceFound  the same test finds flufl.lock's breaking race
 //	Stress/...       several processes on one real directory
 //
 // A test binary that calls Run is also re-executed as the workers of the
@@ -71,6 +72,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("Scenarios", func(t *testing.T) { runScenarios(t, b) })
 	t.Run("StateMachine", func(t *testing.T) { runStateMachine(t, b) })
 	t.Run("Interleavings", func(t *testing.T) { runInterleavings(t, b) })
+	t.Run("FluflBreakingRaceFound", func(t *testing.T) { runFluflBreakingRace(t, b) })
 	t.Run("Stress", func(t *testing.T) { runStress(t, b) })
 }
 
