@@ -5,7 +5,6 @@ package conformance_test
 import (
 	"flag"
 	"os"
-	"os/exec"
 	"testing"
 
 	posix "github.com/nfslock/nfslock/backend-posix"
@@ -37,47 +36,17 @@ func TestDirectory(t *testing.T) {
 // dirBackend is the posix backend in fresh subdirectories of dir, one per
 // Env, removed when the test that made it ends.
 func dirBackend(dir string) conformance.Backend {
-	return conformance.Backend{
-		Name:     "posix in " + dir,
-		RealTime: true,
-		New: func(t testing.TB) *conformance.Env {
-			sub, err := os.MkdirTemp(dir, "nfslock-conformance-*")
-			if err != nil {
-				t.Fatalf("making a directory for the test in -dir: %v", err)
+	open := func() locker.FS { return posix.New() }
+	return conformance.OnDisk("posix in "+dir, open, func(t testing.TB) string {
+		sub, err := os.MkdirTemp(dir, "nfslock-conformance-*")
+		if err != nil {
+			t.Fatalf("making a directory for the test in -dir: %v", err)
+		}
+		t.Cleanup(func() {
+			if err := os.RemoveAll(sub); err != nil {
+				t.Errorf("removing the test's directory: %v", err)
 			}
-			t.Cleanup(func() {
-				if err := os.RemoveAll(sub); err != nil {
-					t.Errorf("removing the test's directory: %v", err)
-				}
-			})
-			return &conformance.Env{
-				Dir: sub,
-				FS:  posix.New(),
-				List: func() ([]string, error) {
-					ents, err := os.ReadDir(sub)
-					names := make([]string, len(ents))
-					for i, e := range ents {
-						names[i] = e.Name()
-					}
-					return names, err
-				},
-				Spawn: spawnSleeper,
-			}
-		},
-		Open: func(string) locker.FS { return posix.New() },
-	}
-}
-
-// spawnSleeper starts a process that lives until killed.
-func spawnSleeper(t testing.TB) (int, func()) {
-	cmd := exec.Command("sleep", "3600")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting a process to own a lock: %v", err)
-	}
-	kill := func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	}
-	t.Cleanup(kill)
-	return cmd.Process.Pid, kill
+		})
+		return sub
+	})
 }
