@@ -57,6 +57,7 @@ var scenarios = []struct {
 	{"Details", scenarioDetails},
 	{"NoLeftovers", scenarioNoLeftovers},
 	{"SkewedClocks", scenarioSkewedClocks},
+	{"WatcherWakesWaiter", scenarioWatcherWakesWaiter},
 	{"KeepAlive", scenarioKeepAlive},
 	{"KeepAliveReportsLoss", scenarioKeepAliveReportsLoss},
 }
@@ -1112,4 +1113,27 @@ func scenarioKeepAliveReportsLoss(t *testing.T, b Backend) {
 	if !other.IsLocked() {
 		s.errorf("the new holder lost the lock to the old holder's Unlock")
 	}
+}
+
+// scenarioWatcherWakesWaiter: where the backend can watch a directory, a
+// waiting Lock takes a released lock at once, not at its next poll (here an
+// hour away).
+func scenarioWatcherWakesWaiter(t *testing.T, b Backend) {
+	s := newScene(t, b, "a waiting Lock wakes when the lock is released, where the backend can watch the directory")
+	if _, ok := s.env.FS.(locker.Watcher); !ok {
+		t.Skip("the backend cannot watch a directory (it does not implement locker.Watcher); waiters poll")
+	}
+	holder := s.newLock()
+	s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
+	waiter := s.newLock(locker.WithBackoff(time.Hour, time.Hour))
+	done := s.goLock(s.ctx, waiter)
+	s.tl.waitAsleep(1)
+	s.requireErr("holder's Unlock", holder.Unlock(), nil)
+	// No clock advance: only the watcher can wake the waiter.
+	s.requireErr("waiter's Lock, woken by the release", s.await("waiter's Lock", done), nil)
+	if !waiter.IsLocked() {
+		s.errorf("the woken waiter does not hold the lock")
+	}
+	s.requireErr("waiter's Unlock", waiter.Unlock(), nil)
+	s.wantFiles("after the waiter's Unlock")
 }
