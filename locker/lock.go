@@ -98,7 +98,7 @@ func New(path string, fsys FS, opts ...Option) (*Lock, error) {
 		return fail(err)
 	}
 	if !c.hostnameSet {
-		h, err := os.Hostname()
+		h, err := defaultHostname()
 		if err != nil {
 			return fail(invalidf("cannot find this host's name (use WithHostname): %v", err))
 		}

@@ -71,9 +71,13 @@ func WithSeparator(sep string) Option { return func(c *config) { c.separator = s
 // virtual clock.
 func WithClock(clk Clock) Option { return func(c *config) { c.clock = clk } }
 
-// WithHostname sets the host name written into the claim file, which by
-// default is this machine's. Tests use it to simulate several hosts in one
-// process.
+// WithHostname sets the host name written into the claim file. The default
+// is the name Python's socket.getfqdn() gives for this machine, as
+// flufl.lock uses (the host name resolved to an address and back, preferring
+// a name with a dot), found once per process; if that lookup fails or takes
+// more than 2 s, os.Hostname(). A Go and a flufl.lock process on one host
+// must write the same name for State to agree between them. Tests use it to
+// simulate several hosts in one process.
 func WithHostname(name string) Option {
 	return func(c *config) { c.hostname, c.hostnameSet = name, true }
 }

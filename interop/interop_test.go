@@ -1,0 +1,251 @@
+package interop
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nfslock/nfslock/locker"
+)
+
+// fluflClockSlop is flufl.lock 5.0.1's CLOCK_SLOP: it breaks a lock this
+// long after the lock's expiry.
+const fluflClockSlop = 10 * time.Second
+
+func TestFluflVersion(t *testing.T) {
+	requireFlufl(t)
+	t.Logf("flufl.lock version under test: %s (%s); its host name (socket.getfqdn()): %q", fluflVersion, python, fluflHost)
+	l := newGoLock(t, filepath.Join(t.TempDir(), "x.lock"))
+	if l.Hostname() != fluflHost {
+		t.Errorf("Go's default host name is %q, flufl.lock's is %q: State cannot agree between them", l.Hostname(), fluflHost)
+	}
+}
+
+// TestGoHoldsPythonObserves: a lock taken by Go, as flufl.lock sees it.
+func TestGoHoldsPythonObserves(t *testing.T) {
+	requireFlufl(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.lock")
+	g := newGoLock(t, path, locker.WithLifetime(30*time.Second))
+	if err := g.TryLock(); err != nil {
+		t.Fatalf("Go TryLock: %v", err)
+	}
+	defer g.Unlock()
+	// Another Go claimant of this host, to compare states with flufl.lock's
+	// (a separate Python process is to the holder what this one is).
+	observer := newGoLock(t, path, locker.WithPID(os.Getpid()+1_000_000))
+	p := startPy(t, dir, path, 30*time.Second)
+
+	if r := p.must("is_locked"); r.Value != false {
+		t.Errorf("flufl is_locked = %v, want false: the Go process holds the lock", r.Value)
+	}
+	r := p.must("details")
+	if r.Hostname != g.Hostname() || r.PID != os.Getpid() || r.LockFile != path {
+		t.Errorf("flufl details = (%q, %d, %q), want the Go holder's (%q, %d, %q)",
+			r.Hostname, r.PID, r.LockFile, g.Hostname(), os.Getpid(), path)
+	}
+	checkStates(t, p, observer, "unknown") // a live process of this host, unexpired
+	if r := p.do("lock 1"); r.OK || r.Error != "TimeOutError" {
+		t.Errorf("flufl lock(timeout=1) while Go holds the lock: %+v, want TimeOutError", r)
+	}
+	if !g.IsLocked() {
+		t.Errorf("Go lost the lock while flufl.lock waited for it")
+	}
+	// Expired (but not yet breakable): theirs_expired on both sides.
+	age(t, path, time.Second)
+	checkStates(t, p, observer, "theirs_expired")
+	p.stop()
+	if err := g.Unlock(); err != nil {
+		t.Errorf("Go Unlock: %v", err)
+	}
+	wantFiles(t, dir)
+}
+
+// checkStates compares flufl.lock's state, from a Python process, with Go's
+// State from a Lock in the same position: another process of the same host.
+func checkStates(t *testing.T, p *pyLock, g *locker.Lock, want string) {
+	t.Helper()
+	py := p.must("state").Value
+	st, err := g.State()
+	if err != nil {
+		t.Fatalf("Go State: %v", err)
+	}
+	if py != want || st.String() != want {
+		t.Errorf("state: flufl.lock says %v, Go says %v, want %s", py, st, want)
+	} else {
+		t.Logf("state: flufl.lock and Go agree: %s", want)
+	}
+}
+
+// TestPythonHoldsGoObserves: a lock taken by flufl.lock, as Go sees it.
+func TestPythonHoldsGoObserves(t *testing.T) {
+	requireFlufl(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.lock")
+	p := startPy(t, dir, path, 30*time.Second)
+	p.must("lock 5")
+	if r := p.must("state"); r.Value != "ours" {
+		t.Errorf("flufl state of its own lock = %v, want ours", r.Value)
+	}
+	g := newGoLock(t, path, locker.WithTimeout(time.Second))
+
+	if err := g.TryLock(); !errors.Is(err, locker.ErrBusy) {
+		t.Errorf("Go TryLock while Python holds the lock: %v, want ErrBusy", err)
+	}
+	d, err := g.Details()
+	if err != nil {
+		t.Fatalf("Go Details: %v", err)
+	}
+	if d.PID != p.PID || d.Hostname != p.Host || d.LockFile != path {
+		t.Errorf("Go Details = %+v, want the Python holder's pid %d host %q lock file %q", d, p.PID, p.Host, path)
+	}
+	// A second Python process is in the Go lock's position.
+	other := startPy(t, dir, path, 30*time.Second)
+	checkStates(t, other, g, "unknown")
+
+	start := time.Now()
+	err = g.Lock(t.Context())
+	switch {
+	case !errors.Is(err, locker.ErrTimeout):
+		t.Errorf("Go Lock with a 1 s timeout while Python holds the lock: %v, want ErrTimeout", err)
+	case !strings.Contains(err.Error(), "pid "+strconv.Itoa(p.PID)):
+		t.Errorf("timeout error %q does not name the Python holder's pid %d", err, p.PID)
+	default:
+		t.Logf("Go Lock after %v: %v", time.Since(start).Round(time.Millisecond), err)
+	}
+	if r := p.must("is_locked"); r.Value != true {
+		t.Errorf("flufl is_locked = %v after Go's attempts, want true", r.Value)
+	}
+	age(t, path, time.Second)
+	checkStates(t, other, g, "theirs_expired")
+	other.stop()
+	p.must("unlock")
+	wantFiles(t, dir)
+}
+
+// TestGoBreaksExpiredPythonLock: a flufl.lock holder dies with the lock;
+// once it is expired for longer than the clock slop, Go breaks it.
+func TestGoBreaksExpiredPythonLock(t *testing.T) {
+	requireFlufl(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.lock")
+	p := startPy(t, dir, path, 5*time.Second)
+	p.must("lock 5")
+	pid := p.PID
+	p.exit()
+	g := newGoLock(t, path)
+	if st, err := g.State(); err != nil || st != locker.Stale {
+		t.Errorf("Go State of a dead Python holder's lock: %v, %v; want stale", st, err)
+	}
+	// Not yet expired for the slop: Go must not break it.
+	if err := g.TryLock(); !errors.Is(err, locker.ErrBusy) {
+		t.Fatalf("Go TryLock on an unexpired Python lock: %v, want ErrBusy", err)
+	}
+	age(t, path, locker.DefaultClockSlop+5*time.Second)
+	if err := g.TryLock(); err != nil {
+		t.Fatalf("Go TryLock on a Python lock expired for longer than the slop (holder pid %d): %v", pid, err)
+	}
+	wantFiles(t, dir, "x.lock", filepath.Base(g.ClaimFile()))
+	if err := g.Unlock(); err != nil {
+		t.Errorf("Go Unlock: %v", err)
+	}
+	wantFiles(t, dir)
+}
+
+// TestPythonBreaksExpiredGoLock: a Go holder's lock expired for longer than
+// flufl.lock's CLOCK_SLOP; flufl.lock breaks it and takes the lock.
+func TestPythonBreaksExpiredGoLock(t *testing.T) {
+	requireFlufl(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.lock")
+	g := newGoLock(t, path, locker.WithLifetime(5*time.Second))
+	if err := g.TryLock(); err != nil {
+		t.Fatalf("Go TryLock: %v", err)
+	}
+	p := startPy(t, dir, path, 5*time.Second)
+	if r := p.do("lock 1"); r.OK || r.Error != "TimeOutError" {
+		t.Fatalf("flufl lock(timeout=1) on an unexpired Go lock: %+v, want TimeOutError", r)
+	}
+	age(t, path, fluflClockSlop+5*time.Second)
+	r := p.must("lock 10")
+	t.Logf("flufl.lock broke the expired Go lock and took it in %.2f s", r.Elapsed)
+	if g.IsLocked() {
+		t.Errorf("Go IsLocked = true after flufl.lock broke its lock")
+	}
+	if err := g.Unlock(); !errors.Is(err, locker.ErrNotLocked) && !errors.Is(err, locker.ErrLost) {
+		t.Errorf("Go Unlock of a broken lock: %v, want ErrNotLocked or ErrLost", err)
+	}
+	if d, err := g.Details(); err != nil || d.PID != p.PID {
+		t.Errorf("after Go's Unlock the lock is %+v (%v), want still flufl's (pid %d)", d, err, p.PID)
+	}
+	p.must("unlock")
+	wantFiles(t, dir)
+}
+
+// TestForeignFile: a file at the lock path that is not a lock. Go must
+// never change it; what flufl.lock does is logged.
+func TestForeignFile(t *testing.T) {
+	requireFlufl(t)
+	for _, tc := range []struct{ name, contents string }{
+		{"empty", ""},
+		{"precious", "precious data"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "x.lock")
+			if err := os.WriteFile(path, []byte(tc.contents), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// Long expired by anyone's measure.
+			age(t, path, time.Hour)
+			before, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := newGoLock(t, path, locker.WithTimeout(time.Second))
+			if err := g.TryLock(); !errors.Is(err, locker.ErrForeignFile) {
+				t.Errorf("Go TryLock: %v, want ErrForeignFile", err)
+			}
+			if err := g.Lock(t.Context()); !errors.Is(err, locker.ErrForeignFile) {
+				t.Errorf("Go Lock: %v, want ErrForeignFile", err)
+			}
+			if _, err := g.Details(); !errors.Is(err, locker.ErrForeignFile) {
+				t.Errorf("Go Details: %v, want ErrForeignFile", err)
+			}
+			if st, err := g.State(); err != nil || st != locker.Unknown {
+				t.Errorf("Go State: %v, %v; want unknown", st, err)
+			}
+			after, err := os.Stat(path)
+			if err != nil {
+				t.Fatalf("the foreign file is gone after Go's attempts: %v", err)
+			}
+			data, _ := os.ReadFile(path)
+			if string(data) != tc.contents || !after.ModTime().Equal(before.ModTime()) || !os.SameFile(before, after) {
+				t.Fatalf("Go changed the foreign file: contents %q mtime %v, was %q mtime %v",
+					data, after.ModTime(), tc.contents, before.ModTime())
+			}
+			wantFiles(t, dir, "x.lock")
+
+			// flufl.lock's turn: record, do not judge.
+			p := startPy(t, dir, path, 5*time.Second)
+			t.Logf("flufl.lock state: %v", p.must("state").Value)
+			r := p.do("lock 3")
+			data, err = os.ReadFile(path)
+			switch {
+			case r.OK && bytes.Contains(data, []byte("|")):
+				t.Logf("flufl.lock 5.0.1 broke the foreign file %q (it looked expired) and took the lock in %.2f s: the user's file is gone", tc.contents, r.Elapsed)
+				p.must("unlock")
+			case r.OK:
+				t.Logf("flufl.lock took the lock; lock path now holds %q (%v)", data, err)
+			default:
+				t.Logf("flufl.lock lock(timeout=3): %s: %s; lock path holds %q (%v)", r.Error, r.Message, data, err)
+			}
+			t.Logf("files left after flufl.lock: %q", files(t, dir))
+		})
+	}
+}
