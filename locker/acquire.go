@@ -88,10 +88,13 @@ func (l *Lock) Lock(ctx context.Context) error {
 	// an uncontended Lock does not pay for it; it is stopped in the
 	// background, off the path of the hand-off.
 	var events <-chan struct{}
-	watchTried := false
+	watchTried, took := false, false
 	defer func() {
 		if events != nil {
 			l.stopWatchLater()
+			if !took {
+				l.background.Wait() // nothing of a failed Lock outlives it
+			}
 		}
 	}()
 	wait := backoff{min: l.minWait, max: l.maxWait}
@@ -100,6 +103,7 @@ func (l *Lock) Lock(ctx context.Context) error {
 		r := l.attempt(op)
 		switch r.outcome {
 		case acquired:
+			took = true
 			return nil
 		case failed:
 			return r.err
