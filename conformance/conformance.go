@@ -32,6 +32,12 @@ type Backend struct {
 	// clock: a lock compares only times it wrote itself, so a virtual
 	// clock is exact on any backend.
 	RealTime bool
+
+	// NoLinkCounts says the filesystem reports one link for every file (as
+	// sshfs does), so that the lock must decide ownership by the claim name
+	// alone. Otherwise the suite requires a held lock file to show two
+	// links, which catches a backend that reports link counts wrongly.
+	NoLinkCounts bool
 }
 
 // Env is one fresh directory on a backend.

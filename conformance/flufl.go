@@ -32,7 +32,7 @@ type fluflLock struct {
 var errFluflNotLocked = errors.New("flufl: NotLockedError")
 
 func newFluflLock(fsys locker.FS, path, host string, pid int, clk locker.Clock, lifetime, slop time.Duration) *fluflLock {
-	claim := strings.Join([]string{path, host, strconv.Itoa(pid), strconv.FormatInt(rand.Int64N(1<<62), 10)}, "|")
+	claim := strings.Join([]string{path, host, strconv.Itoa(pid), strconv.FormatInt(rand.Int64N(1<<62), 10)}, locker.DefaultSeparator)
 	return &fluflLock{fsys: fsys, path: path, claim: claim, clock: clk, lifetime: lifetime, slop: slop}
 }
 
@@ -103,7 +103,7 @@ func (l *fluflLock) TryLock() error {
 // breakLock is flufl's _break.
 func (l *fluflLock) breakLock() {
 	// self.details: refuse to break a file that is not a claim.
-	if parts := strings.Split(l.read(), "|"); len(parts) != 4 {
+	if parts := strings.Split(l.read(), locker.DefaultSeparator); len(parts) != 4 {
 		return
 	}
 	l.touch(l.path)

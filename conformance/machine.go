@@ -101,8 +101,22 @@ func (m *machine) breakable() bool {
 	return m.holder >= 0 && m.clk.Now().After(m.expiry.Add(propSlop))
 }
 
-func (m *machine) take(i int) {
-	m.holder, m.expiry = i, m.clk.Now().Add(propLifetime)
+// take records that lock i now holds the lock, expiring a lifetime from
+// now. The model keeps the expiry the filesystem stored, which may be
+// rounded down to its timestamp granularity (100 ns on NTFS).
+func (m *machine) take(t *rapid.T, i int) {
+	m.holder = i
+	m.expiry = m.storedExpiry(t, i, m.clk.Now().Add(propLifetime))
+}
+
+// storedExpiry returns lock i's expiry as stored, after checking that it is
+// want, give or take the filesystem's timestamp granularity.
+func (m *machine) storedExpiry(t *rapid.T, i int, want time.Time) time.Time {
+	exp, err := m.locks[i].l.Expiration()
+	if err != nil || exp.After(want) || exp.Before(want.Add(-time.Microsecond)) {
+		t.Fatalf("%s: lock expires %v (%v), want now + lifetime = %v", m.locks[i].name, exp.Sub(virtualStart), err, want.Sub(virtualStart))
+	}
+	return exp
 }
 
 func (m *machine) tryLock(t *rapid.T) {
@@ -113,7 +127,7 @@ func (m *machine) tryLock(t *rapid.T) {
 		wantErr(t, ml, "TryLock", err, locker.ErrAlreadyLocked, "it holds the lock")
 	case m.holder < 0 || m.breakable():
 		wantErr(t, ml, "TryLock", err, nil, "the lock is free or breakable")
-		m.take(i)
+		m.take(t, i)
 	default:
 		wantErr(t, ml, "TryLock", err, locker.ErrBusy, fmt.Sprintf("%s holds the lock until %v", m.locks[m.holder].name, m.expiry.Sub(virtualStart)))
 	}
@@ -136,7 +150,7 @@ func (m *machine) lock(t *rapid.T) {
 		if !now.Equal(start) {
 			t.Fatalf("%s: Lock of a free or breakable lock waited %v", ml.name, now.Sub(start))
 		}
-		m.take(i)
+		m.take(t, i)
 		return
 	}
 	// Busy: it may be broken once expiry + slop has passed, which a waiter
@@ -149,7 +163,7 @@ func (m *machine) lock(t *rapid.T) {
 			t.Fatalf("%s: Lock took the lock at %v; it could be broken only after %v, and should have been within one backoff step (%v) of that",
 				ml.name, now.Sub(virtualStart), breakAt.Sub(virtualStart), locker.DefaultMaxBackoff)
 		}
-		m.take(i)
+		m.take(t, i)
 	case errors.Is(err, locker.ErrTimeout):
 		if breakAt.Before(deadline.Add(-locker.DefaultMaxBackoff)) {
 			t.Fatalf("LIVENESS: %s: Lock timed out at %v (%v), but the lock could be broken from %v, well before the %v timeout ended",
@@ -179,7 +193,7 @@ func (m *machine) refresh(t *rapid.T) {
 	err := ml.l.Refresh()
 	if m.holder == i {
 		wantErr(t, ml, "Refresh", err, nil, "it holds the lock")
-		m.expiry = m.clk.Now().Add(propLifetime)
+		m.expiry = m.storedExpiry(t, i, m.clk.Now().Add(propLifetime))
 	} else {
 		wantErr(t, ml, "Refresh", err, locker.ErrNotLocked, "it does not hold the lock")
 	}

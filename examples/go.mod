@@ -9,3 +9,7 @@ replace github.com/nfslock/nfslock/locker => ../locker
 require github.com/nfslock/nfslock/backend-posix v0.0.0
 
 replace github.com/nfslock/nfslock/backend-posix => ../backend-posix
+
+require github.com/nfslock/nfslock/backend-windows v0.0.0
+
+replace github.com/nfslock/nfslock/backend-windows => ../backend-windows

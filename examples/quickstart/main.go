@@ -16,7 +16,7 @@ import (
 	"path/filepath"
 	"time"
 
-	posix "github.com/nfslock/nfslock/backend-posix"
+	"github.com/nfslock/nfslock/examples/internal/platform"
 	"github.com/nfslock/nfslock/locker"
 )
 
@@ -34,7 +34,7 @@ func main() {
 
 func run(path string) error {
 	ctx := context.Background()
-	fsys := posix.New()
+	fsys := platform.FS()
 
 	// The lock path is a fresh name: the lock file is created by the lock,
 	// and must not be a file of your own.

@@ -1,0 +1,42 @@
+//go:build windows
+
+package winfs_test
+
+import (
+	"os"
+	"testing"
+
+	winfs "github.com/nfslock/nfslock/backend-windows"
+	"github.com/nfslock/nfslock/conformance"
+	"github.com/nfslock/nfslock/locker"
+)
+
+// windowsBackend describes this backend to the conformance suite. It is
+// conformance.OnDisk's shape, but with its own temporary directories
+// (t.TempDir's cleanup fails under Wine) and its own long-lived process
+// (the test binary re-executed as a sleeper, as there is no sleep command).
+var windowsBackend = conformance.Backend{
+	Name:     "windows",
+	RealTime: true,
+	New: func(t testing.TB) *conformance.Env {
+		dir := tempDir(t)
+		return &conformance.Env{
+			Dir:   dir,
+			FS:    winfs.New(),
+			List:  func() ([]string, error) { return listDir(dir) },
+			Spawn: spawn,
+		}
+	},
+	Open: func(string) locker.FS { return winfs.New() },
+}
+
+func listDir(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	names := make([]string, len(ents))
+	for i, e := range ents {
+		names[i] = e.Name()
+	}
+	return names, err
+}
+
+func TestConformance(t *testing.T) { conformance.Run(t, windowsBackend) }
