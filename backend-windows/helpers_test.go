@@ -123,4 +123,3 @@ func mustRead(t *testing.T, name string) string {
 	}
 	return string(b)
 }
-
