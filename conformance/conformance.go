@@ -38,6 +38,19 @@ type Backend struct {
 	// alone. Otherwise the suite requires a held lock file to show two
 	// links, which catches a backend that reports link counts wrongly.
 	NoLinkCounts bool
+
+	// TimeGranularity is how finely the filesystem stores modification
+	// times, when that is coarser than a microsecond (sshfs and some NFS
+	// servers keep whole seconds). Lifetimes, slops and every check of a
+	// time read back from the filesystem scale with it. Probe measures it.
+	TimeGranularity time.Duration
+
+	// OtherClient, if not nil, maps a directory made by New to the same
+	// directory reached through a second client of the same filesystem (a
+	// second mount of one export). The multi-process stress tests then put
+	// half of their workers on each client, each half under a host name of
+	// its own.
+	OtherClient func(dir string) string
 }
 
 // Env is one fresh directory on a backend.

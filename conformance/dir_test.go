@@ -5,6 +5,7 @@ package conformance_test
 import (
 	"flag"
 	"os"
+	"path/filepath"
 	"testing"
 
 	posix "github.com/nfslock/nfslock/backend-posix"
@@ -12,32 +13,49 @@ import (
 	"github.com/nfslock/nfslock/locker"
 )
 
-var dirFlag = flag.String("dir", "", "run the conformance suite with the posix backend in fresh subdirectories of this `directory` (a mount of the filesystem to check)")
+var (
+	dirFlag  = flag.String("dir", "", "run the conformance suite with the posix backend in fresh subdirectories of this `directory` (a mount of the filesystem to check)")
+	dir2Flag = flag.String("dir2", "", "the same `directory` as -dir reached through a second client (another mount of the same export): the stress tests then put half their workers on each client")
+)
 
-// TestDirectory checks a filesystem: it runs the whole suite, the
-// multi-process stress tests included, with the posix backend in a directory
-// named by -dir, typically a mount of a network filesystem:
+// TestDirectory checks a filesystem: it probes what the filesystem does that
+// the lock relies on, prints that, and runs the whole suite adapted to it,
+// the multi-process stress tests included, with the posix backend in a
+// directory named by -dir, typically a mount of a network filesystem:
 //
-//	go test github.com/nfslock/nfslock/conformance -run TestDirectory -v -args -dir /mnt/shared
+//	go test github.com/nfslock/nfslock/conformance -run TestDirectory -v -args -dir /mnt/a -dir2 /mnt/b
 func TestDirectory(t *testing.T) {
 	if *dirFlag == "" {
-		t.Skip("no directory to check; to check a filesystem, run: go test github.com/nfslock/nfslock/conformance -run TestDirectory -v -args -dir /path/to/a/mount")
+		t.Skip("no directory to check; to check a filesystem, run: go test github.com/nfslock/nfslock/conformance -run TestDirectory -v -args -dir /path/to/a/mount [-dir2 /the/same/directory/through/another/client]")
 	}
-	fi, err := os.Stat(*dirFlag)
+	for _, d := range []string{*dirFlag, *dir2Flag} {
+		if d == "" {
+			continue
+		}
+		fi, err := os.Stat(d)
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		if !fi.IsDir() {
+			t.Fatalf("%s is not a directory", d)
+		}
+	}
+	caps, err := conformance.Probe(posix.New(), *dirFlag, *dir2Flag)
+	if caps != nil {
+		t.Log(caps)
+	}
 	if err != nil {
-		t.Fatalf("-dir: %v", err)
+		t.Fatal(err)
 	}
-	if !fi.IsDir() {
-		t.Fatalf("-dir %s is not a directory", *dirFlag)
-	}
-	conformance.Run(t, dirBackend(*dirFlag))
+	conformance.Run(t, dirBackend(*dirFlag, *dir2Flag, caps))
 }
 
 // dirBackend is the posix backend in fresh subdirectories of dir, one per
-// Env, removed when the test that made it ends.
-func dirBackend(dir string) conformance.Backend {
+// Env, removed when the test that made it ends, adapted to what the probe
+// found there.
+func dirBackend(dir, dir2 string, caps *conformance.Capabilities) conformance.Backend {
 	open := func() locker.FS { return posix.New() }
-	return conformance.OnDisk("posix in "+dir, open, func(t testing.TB) string {
+	b := conformance.OnDisk("posix in "+dir, open, func(t testing.TB) string {
 		sub, err := os.MkdirTemp(dir, "nfslock-conformance-*")
 		if err != nil {
 			t.Fatalf("making a directory for the test in -dir: %v", err)
@@ -49,4 +67,19 @@ func dirBackend(dir string) conformance.Backend {
 		})
 		return sub
 	})
+	b.NoLinkCounts = !caps.LinkCounts
+	b.TimeGranularity = max(caps.Granularity, caps.StampGranularity)
+	if b.TimeGranularity < 1000 {
+		b.TimeGranularity = 0
+	}
+	if dir2 != "" {
+		b.OtherClient = func(sub string) string {
+			rel, err := filepath.Rel(dir, sub)
+			if err != nil {
+				return sub
+			}
+			return filepath.Join(dir2, rel)
+		}
+	}
+	return b
 }

@@ -27,13 +27,24 @@ type fluflLock struct {
 	clock    locker.Clock
 	lifetime time.Duration
 	slop     time.Duration
+	// noLinks applies the ownership rule without the link count, on a
+	// filesystem that reports none (flufl.lock itself cannot release a
+	// lock there; the transcription must, to show its breaking race).
+	noLinks bool
 }
 
 var errFluflNotLocked = errors.New("flufl: NotLockedError")
 
-func newFluflLock(fsys locker.FS, path, host string, pid int, clk locker.Clock, lifetime, slop time.Duration) *fluflLock {
+func newFluflLock(fsys locker.FS, path, host string, pid int, clk locker.Clock, lifetime, slop time.Duration, noLinks bool) *fluflLock {
 	claim := strings.Join([]string{path, host, strconv.Itoa(pid), strconv.FormatInt(rand.Int64N(1<<62), 10)}, locker.DefaultSeparator)
-	return &fluflLock{fsys: fsys, path: path, claim: claim, clock: clk, lifetime: lifetime, slop: slop}
+	return &fluflLock{fsys: fsys, path: path, claim: claim, clock: clk, lifetime: lifetime, slop: slop, noLinks: noLinks}
+}
+
+// linksOK is flufl's "linkcount == 2" test, or, on a filesystem without link
+// counts, true for a lock file that exists.
+func (l *fluflLock) linksOK() bool {
+	n := l.linkcount()
+	return n == 2 || l.noLinks && n > 0
 }
 
 // touch is flufl's _touch: set times to now + lifetime, ignoring ENOENT.
@@ -84,7 +95,7 @@ func (l *fluflLock) TryLock() error {
 		case !errors.Is(err, fs.ErrExist):
 			l.fsys.Remove(l.claim)
 			return err
-		case l.linkcount() != 2:
+		case !l.linksOK():
 			// "unexpected linkcount": flufl logs and carries on.
 		case l.read() == l.claim:
 			return locker.ErrAlreadyLocked
@@ -119,7 +130,7 @@ func (l *fluflLock) isLocked() bool {
 	if err := l.touch(l.claim); err != nil {
 		return false
 	}
-	return l.linkcount() == 2 && l.read() == l.claim
+	return l.linksOK() && l.read() == l.claim
 }
 
 // IsLocked is flufl's is_locked, side effect included.

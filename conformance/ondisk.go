@@ -3,7 +3,9 @@ package conformance
 import (
 	"os"
 	"os/exec"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/nfslock/nfslock/locker"
 )
@@ -22,12 +24,41 @@ func OnDisk(name string, open func() locker.FS, newDir func(t testing.TB) string
 			return &Env{
 				Dir:   dir,
 				FS:    open(),
-				List:  func() ([]string, error) { return listDir(dir) },
+				List:  func() ([]string, error) { return listLockFiles(dir) },
 				Spawn: spawnSleeper,
 			}
 		},
 		Open: func(string) locker.FS { return open() },
 	}
+}
+
+// clientFileWait bounds how long a listing waits for files of the
+// filesystem's client (see IsClientFile) to go.
+const clientFileWait = 5 * time.Second
+
+// listLockFiles lists dir as the lock left it: files that the filesystem's
+// client keeps for files removed while open (.nfsXXXX, .fuse_hiddenXXXX) are
+// the client's, not the lock's. It waits a bounded time for them to go and
+// leaves out any that stay; clientFilesIn reports those.
+func listLockFiles(dir string) ([]string, error) {
+	start := time.Now()
+	for {
+		names, err := listDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		own := slices.DeleteFunc(slices.Clone(names), IsClientFile)
+		if len(own) == len(names) || time.Since(start) > clientFileWait {
+			return own, nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// clientFilesIn returns the client's files (see IsClientFile) in dir.
+func clientFilesIn(dir string) []string {
+	names, _ := listDir(dir)
+	return slices.DeleteFunc(names, func(n string) bool { return !IsClientFile(n) })
 }
 
 func listDir(dir string) ([]string, error) {

@@ -51,7 +51,7 @@ type timeline struct {
 func newTimeline(t testing.TB, b Backend, env *Env) *timeline {
 	if b.RealTime {
 		now := time.Now()
-		return &timeline{
+		tl := &timeline{
 			t:          t,
 			env:        env,
 			clock:      locker.RealClock{},
@@ -65,6 +65,15 @@ func newTimeline(t testing.TB, b Backend, env *Env) *timeline {
 			lag:        120 * time.Millisecond,
 			settle:     50 * time.Millisecond,
 		}
+		if g := b.TimeGranularity; g > tl.tolerance {
+			// Coarse file times (whole seconds on sshfs): a lock refuses
+			// a lifetime of two granules or less, and a stored expiry is
+			// up to a granule early.
+			tl.lifetime = 3 * g
+			tl.slop = g
+			tl.tolerance = g
+		}
+		return tl
 	}
 	clk := env.Clock
 	if clk == nil {

@@ -80,6 +80,29 @@ func runStress(t *testing.T, b Backend) {
 	runName := t.Name()[:strings.LastIndex(t.Name(), "/")]
 	t.Run("Counter", func(t *testing.T) { testCounter(t, b, runName) })
 	t.Run("Crash", func(t *testing.T) { testCrash(t, b, runName) })
+	t.Run("RefreshWhileOthersWait", func(t *testing.T) { testRefreshWhileOthersWait(t, b, runName) })
+}
+
+// Host names the workers play when they are split over two clients.
+const (
+	clientAHost = "nfslock-client-a"
+	clientBHost = "nfslock-client-b"
+)
+
+// otherClient returns env's directory through the backend's second client,
+// or "" if it has none.
+func otherClient(b Backend, env *Env) string {
+	if b.OtherClient == nil {
+		return ""
+	}
+	return b.OtherClient(env.Dir)
+}
+
+// shortLease returns the lifetime and slop of the tests in which locks
+// expire: as short as the filesystem's timestamp granularity allows (a lock
+// refuses a lifetime of two granules or less).
+func shortLease(b Backend) (lifetime, slop time.Duration) {
+	return max(time.Second, 3*b.TimeGranularity), max(500*time.Millisecond, b.TimeGranularity)
 }
 
 // testCounter: several processes increment a shared counter under the lock.
@@ -92,10 +115,11 @@ func testCounter(t *testing.T, b Backend, runName string) {
 	env := b.New(t)
 	ctx, deadline := processContext(t)
 	g := startWorkers(t, ctx, procs, job{
-		role: roleCounter, test: runName, dir: env.Dir,
+		role: roleCounter, test: runName, dir: env.Dir, dir2: otherClient(b, env),
 		cycles: cycles, lifetime: lifetime, slop: slop, deadline: deadline,
 	})
 	res := g.runCounters(t)
+	g.logClients(t)
 
 	total := res.total()
 	t.Logf("%d processes × %d cycles (lifetime %v, slop %v): %d increments in %v, %.0f cycles/s",
@@ -111,8 +135,9 @@ func testCounter(t *testing.T, b Backend, runName string) {
 func testCrash(t *testing.T, b Backend, runName string) {
 	procs := knobInt(t, crashProcsKnob, 2)
 	cycles := knobInt(t, crashCyclesKnob, 20)
-	lifetime := knobDuration(t, crashLifetimeKnob, 1*time.Second)
-	slop := knobDuration(t, crashSlopKnob, 500*time.Millisecond)
+	defLifetime, defSlop := shortLease(b)
+	lifetime := knobDuration(t, crashLifetimeKnob, defLifetime)
+	slop := knobDuration(t, crashSlopKnob, defSlop)
 
 	env := b.New(t)
 	if g, ok := timeGranularity(env); ok && g >= lifetime/2 {
@@ -120,7 +145,7 @@ func testCrash(t *testing.T, b Backend, runName string) {
 			g, lifetime, crashLifetimeKnob)
 	}
 	ctx, deadline := processContext(t)
-	base := job{test: runName, dir: env.Dir, lifetime: lifetime, slop: slop, deadline: deadline}
+	base := job{test: runName, dir: env.Dir, dir2: otherClient(b, env), lifetime: lifetime, slop: slop, deadline: deadline}
 
 	holdJob := base
 	holdJob.role = roleHold
@@ -153,15 +178,16 @@ func testCrash(t *testing.T, b Backend, runName string) {
 	counterJob.role, counterJob.cycles = roleCounter, cycles
 	g := startWorkers(t, ctx, procs, counterJob)
 	res := g.runCounters(t)
+	g.logClients(t)
 
 	total := res.total()
-	t.Logf("holder pid %s killed while holding; its lock expired %v after the kill and could be broken from %v after (lifetime %v, slop %v)",
-		ev.fields["pid"], round(expiry.Sub(killed)), round(expiry.Add(slop).Sub(killed)), lifetime, slop)
+	t.Logf("holder pid %s on host %s killed while holding; its lock expired %v after the kill and could be broken from %v after (lifetime %v, slop %v)",
+		ev.fields["pid"], ev.fields["host"], round(expiry.Sub(killed)), round(expiry.Add(slop).Sub(killed)), lifetime, slop)
 	if first, ok := res.firstAcquired(); !ok {
 		t.Errorf("no worker ever took the lock after its holder was killed")
 	} else {
-		t.Logf("recovered: the first waiter took the lock %v after the kill (%v after it could be broken); %d processes × %d cycles: %d increments",
-			round(first.Sub(killed)), round(first.Sub(expiry.Add(slop))), procs, cycles, total)
+		t.Logf("recovered: the first waiter took the lock %v after the kill, %v after it could be broken (lifetime + slop = %v); %d processes × %d cycles: %d increments",
+			round(first.Sub(killed)), round(first.Sub(expiry.Add(slop))), lifetime+slop, procs, cycles, total)
 		if first.Before(expiry.Add(slop)) {
 			t.Errorf("the dead holder's lock was broken at %v, before its expiry %v plus the clock slop %v",
 				first.Format(time.RFC3339Nano), expiry.Format(time.RFC3339Nano), slop)
@@ -172,6 +198,55 @@ func testCrash(t *testing.T, b Backend, runName string) {
 	checkCounter(t, env, total)
 	checkLeftovers(t, env, claim)
 	g.checkExits(t)
+}
+
+// testRefreshWhileOthersWait: a holder keeps its lock alive with KeepAlive
+// for several lifetimes while waiters (on the other client, when there is
+// one) wait for it. No waiter may break the live, refreshed lock: each must
+// take it only after the holder released it, and the holder must never learn
+// that it lost it.
+func testRefreshWhileOthersWait(t *testing.T, b Backend, runName string) {
+	procs := knobInt(t, crashProcsKnob, 2)
+	lifetime, slop := shortLease(b)
+	hold := 2 * (lifetime + slop)
+
+	env := b.New(t)
+	ctx, deadline := processContext(t)
+	base := job{test: runName, dir: env.Dir, lifetime: lifetime, slop: slop, deadline: deadline}
+	keepJob := base
+	keepJob.role, keepJob.hold = roleKeep, hold
+	keepJob.dir2 = otherClient(b, env) // one worker: it works through the first client
+	holder := startWorkers(t, ctx, 1, keepJob)
+	ev := holder.await(t, msgHolding)
+
+	waitJob := base
+	waitJob.role, waitJob.cycles = roleCounter, 1
+	waitJob.dir2, waitJob.allSecond = otherClient(b, env), true // every waiter on the other client
+	waiters := startWorkers(t, ctx, procs, waitJob)
+	res := waiters.runCounters(t)
+	waiters.logClients(t)
+	rel := holder.await(t, msgRelease)
+	released := time.Unix(0, fieldInt(rel.fields, "at"))
+	t.Logf("holder pid %s on host %s kept the lock %v (lifetime %v, slop %v) while %d waiters waited; lost: %q",
+		ev.fields["pid"], ev.fields["host"], hold, lifetime, slop, procs, rel.fields["lost"])
+	if lost := rel.fields["lost"]; lost != "" {
+		t.Errorf("MUTUAL EXCLUSION VIOLATED: the holder, refreshing with KeepAlive, lost its lock while others waited: %s", lost)
+	}
+	for i, d := range res.done {
+		at := time.Unix(0, fieldInt(d, "first"))
+		if d == nil || fieldInt(d, "first") == 0 {
+			t.Errorf("waiter %d never took the lock", i+1)
+			continue
+		}
+		if at.Before(released) {
+			t.Errorf("MUTUAL EXCLUSION VIOLATED: waiter pid %s took the lock at %s, %v before the refreshing holder began to release it",
+				d["pid"], at.Format(time.RFC3339Nano), round(released.Sub(at)))
+		}
+	}
+	checkCounter(t, env, res.total())
+	checkLeftovers(t, env, "")
+	holder.checkExits(t)
+	waiters.checkExits(t)
 }
 
 // checkCounter compares the shared counter with the increments the workers
@@ -199,6 +274,21 @@ func checkLeftovers(t *testing.T, env *Env, deadClaim string) {
 	if err != nil {
 		t.Errorf("listing %s: %v", env.Dir, err)
 		return
+	}
+	if client := clientFilesIn(env.Dir); len(client) > 0 {
+		// The client's, not the lock's: report them apart, and how long
+		// they stay.
+		start := time.Now()
+		for len(clientFilesIn(env.Dir)) > 0 && time.Since(start) < 30*time.Second {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if left := clientFilesIn(env.Dir); len(left) > 0 {
+			t.Logf("the filesystem's client keeps %d file(s) removed while open (such as %q) %v after the workers ended; they are the client's, not the lock's",
+				len(left), left[0], round(time.Since(start)+clientFileWait))
+		} else {
+			t.Logf("the filesystem's client kept %d file(s) removed while open (such as %q) for up to %v after the workers ended; they are the client's, not the lock's",
+				len(client), client[0], round(time.Since(start)+clientFileWait))
+		}
 	}
 	var extra []string
 	for _, n := range names {
@@ -271,7 +361,8 @@ type workerProc struct {
 	err    error         // from Wait; read only after exited is closed
 
 	mu    sync.Mutex
-	other []string // stdout lines that are not protocol messages
+	other []string          // stdout lines that are not protocol messages
+	ready map[string]string // its ready or holding message
 }
 
 // A workerEvent is a protocol message from a worker, or its end of output.
@@ -293,7 +384,17 @@ func startWorkers(t *testing.T, ctx context.Context, n int, j job) *workerGroup 
 	args := workerArgs(j.test)
 	for i := range n {
 		cmd := exec.CommandContext(ctx, os.Args[0], args...)
-		cmd.Env = append(os.Environ(), j.environ()...)
+		wj := j
+		if j.dir2 != "" {
+			// Two clients: even workers on the first, odd ones on the
+			// second, each side playing a host of its own.
+			wj.host = clientAHost
+			if i%2 == 1 || j.allSecond {
+				wj.dir, wj.host = j.dir2, clientBHost
+			}
+			wj.ownUTS = inOwnHost(cmd)
+		}
+		cmd.Env = append(os.Environ(), wj.environ()...)
 		cmd.WaitDelay = 5 * time.Second
 		w := &workerProc{n: i, cmd: cmd, exited: make(chan struct{})}
 		cmd.Stderr = &w.stderr
@@ -346,6 +447,11 @@ func (g *workerGroup) read(w *workerProc, stdout io.Reader) {
 			continue
 		}
 		msg, fields := parseMessage(rest)
+		if msg == msgReady || msg == msgHolding {
+			w.mu.Lock()
+			w.ready = fields
+			w.mu.Unlock()
+		}
 		g.send(workerEvent{w: w, msg: msg, fields: fields})
 	}
 	io.Copy(io.Discard, stdout) // a line too long for the scanner
@@ -511,6 +617,33 @@ func (r counterResult) logFairness(t *testing.T) {
 	}
 	t.Logf("per process:%s\nspread when the first process finished: min %d, max %d cycles; finish times %v..%v",
 		b.String(), lo, hi, round(slices.Min(r.finish)), round(slices.Max(r.finish)))
+}
+
+// logClients logs which host name and directory each worker used, when the
+// workers were split over two clients.
+func (g *workerGroup) logClients(t *testing.T) {
+	t.Helper()
+	byHost := map[string][]string{}
+	var hosts []string
+	for _, w := range g.procs {
+		w.mu.Lock()
+		f := w.ready
+		w.mu.Unlock()
+		key := fmt.Sprintf("host %q through %s", f["host"], f["dir"])
+		if _, ok := byHost[key]; !ok {
+			hosts = append(hosts, key)
+		}
+		byHost[key] = append(byHost[key], f["pid"])
+	}
+	if len(hosts) < 2 {
+		return
+	}
+	slices.Sort(hosts)
+	var b strings.Builder
+	for _, h := range hosts {
+		fmt.Fprintf(&b, "\n  %s: pids %s", h, strings.Join(byHost[h], " "))
+	}
+	t.Logf("workers on two clients:%s", b.String())
 }
 
 // checkExits fails the test for each worker that did not exit with status 0.

@@ -39,6 +39,7 @@ import (
 const (
 	roleCounter = "counter" // increment the counter file under the lock, cycles times
 	roleHold    = "hold"    // take the lock and keep it until killed
+	roleKeep    = "keep"    // take the lock, keep it alive for a while, release it
 )
 
 // Environment variables carrying the rest of a worker's job.
@@ -49,6 +50,9 @@ const (
 	jobLifetimeEnv = "NFSLOCK_CONFORMANCE_LIFETIME" // locker.WithLifetime
 	jobSlopEnv     = "NFSLOCK_CONFORMANCE_SLOP"     // locker.WithClockSlop
 	jobDeadlineEnv = "NFSLOCK_CONFORMANCE_DEADLINE" // RFC 3339; empty for none
+	jobHostEnv     = "NFSLOCK_CONFORMANCE_HOST"     // the host name to play, or empty
+	jobOwnUTSEnv   = "NFSLOCK_CONFORMANCE_OWN_UTS"  // "1": the worker has a UTS namespace of its own
+	jobHoldEnv     = "NFSLOCK_CONFORMANCE_HOLD"     // keep role: how long to keep the lock
 )
 
 // Names of the files the workers share in Env.Dir.
@@ -65,6 +69,7 @@ const workerPrefix = "nfslock-worker: "
 const (
 	msgReady    = "ready"
 	msgHolding  = "holding"
+	msgRelease  = "releasing"
 	msgProgress = "progress"
 	msgDone     = "done"
 	cmdGo       = "go"
@@ -80,6 +85,14 @@ type job struct {
 	lifetime time.Duration
 	slop     time.Duration
 	deadline time.Time // zero: none
+	host     string    // the host name the worker plays, or "" for this host's
+	ownUTS   bool      // the worker runs in a UTS namespace of its own
+	hold     time.Duration
+	// dir2 is dir reached through a second client: every other worker
+	// works there, playing another host (see startWorkers).
+	dir2 string
+	// allSecond puts every worker on the second client.
+	allSecond bool
 }
 
 // environ returns the environment variables that pass j to a worker.
@@ -96,6 +109,9 @@ func (j job) environ() []string {
 		jobLifetimeEnv + "=" + j.lifetime.String(),
 		jobSlopEnv + "=" + j.slop.String(),
 		jobDeadlineEnv + "=" + deadline,
+		jobHostEnv + "=" + j.host,
+		jobOwnUTSEnv + "=" + strconv.FormatBool(j.ownUTS),
+		jobHoldEnv + "=" + j.hold.String(),
 	}
 }
 
@@ -105,8 +121,13 @@ func jobFromEnv() (job, error) {
 		role: os.Getenv(workerEnv),
 		test: os.Getenv(jobTestEnv),
 		dir:  os.Getenv(jobDirEnv),
+		host: os.Getenv(jobHostEnv),
 	}
+	j.ownUTS = os.Getenv(jobOwnUTSEnv) == "true"
 	var err error
+	if j.hold, err = time.ParseDuration(os.Getenv(jobHoldEnv)); err != nil {
+		return j, fmt.Errorf("%s: %w", jobHoldEnv, err)
+	}
 	if j.cycles, err = strconv.Atoi(os.Getenv(jobCyclesEnv)); err != nil {
 		return j, fmt.Errorf("%s: %w", jobCyclesEnv, err)
 	}
@@ -143,6 +164,13 @@ func runWorker(t *testing.T, b Backend) {
 	if b.Open == nil {
 		t.Fatalf("stress worker: backend %s has no Open, so it cannot reach the parent's directory", b.Name)
 	}
+	if j.ownUTS {
+		// Play another machine: the lock finds this name as it would
+		// find any host's.
+		if err := setHostname(j.host); err != nil {
+			t.Fatalf("stress worker: setting the host name %q in its own UTS namespace: %v", j.host, err)
+		}
+	}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	if !j.deadline.IsZero() {
@@ -157,6 +185,8 @@ func runWorker(t *testing.T, b Backend) {
 		w.count(ctx)
 	case roleHold:
 		w.hold(ctx)
+	case roleKeep:
+		w.keep(ctx)
 	default:
 		t.Fatalf("stress worker: unknown role %q in %s", j.role, workerEnv)
 	}
@@ -211,8 +241,11 @@ func (w *worker) readCommands(stop func()) {
 }
 
 func (w *worker) newLock() *locker.Lock {
-	l, err := locker.New(filepath.Join(w.job.dir, stressLockName), w.fsys,
-		locker.WithLifetime(w.job.lifetime), locker.WithClockSlop(w.job.slop))
+	opts := []locker.Option{locker.WithLifetime(w.job.lifetime), locker.WithClockSlop(w.job.slop)}
+	if w.job.host != "" && !w.job.ownUTS {
+		opts = append(opts, locker.WithHostname(w.job.host))
+	}
+	l, err := locker.New(filepath.Join(w.job.dir, stressLockName), w.fsys, opts...)
 	if err != nil {
 		w.t.Fatalf("stress worker: %v", err)
 	}
@@ -225,7 +258,7 @@ func (w *worker) newLock() *locker.Lock {
 func (w *worker) count(ctx context.Context) {
 	l := w.newLock()
 	counter := filepath.Join(w.job.dir, stressCounterName)
-	w.emit(msgReady, "pid", w.pid)
+	w.emit(msgReady, "pid", w.pid, "host", l.Hostname(), "dir", w.job.dir)
 	select {
 	case <-w.start:
 	case <-ctx.Done():
@@ -317,8 +350,40 @@ func (w *worker) hold(ctx context.Context) {
 	if err := l.Lock(ctx); err != nil {
 		w.t.Fatalf("stress worker: %v", err)
 	}
-	w.emit(msgHolding, "pid", w.pid, "claim", filepath.Base(l.ClaimFile()), "start", start.UnixNano())
+	w.emit(msgHolding, "pid", w.pid, "host", l.Hostname(), "claim", filepath.Base(l.ClaimFile()), "start", start.UnixNano())
 	<-ctx.Done()
 	err := l.UnlockUnconditionally()
 	w.t.Errorf("stress worker: asked to hold the lock until killed, but the parent went away (%v); released it: %v", ctx.Err(), err)
+}
+
+// keep takes the lock, keeps it alive with KeepAlive for job.hold (several
+// lifetimes), and releases it. It reports whether the keep-alive ever lost
+// the lock: waiters on other clients must see every refresh and never break
+// it.
+func (w *worker) keep(ctx context.Context) {
+	l := w.newLock()
+	if err := l.Lock(ctx); err != nil {
+		w.t.Fatalf("stress worker: %v", err)
+	}
+	ka, err := l.KeepAlive(ctx)
+	if err != nil {
+		w.t.Fatalf("stress worker: KeepAlive: %v", err)
+	}
+	w.emit(msgHolding, "pid", w.pid, "host", l.Hostname(), "claim", filepath.Base(l.ClaimFile()), "start", time.Now().UnixNano())
+	lost := ""
+	select {
+	case <-time.After(w.job.hold):
+	case <-ka.Lost():
+		lost = fmt.Sprint(ka.Err())
+	case <-ctx.Done():
+		w.t.Errorf("stress worker: stopped while keeping the lock: %v", ctx.Err())
+	}
+	if lost == "" && !l.IsLocked() {
+		lost = "IsLocked is false at the end of the hold"
+	}
+	w.emit(msgRelease, "pid", w.pid, "at", time.Now().UnixNano(), "lost", lost)
+	if err := l.Unlock(); err != nil && lost == "" {
+		w.t.Errorf("stress worker: Unlock after keeping the lock: %v", err)
+	}
+	w.emit(msgDone, "pid", w.pid, "cycles", 0, "errors", 0, "lost", lost)
 }

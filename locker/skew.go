@@ -58,7 +58,6 @@ func (l *Lock) writeClaimAndMeasure() error {
 	if err != nil {
 		return err
 	}
-	mid := t0.Add(t1.Sub(t0) / 2)
 	if t1.Sub(t0) > maxSkewSpan {
 		return nil // too slow to tell anything; try again next time
 	}
@@ -66,15 +65,13 @@ func (l *Lock) writeClaimAndMeasure() error {
 	defer l.mu.Unlock()
 	l.measuredAt = t1
 	var gran time.Duration
-	if fi.ModTime.Nanosecond() == 0 && mid.Nanosecond() != 0 {
+	if fi.ModTime.Nanosecond() == 0 && t0.Nanosecond() != 0 && t1.Nanosecond() != 0 {
 		// A fresh mtime of whole seconds, stamped while our clock showed
 		// a fraction: the filesystem keeps no more than seconds (a
 		// nanosecond clock reads exactly .000000000 once in 10^9).
 		gran = time.Second
 	}
-	// The server stamped a time between t0 and t1, truncated to its
-	// granularity.
-	l.offset = fi.ModTime.Add(gran / 2).Sub(mid)
+	l.offset = skewEstimate(fi.ModTime, gran, t0, t1)
 	if l.offset > -minSkew && l.offset < minSkew {
 		l.offset = 0
 	}
@@ -91,6 +88,24 @@ func (l *Lock) writeClaimAndMeasure() error {
 		l.log.Debug("this host's clock differs from the file server's", "server_minus_local", l.offset)
 	}
 	return nil
+}
+
+// skewEstimate returns the server clock's offset from ours that is smallest
+// in magnitude and consistent with one observation: the server stamped a
+// file with a time, stored as stamp truncated to gran, while our clock went
+// from t0 to t1. The offset then lies in [stamp-t1, stamp+gran-t0]. Taking
+// the bound nearest zero (zero itself when the interval holds it) keeps the
+// measurement's own uncertainty, up to a whole second where file times are
+// whole seconds, from passing for a clock difference.
+func skewEstimate(stamp time.Time, gran time.Duration, t0, t1 time.Time) time.Duration {
+	lo, hi := stamp.Sub(t1), stamp.Add(gran).Sub(t0)
+	switch {
+	case lo > 0:
+		return lo
+	case hi < 0:
+		return hi
+	}
+	return 0
 }
 
 // ClockOffset returns the last estimate of the file server's clock minus this
