@@ -11,19 +11,36 @@ import (
 // Link makes newname a hard link to oldname, like os.Link. It never replaces
 // newname: if newname exists the error satisfies errors.Is(err, fs.ErrExist),
 // even on filesystems, such as sshfs, that report a lost race as EPERM.
+//
+// On sshfs with several clients, a link can fail with EPERM because another
+// client's link won the name, and that client can remove the name again
+// before this one looks: EPERM with newname absent is then a lost race, not
+// a refusal. Link tries again, up to linkEPERMTries times in all, before it
+// takes such an EPERM for a refusal.
 func (*FS) Link(oldname, newname string) error {
-	err := ignoringEINTR(func() error { return unix.Link(oldname, newname) })
-	if err == nil {
-		return nil
-	}
-	exists := false
-	if err == unix.EPERM {
+	var err error
+	for range linkEPERMTries {
+		err = ignoringEINTR(func() error { return unix.Link(oldname, newname) })
+		if err == nil {
+			return nil
+		}
+		if err != unix.EPERM {
+			break
+		}
 		// Only worth a further system call when the answer could change
 		// the error.
-		exists = lexists(newname)
+		if lexists(newname) {
+			return linkError("link", oldname, newname, linkErrno(err, true))
+		}
 	}
-	return linkError("link", oldname, newname, linkErrno(err, exists))
+	return linkError("link", oldname, newname, linkErrno(err, false))
 }
+
+// linkEPERMTries bounds the attempts of a link that fails with EPERM onto a
+// name that is then found absent. A real refusal (hard links not supported,
+// oldname a directory) fails every time; a lost race between clients is
+// unlikely to recur even twice.
+const linkEPERMTries = 3
 
 // linkErrno returns the error to report for a link that failed with errno,
 // given whether newname exists after the failure.

@@ -84,7 +84,7 @@ type Env struct {
 // stress tests: Run then does the worker's job and the rest of the suite is
 // not run.
 func Run(t *testing.T, b Backend) {
-	if os.Getenv(workerEnv) != "" {
+	if IsWorker() {
 		runWorker(t, b)
 		return
 	}
@@ -94,6 +94,12 @@ func Run(t *testing.T, b Backend) {
 	t.Run("FluflBreakingRaceFound", func(t *testing.T) { runFluflBreakingRace(t, b) })
 	t.Run("Stress", func(t *testing.T) { runStress(t, b) })
 }
+
+// IsWorker reports whether this process is a worker of the multi-process
+// stress tests (a re-execution of the test binary, see Run), so that a test
+// can skip its own preparations, such as probing the filesystem, which only
+// the parent needs.
+func IsWorker() bool { return os.Getenv(workerEnv) != "" }
 
 // virtualStart is where the suite's own virtual clocks start.
 var virtualStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

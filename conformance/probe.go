@@ -49,9 +49,18 @@ type Capabilities struct {
 	ClientNames       []string
 	ClientNamesLinger time.Duration
 	// OtherClientDelay is how long a modification time set through Dir took
-	// to show through Dir2 (0: at once; negative: not within the probe's
-	// patience, ProbeCacheWait). Attribute caching shows here.
+	// to show through Dir2, and ReverseDelay the same from Dir2 to Dir (0: at
+	// once; negative: not within ProbeCacheWait). Attribute caches show
+	// here: a waiter behind one sees the holder's refreshes late.
 	OtherClientDelay time.Duration
+	ReverseDelay     time.Duration
+	// OtherClientReadDelay and ReverseReadDelay are the same delays when
+	// the file is opened and read before each stat, as the lock reads a
+	// lock file before it looks at its expiry (opening a file revalidates
+	// some clients' caches: NFS's close-to-open consistency, sshfs's own
+	// cache).
+	OtherClientReadDelay time.Duration
+	ReverseReadDelay     time.Duration
 }
 
 // ProbeCacheWait bounds how long Probe waits for a change made through one
@@ -326,36 +335,61 @@ func (p prober) clientNames(c *Capabilities) error {
 	return nil
 }
 
-// otherClient changes a file's modification time through Dir and measures
-// how long Dir2 takes to show it.
-func (p prober) otherClient(c *Capabilities) error {
-	name := p.path("cache")
+// otherClient measures, both ways, how long a modification time set through
+// one client takes to show through the other.
+func (p prober) otherClient(c *Capabilities) (err error) {
+	for _, m := range []struct {
+		from, to, name string
+		read           bool
+		d              *time.Duration
+	}{
+		{p.dir, p.other, "cache-forward", false, &c.OtherClientDelay},
+		{p.dir, p.other, "cache-forward-read", true, &c.OtherClientReadDelay},
+		{p.other, p.dir, "cache-reverse", false, &c.ReverseDelay},
+		{p.other, p.dir, "cache-reverse-read", true, &c.ReverseReadDelay},
+	} {
+		if *m.d, err = cacheDelay(m.from, m.to, m.name, m.read); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cacheDelay sets the modification time of a file through from and returns
+// how long it takes to show through to: 0 for at once, -1 for not within
+// ProbeCacheWait. The file is first looked at through to, as a waiter
+// would, so that a cache there holds the old time.
+func cacheDelay(from, to, base string, read bool) (time.Duration, error) {
+	// A name of its own: a client that caches entries may still believe
+	// in a name the other client removed.
+	name := filepath.Join(from, base)
 	if err := os.WriteFile(name, []byte("x"), 0o666); err != nil {
-		return err
+		return 0, err
 	}
 	defer os.Remove(name)
-	seen := filepath.Join(p.other, "cache")
+	seen := filepath.Join(to, filepath.Base(name))
 	before, err := waitStat(seen, 5*time.Second)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	want := before.ModTime().Add(time.Hour).Truncate(time.Second)
 	if err := os.Chtimes(name, want, want); err != nil {
-		return err
+		return 0, err
 	}
 	start := time.Now()
 	for {
+		if read {
+			os.ReadFile(seen)
+		}
 		fi, err := os.Stat(seen)
 		if err == nil && fi.ModTime().Equal(want) {
-			c.OtherClientDelay = time.Since(start)
-			if c.OtherClientDelay < 5*time.Millisecond {
-				c.OtherClientDelay = 0
+			if d := time.Since(start); d >= 5*time.Millisecond {
+				return d, nil
 			}
-			return nil
+			return 0, nil
 		}
 		if time.Since(start) > ProbeCacheWait {
-			c.OtherClientDelay = -1
-			return nil
+			return -1, nil
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -426,16 +460,20 @@ func (c *Capabilities) String() string {
 		row("removed while open", "the client keeps it as %q until the last close (gone %v after it)", c.ClientNames, round(c.ClientNamesLinger))
 	}
 	if c.Dir2 != "" {
-		switch {
-		case c.OtherClientDelay == 0:
-			row("other client's mtime change", "seen at once (no attribute cache)")
-		case c.OtherClientDelay < 0:
-			row("other client's mtime change", "NOT seen within %v (attribute cache)", ProbeCacheWait)
-		default:
-			row("other client's mtime change", "seen after %v (attribute cache)", round(c.OtherClientDelay))
-		}
+		row("mtime change, -dir to -dir2", "stat: %s; read, then stat: %s", showDelay(c.OtherClientDelay), showDelay(c.OtherClientReadDelay))
+		row("mtime change, -dir2 to -dir", "stat: %s; read, then stat: %s", showDelay(c.ReverseDelay), showDelay(c.ReverseReadDelay))
 	}
 	return b.String()
+}
+
+func showDelay(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "seen at once"
+	case d < 0:
+		return fmt.Sprintf("NOT seen within %v", ProbeCacheWait)
+	}
+	return fmt.Sprintf("seen after %v", round(d))
 }
 
 func showGran(g time.Duration) string {

@@ -232,7 +232,11 @@ func testRefreshWhileOthersWait(t *testing.T, b Backend, runName string) {
 	if lost := rel.fields["lost"]; lost != "" {
 		t.Errorf("MUTUAL EXCLUSION VIOLATED: the holder, refreshing with KeepAlive, lost its lock while others waited: %s", lost)
 	}
+	res.logFairness(t)
 	for i, d := range res.done {
+		if n := fieldInt(d, "breaks"); n > 0 {
+			t.Errorf("MUTUAL EXCLUSION VIOLATED: waiter pid %s broke the lock %d time(s) while its holder kept it alive with KeepAlive", d["pid"], n)
+		}
 		at := time.Unix(0, fieldInt(d, "first"))
 		if d == nil || fieldInt(d, "first") == 0 {
 			t.Errorf("waiter %d never took the lock", i+1)
@@ -612,8 +616,11 @@ func (r counterResult) logFairness(t *testing.T) {
 			continue
 		}
 		lo, hi = min(lo, r.snap[i]), max(hi, r.snap[i])
-		fmt.Fprintf(&b, "\n  pid %-7s %4d cycles when the first finished; done %s cycles in %v, longest wait %s, errors %s",
-			d["pid"], r.snap[i], d["cycles"], round(r.finish[i]), d["maxwait"], d["errors"])
+		fmt.Fprintf(&b, "\n  pid %-7s %4d cycles when the first finished; done %s cycles in %v, longest wait %s, errors %s, breaks %s",
+			d["pid"], r.snap[i], d["cycles"], round(r.finish[i]), d["maxwait"], d["errors"], d["breaks"])
+		if d["notes"] != "" {
+			fmt.Fprintf(&b, "\n    the lock warned: %s", d["notes"])
+		}
 	}
 	t.Logf("per process:%s\nspread when the first process finished: min %d, max %d cycles; finish times %v..%v",
 		b.String(), lo, hi, round(slices.Min(r.finish)), round(slices.Max(r.finish)))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -201,6 +202,7 @@ type worker struct {
 	start chan struct{} // closed by the "go" command
 	done  atomic.Int64  // increments made so far
 	outMu sync.Mutex
+	log   lockEvents // what the worker's locks logged
 }
 
 // emit prints one protocol line: msg, then key=value pairs.
@@ -241,7 +243,7 @@ func (w *worker) readCommands(stop func()) {
 }
 
 func (w *worker) newLock() *locker.Lock {
-	opts := []locker.Option{locker.WithLifetime(w.job.lifetime), locker.WithClockSlop(w.job.slop)}
+	opts := []locker.Option{locker.WithLifetime(w.job.lifetime), locker.WithClockSlop(w.job.slop), locker.WithLogger(slog.New(&w.log))}
 	if w.job.host != "" && !w.job.ownUTS {
 		opts = append(opts, locker.WithHostname(w.job.host))
 	}
@@ -296,8 +298,10 @@ func (w *worker) count(ctx context.Context) {
 	if !first.IsZero() {
 		firstNanos = first.UnixNano()
 	}
+	breaks, notes := w.log.report()
 	w.emit(msgDone, "pid", w.pid, "cycles", w.done.Load(), "errors", errs,
-		"elapsed", time.Since(start).Round(time.Microsecond), "maxwait", maxWait.Round(time.Microsecond), "first", firstNanos)
+		"elapsed", time.Since(start).Round(time.Microsecond), "maxwait", maxWait.Round(time.Microsecond), "first", firstNanos,
+		"breaks", breaks, "notes", notes)
 	if ctx.Err() != nil && w.done.Load() < int64(w.job.cycles) {
 		w.t.Errorf("stopped after %d of %d cycles: %v", w.done.Load(), w.job.cycles, ctx.Err())
 	}
@@ -385,5 +389,6 @@ func (w *worker) keep(ctx context.Context) {
 	if err := l.Unlock(); err != nil && lost == "" {
 		w.t.Errorf("stress worker: Unlock after keeping the lock: %v", err)
 	}
-	w.emit(msgDone, "pid", w.pid, "cycles", 0, "errors", 0, "lost", lost)
+	breaks, notes := w.log.report()
+	w.emit(msgDone, "pid", w.pid, "cycles", 0, "errors", 0, "lost", lost, "breaks", breaks, "notes", notes)
 }
