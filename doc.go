@@ -1,8 +1,22 @@
-// Package nfslock is the root of the nfslock workspace and holds no code.
-// File locks that stay correct on NFS and other shared filesystems live in
-// these modules:
+// Package nfslock is the one import for file locks that stay correct on NFS
+// and other shared filesystems: New returns a lock on the backend of the
+// platform the program is built for, and FS returns that backend.
 //
-//   - github.com/nfslock/nfslock/locker: the lock (start here);
+//	lock, err := nfslock.New("/shared/jobs/nightly.lock", locker.WithLifetime(time.Minute))
+//	if err != nil {
+//		return err
+//	}
+//	if err := lock.Lock(ctx); err != nil {
+//		return err // errors.Is(err, locker.ErrTimeout): the message names the holder
+//	}
+//	defer lock.Unlock()
+//
+// The lock itself, its options, errors and guarantees are those of
+// [locker.Lock]; this package only picks the backend. The workspace's
+// modules are:
+//
+//   - github.com/nfslock/nfslock/locker: the lock (its documentation says
+//     what a lock guarantees);
 //   - github.com/nfslock/nfslock/backend-posix: Linux, macOS and the BSDs;
 //   - github.com/nfslock/nfslock/backend-windows: Windows;
 //   - github.com/nfslock/nfslock/backend-memfs: in memory, for tests;

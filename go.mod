@@ -1,5 +1,25 @@
-// The repository root is a module too, with no packages, so that go doc and
-// go list resolve the workspace's import paths from here.
+// The root package, nfslock, picks the platform's backend: New and FS.
 module github.com/nfslock/nfslock
 
 go 1.26.0
+
+require (
+	github.com/nfslock/nfslock/backend-posix v0.0.0
+	github.com/nfslock/nfslock/backend-windows v0.0.0
+	github.com/nfslock/nfslock/locker v0.0.0
+)
+
+require (
+	github.com/hashicorp/errwrap v1.0.0 // indirect
+	github.com/hashicorp/go-multierror v1.1.1 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	pgregory.net/rapid v1.3.0 // indirect
+)
+
+replace (
+	github.com/nfslock/nfslock/backend-memfs => ./backend-memfs
+	github.com/nfslock/nfslock/backend-posix => ./backend-posix
+	github.com/nfslock/nfslock/backend-windows => ./backend-windows
+	github.com/nfslock/nfslock/conformance => ./conformance
+	github.com/nfslock/nfslock/locker => ./locker
+)

@@ -72,7 +72,7 @@ func TestMixedContention(t *testing.T) {
 			cmd = exec.Command(os.Args[0], "-test.run=^TestMixedContention$", "-test.count=1")
 			cmd.Env = append(os.Environ(), workerEnv+"="+dir)
 		} else {
-			cmd = exec.Command(python, driver, "count", lockPath, counter,
+			cmd = pythonCommand(driver, "count", lockPath, counter,
 				strconv.Itoa(contentionCycles), fmt.Sprint(contentionLifetime.Seconds()), contentionPySleep)
 			cmd.Dir = dir
 		}

@@ -3,10 +3,10 @@
 package interop
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,16 +15,28 @@ import (
 	"github.com/nfslock/nfslock/locker"
 )
 
-// fluflClockSlop is flufl.lock 5.0.1's CLOCK_SLOP: it breaks a lock this
-// long after the lock's expiry.
+// fluflClockSlop is flufl.lock's CLOCK_SLOP (10 s in 5.0.1 and 9.x): it
+// breaks a lock this long after the lock's expiry.
 const fluflClockSlop = 10 * time.Second
 
+// TestFluflVersion names the flufl.lock under test, checks that it is the
+// one NFSLOCK_PYTHONPATH names, if set, and that Go's default host name is
+// flufl.lock's.
 func TestFluflVersion(t *testing.T) {
 	requireFlufl(t)
-	t.Logf("flufl.lock version under test: %s (%s); its host name (socket.getfqdn()): %q", fluflVersion, python, fluflHost)
+	t.Logf("under test: %s; its host name (socket.getfqdn()): %q", flufl, flufl.host)
+	if dirs := flufl.pythonPath; len(dirs) > 0 && !slices.ContainsFunc(dirs, func(dir string) bool {
+		return strings.HasPrefix(flufl.file, filepath.Clean(dir)+string(filepath.Separator))
+	}) {
+		t.Errorf("flufl.lock was imported from %s, not from a directory of %s=%s: an installed flufl.lock shadows the one named there",
+			flufl.file, pythonPathEnv, strings.Join(dirs, string(os.PathListSeparator)))
+	}
+	if _, err := flufl.major(); err != nil {
+		t.Error(err)
+	}
 	l := newGoLock(t, filepath.Join(t.TempDir(), "x.lock"))
-	if l.Hostname() != fluflHost {
-		t.Errorf("Go's default host name is %q, flufl.lock's is %q: State cannot agree between them", l.Hostname(), fluflHost)
+	if l.Hostname() != flufl.host {
+		t.Errorf("Go's default host name is %q, flufl.lock's is %q: State cannot agree between them", l.Hostname(), flufl.host)
 	}
 }
 
@@ -189,13 +201,27 @@ func TestPythonBreaksExpiredGoLock(t *testing.T) {
 	wantFiles(t, dir)
 }
 
-// TestForeignFile: a file at the lock path that is not a lock. Go must
-// never change it; what flufl.lock does is logged.
+// TestForeignFile: a file at the lock path that is not a lock, expired by
+// its modification time. Go never changes it. flufl.lock differs by
+// version (see fluflBreaksForeign), and the test checks that it does what
+// its version does, so that the README's account of it stays true.
 func TestForeignFile(t *testing.T) {
 	requireFlufl(t)
-	for _, tc := range []struct{ name, contents string }{
-		{"empty", ""},
-		{"precious", "precious data"},
+	major, err := flufl.major()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, contents string
+		// fluflBreaks says whether flufl.lock before 6.0, and since 6.0,
+		// breaks the file (deletes it) and takes the lock.
+		fluflBreaks [2]bool
+	}{
+		{"empty", "", [2]bool{true, false}},
+		{"precious", "precious data", [2]bool{true, false}},
+		// Four fields and a number: flufl.lock 6.0 and later take it for a
+		// lock, and break it. Go reads a claim of another lock file.
+		{"claim of another lock", "other.lock|elsewhere|12345|678", [2]bool{true, true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -209,6 +235,19 @@ func TestForeignFile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			unchanged := func(who string) {
+				t.Helper()
+				after, err := os.Stat(path)
+				if err != nil {
+					t.Fatalf("the foreign file is gone after %s's attempts: %v", who, err)
+				}
+				data, _ := os.ReadFile(path)
+				if string(data) != tc.contents || !after.ModTime().Equal(before.ModTime()) || !os.SameFile(before, after) {
+					t.Fatalf("%s changed the foreign file: contents %q mtime %v, was %q mtime %v",
+						who, data, after.ModTime(), tc.contents, before.ModTime())
+				}
+				wantFiles(t, dir, "x.lock")
+			}
 			g := newGoLock(t, path, locker.WithTimeout(time.Second))
 			if err := g.TryLock(); !errors.Is(err, locker.ErrForeignFile) {
 				t.Errorf("Go TryLock: %v, want ErrForeignFile", err)
@@ -219,35 +258,45 @@ func TestForeignFile(t *testing.T) {
 			if _, err := g.Details(); !errors.Is(err, locker.ErrForeignFile) {
 				t.Errorf("Go Details: %v, want ErrForeignFile", err)
 			}
-			if st, err := g.State(); err != nil || st != locker.Unknown {
-				t.Errorf("Go State: %v, %v; want unknown", st, err)
-			}
-			after, err := os.Stat(path)
-			if err != nil {
-				t.Fatalf("the foreign file is gone after Go's attempts: %v", err)
-			}
-			data, _ := os.ReadFile(path)
-			if string(data) != tc.contents || !after.ModTime().Equal(before.ModTime()) || !os.SameFile(before, after) {
-				t.Fatalf("Go changed the foreign file: contents %q mtime %v, was %q mtime %v",
-					data, after.ModTime(), tc.contents, before.ModTime())
-			}
-			wantFiles(t, dir, "x.lock")
+			unchanged("Go")
 
-			// flufl.lock's turn: record, do not judge.
+			// flufl.lock's turn. Both agree the state is unknown.
 			p := startPy(t, dir, path, 5*time.Second)
-			t.Logf("flufl.lock state: %v", p.must("state").Value)
-			r := p.do("lock 3")
-			data, err = os.ReadFile(path)
-			switch {
-			case r.OK && bytes.Contains(data, []byte("|")):
-				t.Logf("flufl.lock 5.0.1 broke the foreign file %q (it looked expired) and took the lock in %.2f s: the user's file is gone", tc.contents, r.Elapsed)
-				p.must("unlock")
-			case r.OK:
-				t.Logf("flufl.lock took the lock; lock path now holds %q (%v)", data, err)
-			default:
-				t.Logf("flufl.lock lock(timeout=3): %s: %s; lock path holds %q (%v)", r.Error, r.Message, data, err)
+			checkStates(t, p, g, "unknown")
+			breaks := tc.fluflBreaks[0]
+			if major >= 6 {
+				breaks = tc.fluflBreaks[1]
 			}
-			t.Logf("files left after flufl.lock: %q", files(t, dir))
+			r := p.do("lock 2")
+			data, _ := os.ReadFile(path)
+			switch {
+			case breaks && r.OK:
+				if !strings.HasPrefix(string(data), path+"|") {
+					t.Fatalf("flufl.lock took the lock, but the lock path holds %q, not its claim", data)
+				}
+				t.Logf("flufl.lock %s deleted the foreign file %q (it looked expired) and took the lock, as versions %s 6.0 do", flufl.version, tc.contents, beforeOrSince(major))
+				p.must("unlock")
+				wantFiles(t, dir)
+			case breaks:
+				t.Fatalf("flufl.lock %s lock(timeout=2): %s: %s; want it to break the foreign file %q and take the lock, as versions %s 6.0 do",
+					flufl.version, r.Error, r.Message, tc.contents, beforeOrSince(major))
+			case r.OK:
+				p.must("unlock")
+				t.Fatalf("flufl.lock %s broke the foreign file %q and took the lock; want TimeOutError, leaving it alone, as versions %s 6.0 do",
+					flufl.version, tc.contents, beforeOrSince(major))
+			case r.Error != "TimeOutError":
+				t.Fatalf("flufl.lock %s lock(timeout=2): %s: %s; want TimeOutError", flufl.version, r.Error, r.Message)
+			default:
+				unchanged("flufl.lock")
+				t.Logf("flufl.lock %s left the foreign file %q alone and timed out, as versions %s 6.0 do", flufl.version, tc.contents, beforeOrSince(major))
+			}
 		})
 	}
+}
+
+func beforeOrSince(major int) string {
+	if major >= 6 {
+		return "since"
+	}
+	return "before"
 }

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,43 +19,8 @@ import (
 	"github.com/nfslock/nfslock/locker"
 )
 
-// python is the interpreter with Debian's python3-flufl.lock. A python3
-// earlier on PATH (pyenv, a virtualenv) does not see Debian's packages.
-const python = "/usr/bin/python3"
-
-// skipEnv, set to 1, makes the tests skip when flufl.lock is missing.
-const skipEnv = "NFSLOCK_SKIP_PYTHON"
-
 // goOptions are added to every Go lock the tests make.
 var goOptions []locker.Option
-
-var (
-	fluflOnce    sync.Once
-	fluflVersion string
-	fluflHost    string
-	fluflErr     error
-)
-
-// requireFlufl fails t, saying how to install flufl.lock, if python cannot
-// import it; it skips t instead if NFSLOCK_SKIP_PYTHON=1.
-func requireFlufl(t *testing.T) {
-	t.Helper()
-	fluflOnce.Do(func() {
-		var r reply
-		if r, fluflErr = runDriver("version"); fluflErr == nil {
-			fluflVersion, fluflHost = r.Version, r.Hostname
-		}
-	})
-	if fluflErr == nil {
-		return
-	}
-	if os.Getenv(skipEnv) == "1" {
-		t.Skipf("%s=1: skipping, flufl.lock is not usable: %v", skipEnv, fluflErr)
-	}
-	t.Fatalf("%s cannot run flufl.lock: %v\n"+
-		"Install it with: sudo apt-get install python3-flufl.lock (Debian, Ubuntu),\n"+
-		"or set %s=1 to skip the interoperability tests.", python, fluflErr, skipEnv)
-}
 
 // reply is one line of JSON from flufl_driver.py.
 type reply struct {
@@ -64,6 +28,7 @@ type reply struct {
 	Error      string  `json:"error"`
 	Message    string  `json:"message"`
 	Version    string  `json:"version"`
+	File       string  `json:"file"`
 	Hostname   string  `json:"hostname"`
 	PID        int     `json:"pid"`
 	LockFile   string  `json:"lockfile"`
@@ -76,11 +41,16 @@ type reply struct {
 
 func driverPath() string { return filepath.Join("testdata", "flufl_driver.py") }
 
-// runDriver runs one command of the driver and returns its reply.
+// runDriver runs one command of the driver and returns its reply. If the
+// driver fails, the error ends with the last line it printed: the Python
+// exception.
 func runDriver(args ...string) (reply, error) {
-	out, err := exec.Command(python, append([]string{driverPath()}, args...)...).CombinedOutput()
+	out, err := pythonCommand(append([]string{driverPath()}, args...)...).CombinedOutput()
 	if err != nil {
-		return reply{}, fmt.Errorf("%s %s: %v\n%s", python, strings.Join(args, " "), err, out)
+		if len(out) > 0 {
+			err = fmt.Errorf("%w: %s", err, lastLine(out))
+		}
+		return reply{}, err
 	}
 	var r reply
 	if err := json.Unmarshal(out, &r); err != nil {
@@ -108,7 +78,7 @@ func startPy(t *testing.T, dir, path string, lifetime time.Duration) *pyLock {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(python, driver, "serve", path, fmt.Sprint(lifetime.Seconds()))
+	cmd := pythonCommand(driver, "serve", path, fmt.Sprint(lifetime.Seconds()))
 	cmd.Dir = dir
 	cmd.Stderr = &testWriter{t: t, prefix: "python: "}
 	in, err := cmd.StdinPipe()
@@ -120,7 +90,7 @@ func startPy(t *testing.T, dir, path string, lifetime time.Duration) *pyLock {
 		t.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", python, err)
+		t.Fatalf("starting %s: %v", python(), err)
 	}
 	p := &pyLock{t: t, cmd: cmd, in: in, out: bufio.NewScanner(stdout)}
 	t.Cleanup(p.stop)

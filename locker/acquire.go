@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"time"
-
-	"github.com/hashicorp/go-multierror"
 )
 
 // noCancel is the context of waits that nothing cancels (short pauses
@@ -239,7 +237,7 @@ func (l *Lock) prepareClaim(op string) error {
 		err = fmt.Errorf("directory %s is not writable: %w", l.dir, err)
 	}
 	if rerr := l.removeIfExists(l.claim); rerr != nil {
-		err = multierror.Append(err, fmt.Errorf("removing claim file: %w", rerr))
+		err = appendErr(err, fmt.Errorf("removing claim file: %w", rerr))
 	}
 	return &Error{Op: op, Path: l.path, Err: err}
 }
@@ -323,7 +321,7 @@ func (l *Lock) acquired() {
 // fail removes the claim file and returns a failed result carrying err.
 func (l *Lock) fail(op string, err error) result {
 	if rerr := l.removeIfExists(l.claim); rerr != nil {
-		err = multierror.Append(err, fmt.Errorf("removing claim file: %w", rerr))
+		err = appendErr(err, fmt.Errorf("removing claim file: %w", rerr))
 	}
 	return result{outcome: failed, err: &Error{Op: op, Path: l.path, Err: err}}
 }
@@ -332,7 +330,7 @@ func (l *Lock) fail(op string, err error) result {
 // with cause, naming the last holder seen.
 func (l *Lock) abandon(op string, last observation, cause error) error {
 	if rerr := l.removeIfExists(l.claim); rerr != nil {
-		cause = multierror.Append(cause, fmt.Errorf("removing claim file: %w", rerr))
+		cause = appendErr(cause, fmt.Errorf("removing claim file: %w", rerr))
 	}
 	return &Error{Op: op, Path: l.path, Holder: last.details(), Err: cause}
 }

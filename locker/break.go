@@ -6,8 +6,6 @@ import (
 	"io/fs"
 	"path/filepath"
 	"time"
-
-	"github.com/hashicorp/go-multierror"
 )
 
 // Breaking an expired lock.
@@ -60,7 +58,7 @@ func (l *Lock) breakLock(o observation) (bool, error) {
 			l.log.Info("broke expired lock", "holder_host", o.claim.host, "holder_pid", o.claim.pid, "expired", now.info.ModTime)
 			if holder := filepath.Join(l.dir, baseName(o.claim.name)); holder != l.claim {
 				if rerr := l.removeIfExists(holder); rerr != nil {
-					err = multierror.Append(err, fmt.Errorf("removing the holder's claim file: %w", rerr))
+					err = appendErr(err, fmt.Errorf("removing the holder's claim file: %w", rerr))
 				}
 			}
 		}
@@ -98,10 +96,10 @@ func (l *Lock) removeAside(name, contents string, ok func(FileInfo) bool) (bool,
 		// we moved has lost it, and finds out from IsLocked, Refresh or
 		// Unlock.
 		l.log.Error("could not restore a file moved aside", "name", name, "err", err)
-		errs = multierror.Append(errs, fmt.Errorf("restoring %s: %w", name, err))
+		errs = appendErr(errs, fmt.Errorf("restoring %s: %w", name, err))
 	}
 	if err := l.removeIfExists(l.aside); err != nil {
-		errs = multierror.Append(errs, err)
+		errs = appendErr(errs, err)
 	}
 	return false, errs
 }
@@ -116,7 +114,7 @@ func (l *Lock) withBreakLock(f func() error) (got bool, err error) {
 	}
 	defer func() {
 		if rerr := l.removeIfExists(l.breakClaim); rerr != nil {
-			err = multierror.Append(err, fmt.Errorf("removing the break claim: %w", rerr))
+			err = appendErr(err, fmt.Errorf("removing the break claim: %w", rerr))
 		}
 	}()
 	t := l.serverNow().Add(l.breakLifetime())
@@ -160,7 +158,7 @@ func (l *Lock) withBreakLock(f func() error) (got bool, err error) {
 	// Release: remove the break lock if it is still ours.
 	if data, rerr := l.fsys.ReadFile(l.breakPath); rerr == nil && string(data) == l.breakClaim {
 		if rerr := l.removeIfExists(l.breakPath); rerr != nil {
-			ferr = multierror.Append(ferr, fmt.Errorf("releasing the break lock: %w", rerr))
+			ferr = appendErr(ferr, fmt.Errorf("releasing the break lock: %w", rerr))
 		}
 	}
 	return true, ferr

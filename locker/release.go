@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-
-	"github.com/hashicorp/go-multierror"
 )
 
 // Unlock releases the lock: it stops the KeepAlive, if one runs, then
@@ -35,12 +33,12 @@ func (l *Lock) unlock(unconditional bool) error {
 			if !errors.Is(err, ErrNotLocked) {
 				err = fmt.Errorf("removing lock file: %w", err)
 			}
-			errs = multierror.Append(errs, err)
+			errs = appendErr(errs, err)
 			owned = false
 		}
 	}
 	if err := l.removeIfExists(l.claim); err != nil {
-		errs = multierror.Append(errs, fmt.Errorf("removing claim file: %w", err))
+		errs = appendErr(errs, fmt.Errorf("removing claim file: %w", err))
 	}
 	if !owned && !unconditional && errs == nil {
 		errs = ErrNotLocked

@@ -14,7 +14,7 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/nfslock/nfslock/examples/internal/platform"
+	"github.com/nfslock/nfslock"
 	"github.com/nfslock/nfslock/locker"
 )
 
@@ -31,7 +31,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
-	lock, err := locker.New(*path, platform.FS(), locker.WithTimeout(*timeout))
+	lock, err := nfslock.New(*path, locker.WithTimeout(*timeout))
 	if err != nil {
 		log.Fatal(err)
 	}

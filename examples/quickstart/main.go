@@ -16,7 +16,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/nfslock/nfslock/examples/internal/platform"
+	"github.com/nfslock/nfslock"
 	"github.com/nfslock/nfslock/locker"
 )
 
@@ -34,11 +34,11 @@ func main() {
 
 func run(path string) error {
 	ctx := context.Background()
-	fsys := platform.FS()
 
 	// The lock path is a fresh name: the lock file is created by the lock,
-	// and must not be a file of your own.
-	lock, err := locker.New(path, fsys, locker.WithLifetime(15*time.Second))
+	// and must not be a file of your own. nfslock.New uses the backend of
+	// the platform the program is built for.
+	lock, err := nfslock.New(path, locker.WithLifetime(15*time.Second))
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func run(path string) error {
 		// A second claimant (in another process, or here in the same one)
 		// waits at most its timeout, then fails with ErrTimeout naming the
 		// holder. flufl.lock raises TimeOutError here too.
-		other, err := locker.New(path, fsys, locker.WithTimeout(time.Second))
+		other, err := nfslock.New(path, locker.WithTimeout(time.Second))
 		if err != nil {
 			return err
 		}

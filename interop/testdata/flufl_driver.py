@@ -4,7 +4,8 @@ Run with the Python that has flufl.lock (Debian: /usr/bin/python3 and the
 python3-flufl.lock package). Every reply is one line of JSON on stdout.
 
   flufl_driver.py version
-      {"version": ..., "hostname": socket.getfqdn(), "pid": ...}
+      {"version": ..., "file": flufl.lock.__file__,
+       "hostname": socket.getfqdn(), "pid": ...}
   flufl_driver.py serve LOCKFILE LIFETIME
       Make one flufl.lock.Lock (LIFETIME in seconds) and obey commands read
       from stdin, one a line, replying to each:
@@ -108,7 +109,8 @@ def count(lockfile, counter, cycles, lifetime, sleepmax):
 def main(argv):
     if argv[1] == 'version':
         reply(ok=True, version=flufl.lock.__version__,
-              hostname=socket.getfqdn(), pid=os.getpid())
+              file=flufl.lock.__file__, hostname=socket.getfqdn(),
+              pid=os.getpid())
     elif argv[1] == 'serve':
         serve(*argv[2:])
     elif argv[1] == 'count':

@@ -1,13 +1,12 @@
 //go:build windows
 
-// Package platform picks the nfslock backend for the system the examples
-// run on.
-package platform
+package nfslock
 
 import (
 	winfs "github.com/nfslock/nfslock/backend-windows"
 	"github.com/nfslock/nfslock/locker"
 )
 
-// FS returns the backend for this system: backend-windows.
+// FS returns the backend for the platform the program is built for: here
+// backend-windows.
 func FS() locker.FS { return winfs.New() }
