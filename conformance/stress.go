@@ -283,7 +283,7 @@ func checkLeftovers(t *testing.T, env *Env, deadClaim string) {
 		// The client's, not the lock's: report them apart, and how long
 		// they stay.
 		start := time.Now()
-		for len(clientFilesIn(env.Dir)) > 0 && time.Since(start) < 30*time.Second {
+		for len(clientFilesIn(env.Dir)) > 0 && time.Since(start) < 10*time.Second {
 			time.Sleep(50 * time.Millisecond)
 		}
 		if left := clientFilesIn(env.Dir); len(left) > 0 {

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The conformance suite on a real network filesystem: two sshfs clients of one
+# export served by a private sshd on 127.0.0.1 (scripts/sshfs-rig.sh), then
+# the same cross-client stress tests through a client with sshfs's default
+# caching, as a report. Installs openssh-server, sshfs and fuse3 if missing.
+# Extra arguments go to go test (for example -race).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v sshfs >/dev/null || missing+=(sshfs)
+command -v fusermount3 >/dev/null || missing+=(fuse3)
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+if [ ${#missing[@]} -gt 0 ]; then
+	sudo=""
+	if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+rig=scripts/sshfs-rig.sh
+trap 'bash "$rig" down' EXIT
+eval "$(bash "$rig" up)"
+
+echo "-- the whole suite through two caching-off clients; Counter with 8 processes x 200 cycles split over them"
+NFSLOCK_STRESS_PROCS=8 NFSLOCK_STRESS_CYCLES=200 \
+	go test "$@" -count=1 -timeout 15m -v github.com/nfslock/nfslock/conformance -run '^TestDirectory$' \
+	-args -dir "$NFSLOCK_SSHFS_A" -dir2 "$NFSLOCK_SSHFS_B" | grep -v -E '^=== (RUN|PAUSE|CONT)'
+
+echo "-- the stress tests across a caching-off client and one with sshfs's default caching (a report of what caching does)"
+go test "$@" -count=1 -timeout 10m -v github.com/nfslock/nfslock/conformance -run '^TestDirectory$/^Stress$' \
+	-args -dir "$NFSLOCK_SSHFS_A" -dir2 "$NFSLOCK_SSHFS_CACHED" | grep -v -E '^=== (RUN|PAUSE|CONT)'
