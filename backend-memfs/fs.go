@@ -29,7 +29,9 @@ var _ afero.Fs = (*FS)(nil)
 // server's time; reads do not change the access time.
 //
 // Names are cleaned with filepath.Clean and converted with filepath.ToSlash,
-// so Unix-style and Windows-style absolute names both work. There is no
+// so Unix-style and Windows-style absolute names both work. Symbolic links
+// (see SymlinkIfPossible) are followed where POSIX follows them, after the
+// name has been cleaned. There is no
 // working directory: relative names are resolved from the root "/", which
 // always exists. On Windows a volume name such as "C:" is a directory below
 // the root, created with MkdirAll like any other. The directory that holds a
@@ -223,6 +225,19 @@ func (fsys *FS) mkdirLocked(dir *inode, base string, perm fs.FileMode) error {
 func (fsys *FS) Remove(name string) error {
 	fsys.mu.Lock()
 	defer fsys.mu.Unlock()
+	if err := fsys.removeLocked(name); err != nil {
+		return &os.PathError{Op: "remove", Path: name, Err: err}
+	}
+	return nil
+}
+
+// removeFile is Host.Remove: Remove, but never of a directory.
+func (fsys *FS) removeFile(name string) error {
+	fsys.mu.Lock()
+	defer fsys.mu.Unlock()
+	if n, err := fsys.lookupFollow(name, false); err == nil && n.isDir() {
+		return &os.PathError{Op: "remove", Path: name, Err: syscall.EISDIR}
+	}
 	if err := fsys.removeLocked(name); err != nil {
 		return &os.PathError{Op: "remove", Path: name, Err: err}
 	}

@@ -364,30 +364,39 @@ func TestRename(t *testing.T) {
 }
 
 func TestRemove(t *testing.T) {
+	// FS.Remove is os.Remove; Host.Remove, for the locker, is unlink(2),
+	// which never removes a directory.
 	tests := []struct {
 		name      string
 		path      string
-		wantErrno syscall.Errno
+		wantErrno syscall.Errno // of FS.Remove
+		hostErrno syscall.Errno // of Host.Remove
 	}{
-		{"file", "/d/f", 0},
-		{"empty directory", "/e", 0},
-		{"non-empty directory", "/d", syscall.ENOTEMPTY},
-		{"missing", "/d/missing", syscall.ENOENT},
-		{"root", "/", syscall.EBUSY},
+		{"file", "/d/f", 0, 0},
+		{"empty directory", "/e", 0, syscall.EISDIR},
+		{"non-empty directory", "/d", syscall.ENOTEMPTY, syscall.EISDIR},
+		{"missing", "/d/missing", syscall.ENOENT, syscall.ENOENT},
+		{"root", "/", syscall.EBUSY, syscall.EISDIR},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fsys, h := newTestFS(t)
-			check(t, fsys.Mkdir("/e", 0o755))
-			err := h.Remove(tt.path)
-			if got := errno(err); got != tt.wantErrno {
-				t.Fatalf("Remove(%s) = %v, want errno %v", tt.path, err, tt.wantErrno)
-			}
-			_, statErr := fsys.Stat(tt.path)
-			if removed := errors.Is(statErr, fs.ErrNotExist); removed != (err == nil || tt.wantErrno == syscall.ENOENT) {
-				t.Errorf("after Remove(%s) = %v, Stat err = %v", tt.path, err, statErr)
-			}
-		})
+		for _, by := range []string{"FS", "Host"} {
+			t.Run(tt.name+"/"+by, func(t *testing.T) {
+				fsys, h := newTestFS(t)
+				check(t, fsys.Mkdir("/e", 0o755))
+				remove, want := fsys.Remove, tt.wantErrno
+				if by == "Host" {
+					remove, want = h.Remove, tt.hostErrno
+				}
+				err := remove(tt.path)
+				if got := errno(err); got != want {
+					t.Fatalf("%s.Remove(%s) = %v, want errno %v", by, tt.path, err, want)
+				}
+				_, statErr := fsys.Stat(tt.path)
+				if removed := errors.Is(statErr, fs.ErrNotExist); removed != (err == nil || want == syscall.ENOENT) {
+					t.Errorf("after %s.Remove(%s) = %v, Stat err = %v", by, tt.path, err, statErr)
+				}
+			})
+		}
 	}
 }
 

@@ -118,5 +118,6 @@ func (h *Host) Chtimes(name string, atime, mtime time.Time) error {
 // like os.Rename. See FS.Rename.
 func (h *Host) Rename(oldname, newname string) error { return h.fsys.Rename(oldname, newname) }
 
-// Remove removes the file or empty directory name, like os.Remove.
-func (h *Host) Remove(name string) error { return h.fsys.Remove(name) }
+// Remove removes the file name, like os.Remove, but never a directory
+// (syscall.EISDIR), as unlink(2) does: the locker removes only files.
+func (h *Host) Remove(name string) error { return h.fsys.removeFile(name) }

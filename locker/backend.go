@@ -60,7 +60,9 @@ type FS interface {
 	Chtimes(name string, atime, mtime time.Time) error
 	// Rename renames oldname to newname, replacing newname, like os.Rename.
 	Rename(oldname, newname string) error
-	// Remove removes the file name, like os.Remove.
+	// Remove removes the file name, like os.Remove, but never a
+	// directory (unlink(2), not rmdir(2)); a symbolic link is removed
+	// itself.
 	Remove(name string) error
 }
 
