@@ -71,8 +71,8 @@ func FuzzLockPath(f *testing.F) {
 	}
 	// kind, perm, contents, size, age in seconds, break path kind.
 	f.Add(uint8(fuzzRegular), uint16(0o644), []byte("precious data\n"), uint64(0), int64(3600), uint8(fuzzBreakNone))
-	f.Add(uint8(fuzzRegular), uint16(0o644), claim("gone.example.org"), uint64(0), int64(3600), uint8(fuzzBreakNone))        // expired: broken, taken
-	f.Add(uint8(fuzzRegular), uint16(0o644), claim("alive.example.org"), uint64(0), int64(-60), uint8(fuzzBreakNone))        // fresh: times out
+	f.Add(uint8(fuzzRegular), uint16(0o644), claim("gone.example.org"), uint64(0), int64(3600), uint8(fuzzBreakNone))       // expired: broken, taken
+	f.Add(uint8(fuzzRegular), uint16(0o644), claim("alive.example.org"), uint64(0), int64(-60), uint8(fuzzBreakNone))       // fresh: times out
 	f.Add(uint8(fuzzRegular), uint16(0o444), append(claim("gone.example.org"), " \n"...), uint64(0), int64(3600), uint8(0)) // white space is trimmed
 	f.Add(uint8(fuzzRegular), uint16(0o644), claim("gone.example.org"), uint64(locker.MaxClaimLen+1), int64(3600), uint8(0))
 	f.Add(uint8(fuzzRegular), uint16(0o644), claim("evil/bystander"), uint64(0), int64(3600), uint8(fuzzBreakNone)) // not a lock: the breaker would remove "bystander|4242|17"
