@@ -12,9 +12,18 @@ import (
 
 func mkfifo(path string) error {
 	if err := syscall.Mkfifo(path, 0o644); err != nil {
+		if refused(err) {
+			return fmt.Errorf("%w: mkfifo: %w", errors.ErrUnsupported, err)
+		}
 		return &os.PathError{Op: "mkfifo", Path: path, Err: err}
 	}
 	return nil
+}
+
+// refused reports whether err says that the filesystem or the system does
+// not make such objects (sshfs refuses FIFOs with EPERM, for one).
+func refused(err error) bool {
+	return err == syscall.EPERM || err == syscall.ENOSYS || err == syscall.EOPNOTSUPP || err == syscall.EINVAL
 }
 
 // mkcharDevice makes a character device like /dev/null (major 1, minor 3,
@@ -29,7 +38,7 @@ func mkcharDevice(path string) error {
 	}
 	const devNull = 1<<8 | 3
 	if err := syscall.Mknod(path, syscall.S_IFCHR|0o666, devNull); err != nil {
-		if err == syscall.EPERM {
+		if refused(err) {
 			return fmt.Errorf("%w: mknod: %w", errors.ErrUnsupported, err)
 		}
 		return &os.PathError{Op: "mknod", Path: path, Err: err}
