@@ -1,7 +1,11 @@
 package memfs_test
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"testing"
+	"time"
 
 	memfs "github.com/nfslock/nfslock/backend-memfs"
 	"github.com/nfslock/nfslock/conformance"
@@ -36,8 +40,47 @@ var memfsBackend = conformance.Backend{
 				p := local.Spawn()
 				return p.PID(), p.Kill
 			},
+			MakeObject:     func(path string, o conformance.Object) error { return makeObject(fsys, path, o) },
+			DescribeObject: func(path string) (string, error) { return describeObject(fsys, path) },
 		}
 	},
+}
+
+// makeObject makes o for the conformance suite. memfs keeps every byte of
+// a file in memory, so it has no sparse files.
+func makeObject(fsys *memfs.FS, path string, o conformance.Object) error {
+	switch o.Kind {
+	case conformance.Directory:
+		return fsys.Mkdir(path, 0o755)
+	case conformance.FIFO:
+		return fsys.Mknod(path, fs.ModeNamedPipe|0o644)
+	case conformance.Socket:
+		return fsys.Mknod(path, fs.ModeSocket|0o755)
+	case conformance.CharDevice:
+		return fsys.Mknod(path, fs.ModeDevice|fs.ModeCharDevice|0o666)
+	case conformance.Symlink:
+		return fsys.SymlinkIfPossible(o.Target, path)
+	}
+	return fmt.Errorf("%w: memfs has no %v", errors.ErrUnsupported, o.Kind)
+}
+
+// describeObject describes what is at path for the conformance suite,
+// without following a symbolic link.
+func describeObject(fsys *memfs.FS, path string) (string, error) {
+	fi, _, err := fsys.LstatIfPossible(path)
+	if err != nil {
+		return "", err
+	}
+	st := fi.Sys().(*memfs.Stat)
+	d := fmt.Sprintf("inode %d, mode %v, size %d, mtime %s, %d link(s)", st.Ino, fi.Mode(), fi.Size(), fi.ModTime().Format(time.RFC3339Nano), st.Nlink)
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		target, err := fsys.ReadlinkIfPossible(path)
+		if err != nil {
+			return "", err
+		}
+		d += fmt.Sprintf(", link to %q", target)
+	}
+	return d, nil
 }
 
 func TestConformance(t *testing.T) { conformance.Run(t, memfsBackend) }

@@ -11,6 +11,9 @@
 //     count, and link(2) fails when the new name exists. FS implements
 //     afero.Fs, so a test can prepare directories and inspect lock files with
 //     afero's helpers; os.FileInfo.Sys returns a *Stat with the link count.
+//     It also has symbolic links (afero.Symlinker) and FIFOs, sockets and
+//     devices (Mknod), which a test puts at a lock's names to check that
+//     the lock refuses them.
 //   - Clock, a virtual clock implementing locker.Clock. In manual mode Sleep
 //     blocks until the test calls Advance; in auto-advance mode Sleep moves
 //     the clock itself and returns at once. BlockUntilSleepers lets a test

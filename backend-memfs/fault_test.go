@@ -72,7 +72,7 @@ var faultCases = []struct {
 	op   Op
 	call func(locker.FS) error
 }{
-	{OpWriteFile, func(f locker.FS) error { return f.WriteFile("/d/w", []byte("w"), 0o644) }},
+	{OpWriteFile, func(f locker.FS) error { _ = f.Remove("/d/w"); return f.WriteFile("/d/w", []byte("w"), 0o644) }},
 	{OpReadFile, func(f locker.FS) error { _, err := f.ReadFile("/d/f"); return err }},
 	{OpLink, func(f locker.FS) error { _ = f.Remove("/d/link"); return f.Link("/d/f", "/d/link") }},
 	{OpStat, func(f locker.FS) error { _, err := f.Stat("/d/f"); return err }},

@@ -3,10 +3,12 @@ package memfs
 import (
 	"io/fs"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/nfslock/nfslock/locker"
 	"github.com/spf13/afero"
 )
 
@@ -27,7 +29,9 @@ var _ afero.Fs = (*FS)(nil)
 // server's time; reads do not change the access time.
 //
 // Names are cleaned with filepath.Clean and converted with filepath.ToSlash,
-// so Unix-style and Windows-style absolute names both work. There is no
+// so Unix-style and Windows-style absolute names both work. Symbolic links
+// (see SymlinkIfPossible) are followed where POSIX follows them, after the
+// name has been cleaned. There is no
 // working directory: relative names are resolved from the root "/", which
 // always exists. On Windows a volume name such as "C:" is a directory below
 // the root, created with MkdirAll like any other. The directory that holds a
@@ -109,7 +113,11 @@ func (fsys *FS) Open(name string) (afero.File, error) {
 
 // OpenFile opens the named file like os.OpenFile, honouring os.O_RDONLY,
 // O_WRONLY, O_RDWR, O_APPEND, O_CREATE, O_EXCL and O_TRUNC. A directory can
-// be opened only for reading.
+// be opened only for reading. A symbolic link is followed, except by
+// O_CREATE|O_EXCL, which fails with EEXIST if anything is at name, as
+// POSIX has it; creating through a dangling link creates its target. The
+// FS has no pipe ends or drivers: opening a FIFO, socket or device fails
+// with ENXIO.
 func (fsys *FS) OpenFile(name string, flag int, perm fs.FileMode) (afero.File, error) {
 	fsys.mu.Lock()
 	defer fsys.mu.Unlock()
@@ -123,14 +131,12 @@ func (fsys *FS) OpenFile(name string, flag int, perm fs.FileMode) (afero.File, e
 func (fsys *FS) openLocked(name string, flag int, perm fs.FileMode) (*inode, error) {
 	write := flag&(os.O_WRONLY|os.O_RDWR) != 0
 	read := flag&os.O_WRONLY == 0
-	dir, base, err := fsys.lookupParent(name)
+	excl := flag&(os.O_CREATE|os.O_EXCL) == os.O_CREATE|os.O_EXCL
+	w, err := fsys.walk(name, !excl)
 	if err != nil {
 		return nil, err
 	}
-	n := dir
-	if base != "" {
-		n = dir.entries[base]
-	}
+	dir, base, n := w.dir(), w.base, w.n
 	now := fsys.clock.Now()
 	if n == nil {
 		if flag&os.O_CREATE == 0 {
@@ -145,8 +151,11 @@ func (fsys *FS) openLocked(name string, flag int, perm fs.FileMode) (*inode, err
 		fsys.dirChanged(dir, now)
 		return n, nil
 	}
-	if flag&(os.O_CREATE|os.O_EXCL) == os.O_CREATE|os.O_EXCL {
+	if excl {
 		return nil, syscall.EEXIST
+	}
+	if !n.isDir() && !n.isRegular() {
+		return nil, syscall.ENXIO
 	}
 	if n.isDir() && write {
 		return nil, syscall.EISDIR
@@ -183,19 +192,17 @@ func (fsys *FS) MkdirAll(name string, perm fs.FileMode) error {
 	if name == "" {
 		return &os.PathError{Op: "mkdir", Path: name, Err: syscall.ENOENT}
 	}
-	dir := fsys.root
-	for _, part := range split(name) {
-		child, ok := dir.entries[part]
-		if !ok {
-			if err := fsys.mkdirLocked(dir, part, perm); err != nil {
-				return &os.PathError{Op: "mkdir", Path: name, Err: err}
-			}
-			child = dir.entries[part]
+	parts := split(name)
+	for i := range parts {
+		w, err := fsys.walk("/"+strings.Join(parts[:i+1], "/"), true)
+		if err == nil && w.n == nil {
+			err = fsys.mkdirLocked(w.dir(), w.base, perm)
+		} else if err == nil && !w.n.isDir() {
+			err = syscall.ENOTDIR
 		}
-		if !child.isDir() {
-			return &os.PathError{Op: "mkdir", Path: name, Err: syscall.ENOTDIR}
+		if err != nil {
+			return &os.PathError{Op: "mkdir", Path: name, Err: err}
 		}
-		dir = child
 	}
 	return nil
 }
@@ -218,6 +225,19 @@ func (fsys *FS) mkdirLocked(dir *inode, base string, perm fs.FileMode) error {
 func (fsys *FS) Remove(name string) error {
 	fsys.mu.Lock()
 	defer fsys.mu.Unlock()
+	if err := fsys.removeLocked(name); err != nil {
+		return &os.PathError{Op: "remove", Path: name, Err: err}
+	}
+	return nil
+}
+
+// removeFile is Host.Remove: Remove, but never of a directory.
+func (fsys *FS) removeFile(name string) error {
+	fsys.mu.Lock()
+	defer fsys.mu.Unlock()
+	if n, err := fsys.lookupFollow(name, false); err == nil && n.isDir() {
+		return &os.PathError{Op: "remove", Path: name, Err: syscall.EISDIR}
+	}
 	if err := fsys.removeLocked(name); err != nil {
 		return &os.PathError{Op: "remove", Path: name, Err: err}
 	}
@@ -389,7 +409,8 @@ func (fsys *FS) renameLocked(oldname, newname string) error {
 // Link makes newname a hard link to the file oldname, like os.Link. It
 // fails with syscall.EEXIST if newname exists, which it never replaces, with
 // syscall.ENOENT if oldname does not exist, and with syscall.EPERM if oldname
-// is a directory.
+// is a directory. A symbolic link at oldname is linked itself, as link(2)
+// does on Linux.
 func (fsys *FS) Link(oldname, newname string) error {
 	fsys.mu.Lock()
 	defer fsys.mu.Unlock()
@@ -400,7 +421,7 @@ func (fsys *FS) Link(oldname, newname string) error {
 }
 
 func (fsys *FS) linkLocked(oldname, newname string) error {
-	n, err := fsys.lookup(oldname)
+	n, err := fsys.lookupFollow(oldname, false)
 	if err != nil {
 		return err
 	}
@@ -469,11 +490,17 @@ func (fsys *FS) Chown(name string, uid, gid int) error {
 
 // Chtimes sets the access and modification times of the named file, like
 // os.Chtimes: a zero time.Time leaves that time unchanged. All names of the
-// file see the new times.
+// file see the new times. A symbolic link is followed.
 func (fsys *FS) Chtimes(name string, atime, mtime time.Time) error {
+	return fsys.chtimes(name, atime, mtime, true)
+}
+
+// chtimes is Chtimes, following a final symbolic link only if follow is
+// true.
+func (fsys *FS) chtimes(name string, atime, mtime time.Time, follow bool) error {
 	fsys.mu.Lock()
 	defer fsys.mu.Unlock()
-	n, err := fsys.lookup(name)
+	n, err := fsys.lookupFollow(name, follow)
 	if err != nil {
 		return &os.PathError{Op: "chtimes", Path: name, Err: err}
 	}
@@ -497,6 +524,37 @@ func (fsys *FS) WriteFile(name string, data []byte, perm fs.FileMode) error {
 	}
 	n.writeAt(data, 0, fsys.clock.Now())
 	return nil
+}
+
+// writeNew is Host.WriteFile: WriteFile with O_EXCL.
+func (fsys *FS) writeNew(name string, data []byte, perm fs.FileMode) error {
+	fsys.mu.Lock()
+	defer fsys.mu.Unlock()
+	n, err := fsys.openLocked(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: name, Err: err}
+	}
+	n.writeAt(data, 0, fsys.clock.Now())
+	return nil
+}
+
+// readClaim is Host.ReadFile: the contents of a regular file no longer than
+// locker.MaxClaimLen, without following a symbolic link.
+func (fsys *FS) readClaim(name string) ([]byte, error) {
+	fsys.mu.Lock()
+	defer fsys.mu.Unlock()
+	n, err := fsys.lookupFollow(name, false)
+	switch {
+	case err != nil:
+		return nil, &os.PathError{Op: "open", Path: name, Err: err}
+	case !n.isRegular():
+		return nil, &os.PathError{Op: "open", Path: name, Err: &locker.NotRegularError{Type: n.mode.Type()}}
+	case !n.readable():
+		return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EACCES}
+	case len(n.data) > locker.MaxClaimLen:
+		return nil, &os.PathError{Op: "read", Path: name, Err: locker.ErrTooLong}
+	}
+	return append([]byte{}, n.data...), nil
 }
 
 // ReadFile returns the contents of the named file, like os.ReadFile, but

@@ -95,7 +95,7 @@ func TestHardLinkSemantics(t *testing.T) {
 	}
 
 	// Contents written through one name are read through the other.
-	check(t, h.WriteFile("/d/f", []byte("new contents"), 0o644))
+	check(t, fsys.WriteFile("/d/f", []byte("new contents"), 0o644))
 	if got := readString(t, h, "/d/g"); got != "new contents" {
 		t.Errorf("after writing /d/f, /d/g reads %q, want %q", got, "new contents")
 	}
@@ -253,7 +253,7 @@ func TestUnwritableDirectory(t *testing.T) {
 	// What needs no write permission on the directory still works.
 	fsys, h := newTestFS(t)
 	check(t, fsys.Chmod("/d", 0o555))
-	if err := h.WriteFile("/d/f", []byte("rewritten"), 0o644); err != nil {
+	if err := fsys.WriteFile("/d/f", []byte("rewritten"), 0o644); err != nil {
 		t.Errorf("rewriting an existing file in an unwritable directory: %v, want success", err)
 	}
 	if err := h.Chtimes("/d/f", time.Time{}, fsys.Clock().Now()); err != nil {
@@ -267,7 +267,7 @@ func TestUnwritableDirectory(t *testing.T) {
 func TestFilePermissions(t *testing.T) {
 	fsys, h := newTestFS(t)
 	check(t, fsys.Chmod("/d/f", 0o444))
-	if err := h.WriteFile("/d/f", []byte("x"), 0o644); !errors.Is(err, fs.ErrPermission) {
+	if err := fsys.WriteFile("/d/f", []byte("x"), 0o644); !errors.Is(err, fs.ErrPermission) {
 		t.Errorf("writing a 0444 file: err = %v, want fs.ErrPermission", err)
 	}
 	check(t, fsys.Chmod("/d/f", 0o200))
@@ -364,30 +364,39 @@ func TestRename(t *testing.T) {
 }
 
 func TestRemove(t *testing.T) {
+	// FS.Remove is os.Remove; Host.Remove, for the locker, is unlink(2),
+	// which never removes a directory.
 	tests := []struct {
 		name      string
 		path      string
-		wantErrno syscall.Errno
+		wantErrno syscall.Errno // of FS.Remove
+		hostErrno syscall.Errno // of Host.Remove
 	}{
-		{"file", "/d/f", 0},
-		{"empty directory", "/e", 0},
-		{"non-empty directory", "/d", syscall.ENOTEMPTY},
-		{"missing", "/d/missing", syscall.ENOENT},
-		{"root", "/", syscall.EBUSY},
+		{"file", "/d/f", 0, 0},
+		{"empty directory", "/e", 0, syscall.EISDIR},
+		{"non-empty directory", "/d", syscall.ENOTEMPTY, syscall.EISDIR},
+		{"missing", "/d/missing", syscall.ENOENT, syscall.ENOENT},
+		{"root", "/", syscall.EBUSY, syscall.EISDIR},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fsys, h := newTestFS(t)
-			check(t, fsys.Mkdir("/e", 0o755))
-			err := h.Remove(tt.path)
-			if got := errno(err); got != tt.wantErrno {
-				t.Fatalf("Remove(%s) = %v, want errno %v", tt.path, err, tt.wantErrno)
-			}
-			_, statErr := fsys.Stat(tt.path)
-			if removed := errors.Is(statErr, fs.ErrNotExist); removed != (err == nil || tt.wantErrno == syscall.ENOENT) {
-				t.Errorf("after Remove(%s) = %v, Stat err = %v", tt.path, err, statErr)
-			}
-		})
+		for _, by := range []string{"FS", "Host"} {
+			t.Run(tt.name+"/"+by, func(t *testing.T) {
+				fsys, h := newTestFS(t)
+				check(t, fsys.Mkdir("/e", 0o755))
+				remove, want := fsys.Remove, tt.wantErrno
+				if by == "Host" {
+					remove, want = h.Remove, tt.hostErrno
+				}
+				err := remove(tt.path)
+				if got := errno(err); got != want {
+					t.Fatalf("%s.Remove(%s) = %v, want errno %v", by, tt.path, err, want)
+				}
+				_, statErr := fsys.Stat(tt.path)
+				if removed := errors.Is(statErr, fs.ErrNotExist); removed != (err == nil || want == syscall.ENOENT) {
+					t.Errorf("after %s.Remove(%s) = %v, Stat err = %v", by, tt.path, err, statErr)
+				}
+			})
+		}
 	}
 }
 

@@ -72,19 +72,26 @@ func (c hostClock) Sleep(ctx context.Context, d time.Duration) error {
 	return c.h.fsys.clock.Sleep(ctx, d)
 }
 
-// WriteFile creates name, or truncates it if it exists, and writes data to
-// it, like os.WriteFile. The file's modification time is the server's.
+// WriteFile creates name and writes data to it, like os.WriteFile with
+// O_EXCL, as locker.FS requires: if anything exists at name, a symbolic
+// link included, it fails with syscall.EEXIST and leaves it alone. The
+// file's modification time is the server's.
 func (h *Host) WriteFile(name string, data []byte, perm fs.FileMode) error {
-	return h.fsys.WriteFile(name, data, perm)
+	return h.fsys.writeNew(name, data, perm)
 }
 
-// ReadFile returns the contents of name, like os.ReadFile.
-func (h *Host) ReadFile(name string) ([]byte, error) { return h.fsys.ReadFile(name) }
+// ReadFile returns the contents of the regular file name, as locker.FS
+// requires: a symbolic link is not followed, and anything but a regular
+// file fails with a *locker.NotRegularError; a file longer than
+// locker.MaxClaimLen fails with locker.ErrTooLong. Both come wrapped in an
+// *os.PathError.
+func (h *Host) ReadFile(name string) ([]byte, error) { return h.fsys.readClaim(name) }
 
 // Link makes newname a hard link to oldname, like os.Link. If newname exists
 // it fails with an error satisfying fs.ErrExist (syscall.EEXIST) and leaves
 // newname alone; if oldname does not exist, with syscall.ENOENT; if oldname
-// is a directory, with syscall.EPERM.
+// is a directory, with syscall.EPERM. A symbolic link at oldname is linked
+// itself.
 func (h *Host) Link(oldname, newname string) error { return h.fsys.Link(oldname, newname) }
 
 // Stat describes name, like os.Stat, with its true link count.
@@ -101,14 +108,16 @@ func (h *Host) Stat(name string) (locker.FileInfo, error) {
 	}, nil
 }
 
-// Chtimes sets the access and modification times of name, like os.Chtimes.
+// Chtimes sets the access and modification times of name, like os.Chtimes,
+// but of a symbolic link at name itself, as locker.FS requires.
 func (h *Host) Chtimes(name string, atime, mtime time.Time) error {
-	return h.fsys.Chtimes(name, atime, mtime)
+	return h.fsys.chtimes(name, atime, mtime, false)
 }
 
 // Rename renames oldname to newname, atomically replacing a file at newname,
 // like os.Rename. See FS.Rename.
 func (h *Host) Rename(oldname, newname string) error { return h.fsys.Rename(oldname, newname) }
 
-// Remove removes the file or empty directory name, like os.Remove.
-func (h *Host) Remove(name string) error { return h.fsys.Remove(name) }
+// Remove removes the file name, like os.Remove, but never a directory
+// (syscall.EISDIR), as unlink(2) does: the locker removes only files.
+func (h *Host) Remove(name string) error { return h.fsys.removeFile(name) }

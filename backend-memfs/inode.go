@@ -6,24 +6,30 @@ import (
 	"time"
 )
 
-// An inode is a file or directory, independent of its names. Every name
+// An inode is a file, directory, symbolic link, FIFO, socket or device,
+// independent of its names. Every name
 // linked to an inode shares its contents, mode, times and link count, which
 // is what gives FS real hard-link semantics. All fields are guarded by the
 // owning FS's mutex.
 type inode struct {
-	ino   uint64
-	mode  fs.FileMode // type bits and permissions
-	data  []byte      // contents of a regular file
-	atime time.Time
-	mtime time.Time
-	// nlink counts the directory entries that name a regular file. A
-	// directory's count is derived from its entries instead (see links).
+	ino  uint64
+	mode fs.FileMode // type bits and permissions
+	data []byte      // contents of a regular file
+	// target is what a symbolic link points to.
+	target string
+	atime  time.Time
+	mtime  time.Time
+	// nlink counts the directory entries that name anything but a
+	// directory. A directory's count is derived from its entries instead
+	// (see links).
 	nlink    uint64
 	uid, gid int
 	entries  map[string]*inode // children of a directory; nil for a file
 }
 
-func (n *inode) isDir() bool { return n.mode.IsDir() }
+func (n *inode) isDir() bool     { return n.mode.IsDir() }
+func (n *inode) isSymlink() bool { return n.mode&fs.ModeSymlink != 0 }
+func (n *inode) isRegular() bool { return n.mode.IsRegular() }
 
 // readable and writable report the owner's permission bits: FS behaves as
 // an ordinary user who owns every file.
@@ -46,11 +52,15 @@ func (n *inode) links() uint64 {
 	return links
 }
 
-// size returns the file's length in bytes; for a directory, its number of
+// size returns the file's length in bytes; for a symbolic link, the length
+// of its target, as lstat(2) reports it; for a directory, its number of
 // entries, which is as good as any other made-up number.
 func (n *inode) size() int64 {
-	if n.isDir() {
+	switch {
+	case n.isDir():
 		return int64(len(n.entries))
+	case n.isSymlink():
+		return int64(len(n.target))
 	}
 	return int64(len(n.data))
 }

@@ -2,6 +2,7 @@ package memfs
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -37,66 +38,115 @@ func baseName(name string) string {
 	return parts[len(parts)-1]
 }
 
-// lookup returns the inode that name refers to. fsys.mu must be held.
-func (fsys *FS) lookup(name string) (*inode, error) {
+// maxSymlinks bounds the symbolic links followed in resolving one name, as
+// on Linux; one more makes the lookup fail with ELOOP, which also ends a
+// loop of links.
+const maxSymlinks = 40
+
+// A walk is where a name leads: the directories from the root to the one
+// that holds the name's final entry, the entry's name and the entry.
+type walk struct {
+	dirs []*inode // from the root; the last holds the entry
+	base string   // the entry's name; "" if the name is a directory of dirs itself (the root, say)
+	n    *inode   // the entry; nil if there is none
+}
+
+// dir returns the directory that holds the entry.
+func (w walk) dir() *inode { return w.dirs[len(w.dirs)-1] }
+
+// walk resolves name from the root, following the symbolic links it meets
+// in the directories on the way, and a symbolic link that is the final
+// entry if follow is true. A final entry that does not exist is not an
+// error (w.n is nil); a missing directory on the way is ENOENT, a file on
+// the way ENOTDIR, too many links ELOOP. A link's target is resolved from
+// the directory that holds the link, or from the root if it is absolute.
+// fsys.mu must be held.
+func (fsys *FS) walk(name string, follow bool) (walk, error) {
 	if name == "" {
+		return walk{}, syscall.ENOENT
+	}
+	parts := split(name)
+	dirs := []*inode{fsys.root}
+	links := 0
+	for len(parts) > 0 {
+		part := parts[0]
+		parts = parts[1:]
+		switch part {
+		case "", ".": // only from a link's target: split has cleaned name
+			continue
+		case "..":
+			if len(dirs) > 1 {
+				dirs = dirs[:len(dirs)-1]
+			}
+			continue
+		}
+		dir := dirs[len(dirs)-1]
+		child := dir.entries[part]
+		last := len(parts) == 0
+		switch {
+		case child == nil && last:
+			return walk{dirs: dirs, base: part}, nil
+		case child == nil:
+			return walk{}, syscall.ENOENT
+		case child.isSymlink() && (follow || !last):
+			if links++; links > maxSymlinks {
+				return walk{}, syscall.ELOOP
+			}
+			target := filepath.ToSlash(child.target)
+			if strings.HasPrefix(target, "/") || filepath.IsAbs(child.target) {
+				dirs = dirs[:1]
+			}
+			parts = append(strings.Split(target, "/"), parts...)
+		case last:
+			return walk{dirs: dirs, base: part, n: child}, nil
+		case !child.isDir():
+			return walk{}, syscall.ENOTDIR
+		default:
+			dirs = append(dirs, child)
+		}
+	}
+	// The name ends at a directory of dirs: the root, or where a link's
+	// target such as ".." or "/" leads.
+	return walk{dirs: dirs, n: dirs[len(dirs)-1]}, nil
+}
+
+// lookup returns the inode that name refers to, following symbolic links.
+// fsys.mu must be held.
+func (fsys *FS) lookup(name string) (*inode, error) {
+	return fsys.lookupFollow(name, true)
+}
+
+// lookupFollow returns the inode that name refers to, following a final
+// symbolic link only if follow is true. fsys.mu must be held.
+func (fsys *FS) lookupFollow(name string, follow bool) (*inode, error) {
+	w, err := fsys.walk(name, follow)
+	if err != nil {
+		return nil, err
+	}
+	if w.n == nil {
 		return nil, syscall.ENOENT
 	}
-	n := fsys.root
-	for _, part := range split(name) {
-		if !n.isDir() {
-			return nil, syscall.ENOTDIR
-		}
-		child, ok := n.entries[part]
-		if !ok {
-			return nil, syscall.ENOENT
-		}
-		n = child
-	}
-	return n, nil
+	return w.n, nil
 }
 
 // lookupParent returns the directory that holds name's entry and the entry's
-// name. It fails if the directory does not exist. For the root itself, dir is
-// the root and base is "". fsys.mu must be held.
+// name, without following a final symbolic link. It fails if the directory
+// does not exist. For the root itself, dir is the root and base is "".
+// fsys.mu must be held.
 func (fsys *FS) lookupParent(name string) (dir *inode, base string, err error) {
-	if name == "" {
-		return nil, "", syscall.ENOENT
+	w, err := fsys.walk(name, false)
+	if err != nil {
+		return nil, "", err
 	}
-	parts := split(name)
-	if len(parts) == 0 {
-		return fsys.root, "", nil
-	}
-	dir = fsys.root
-	for _, part := range parts[:len(parts)-1] {
-		child, ok := dir.entries[part]
-		if !ok {
-			return nil, "", syscall.ENOENT
-		}
-		if !child.isDir() {
-			return nil, "", syscall.ENOTDIR
-		}
-		dir = child
-	}
-	return dir, parts[len(parts)-1], nil
+	return w.dir(), w.base, nil
 }
 
 // within reports whether name is dir itself or lies below it. fsys.mu must
 // be held.
 func (fsys *FS) within(name string, dir *inode) bool {
-	n := fsys.root
-	if n == dir {
-		return true
+	w, err := fsys.walk(name, false)
+	if err != nil {
+		return false
 	}
-	for _, part := range split(name) {
-		child, ok := n.entries[part]
-		if !ok {
-			return false
-		}
-		if child == dir {
-			return true
-		}
-		n = child
-	}
-	return false
+	return w.n == dir || slices.Contains(w.dirs, dir)
 }

@@ -7,12 +7,17 @@ import (
 	"io/fs"
 	"slices"
 
+	"github.com/nfslock/nfslock/locker"
 	"golang.org/x/sys/unix"
 )
 
-// WriteFile writes data to name, creating it with permission bits perm
-// (before the umask) or truncating it if it exists, like os.WriteFile. Only
-// the permission bits of perm are used.
+// WriteFile creates the file name with permission bits perm (before the
+// umask) and writes data to it, like os.WriteFile with O_EXCL: if anything
+// exists at name, it fails with EEXIST (errors.Is(err, fs.ErrExist)) and
+// leaves it alone. O_CREAT|O_EXCL never follows a symbolic link at name, so
+// a link put at a claim name cannot redirect the write, nor can a hard link
+// to another file, a FIFO or a device. Only the permission bits of perm are
+// used.
 //
 // It makes three system calls, open, write and close, where os.WriteFile
 // makes more to register the file with the runtime's poller. An error from
@@ -20,7 +25,7 @@ import (
 // the server and learns whether the write succeeded.
 func (*FS) WriteFile(name string, data []byte, perm fs.FileMode) error {
 	fd, err := ignoringEINTR2(func() (int, error) {
-		return unix.Open(name, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, uint32(perm.Perm()))
+		return unix.Open(name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, uint32(perm.Perm()))
 	})
 	if err != nil {
 		return pathError("open", name, err)
@@ -54,35 +59,66 @@ func writeAll(fd int, data []byte) error {
 	return nil
 }
 
-// ReadFile returns the contents of name, like os.ReadFile.
+// readFlags open a name that anyone may have filled without following a
+// symbolic link (O_NOFOLLOW), without waiting for a FIFO's writer or a
+// device (O_NONBLOCK) and without making a terminal the controlling one
+// (O_NOCTTY).
+const readFlags = unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_NOCTTY
+
+// ReadFile returns the contents of the regular file name, like os.ReadFile,
+// within the limits locker.FS sets: it does not follow a symbolic link at
+// name, never blocks, and reads at most locker.MaxClaimLen+1 bytes.
+//
+// Anything but a regular file (a symbolic link, a directory, a FIFO, a
+// socket, a device) fails with a *locker.NotRegularError, judged by fstat
+// on the open descriptor; when the open itself fails (O_NOFOLLOW refuses a
+// link with ELOOP, EMLINK or EFTYPE depending on the system; a socket
+// cannot be opened), lstat tells what is there. A file longer than
+// locker.MaxClaimLen fails with locker.ErrTooLong. Both errors come
+// wrapped in an *os.PathError.
 //
 // Lock and claim files hold a hundred bytes or so, so it reads into a
-// 256-byte buffer, growing it only for a larger file, rather than asking the
-// size with fstat first.
+// 256-byte buffer, growing it only for a larger file.
 func (*FS) ReadFile(name string) ([]byte, error) {
-	fd, err := ignoringEINTR2(func() (int, error) {
-		return unix.Open(name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	})
+	fd, err := ignoringEINTR2(func() (int, error) { return unix.Open(name, readFlags, 0) })
 	if err != nil {
+		if err != unix.ENOENT {
+			if t, ok := lstatType(name); ok && t != 0 {
+				return nil, pathError("open", name, &locker.NotRegularError{Type: t})
+			}
+		}
 		return nil, pathError("open", name, err)
 	}
 	// As in os.ReadFile, a close error after a complete read is not
 	// reported: nothing was written that close could fail to flush.
 	defer unix.Close(fd)
-	data, err := readAll(fd, make([]byte, 0, 256))
+	var st unix.Stat_t
+	if err := ignoringEINTR(func() error { return unix.Fstat(fd, &st) }); err != nil {
+		return nil, pathError("stat", name, err)
+	}
+	if t := fileType(uint32(st.Mode)); t != 0 {
+		return nil, pathError("open", name, &locker.NotRegularError{Type: t})
+	}
+	if st.Size > locker.MaxClaimLen {
+		return nil, pathError("read", name, locker.ErrTooLong)
+	}
+	data, err := readAtMost(fd, make([]byte, 0, max(256, st.Size+1)), locker.MaxClaimLen)
 	if err != nil {
 		return nil, pathError("read", name, err)
 	}
 	return data, nil
 }
 
-// readAll appends to buf what remains to be read from fd, up to end of file.
-func readAll(fd int, buf []byte) ([]byte, error) {
-	for {
+// readAtMost appends to buf what remains to be read from fd, up to end of
+// file, or fails with locker.ErrTooLong once buf would hold more than limit
+// bytes: a file may grow while it is read.
+func readAtMost(fd int, buf []byte, limit int) ([]byte, error) {
+	for len(buf) <= limit {
 		if len(buf) == cap(buf) {
-			buf = slices.Grow(buf, cap(buf))
+			buf = slices.Grow(buf, max(len(buf), 256))
 		}
-		n, err := ignoringEINTR2(func() (int, error) { return unix.Read(fd, buf[len(buf):cap(buf)]) })
+		end := min(cap(buf), limit+1)
+		n, err := ignoringEINTR2(func() (int, error) { return unix.Read(fd, buf[len(buf):end]) })
 		if err != nil {
 			return nil, err
 		}
@@ -91,4 +127,38 @@ func readAll(fd int, buf []byte) ([]byte, error) {
 		}
 		buf = buf[:len(buf)+n]
 	}
+	return nil, locker.ErrTooLong
+}
+
+// lstatType returns the type of what is at name, without following a
+// symbolic link, as fileType does, and whether lstat succeeded.
+func lstatType(name string) (fs.FileMode, bool) {
+	var st unix.Stat_t
+	if err := ignoringEINTR(func() error { return unix.Lstat(name, &st) }); err != nil {
+		return 0, false
+	}
+	return fileType(uint32(st.Mode)), true
+}
+
+// fileType returns the type bits of a stat mode as fs.FileMode has them,
+// zero for a regular file. (Mode is 16 bits wide on some systems, 32 on
+// others, hence the conversion at the call sites.)
+func fileType(mode uint32) fs.FileMode {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		return 0
+	case unix.S_IFDIR:
+		return fs.ModeDir
+	case unix.S_IFLNK:
+		return fs.ModeSymlink
+	case unix.S_IFIFO:
+		return fs.ModeNamedPipe
+	case unix.S_IFSOCK:
+		return fs.ModeSocket
+	case unix.S_IFCHR:
+		return fs.ModeDevice | fs.ModeCharDevice
+	case unix.S_IFBLK:
+		return fs.ModeDevice
+	}
+	return fs.ModeIrregular
 }

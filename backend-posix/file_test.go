@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nfslock/nfslock/locker"
 )
 
 func TestWriteFileReadFile(t *testing.T) {
@@ -21,7 +23,7 @@ func TestWriteFileReadFile(t *testing.T) {
 		{"claim-sized", 100},
 		{"exactly-initial-buffer", 256},
 		{"one-past-initial-buffer", 257},
-		{"large", 100 << 10},
+		{"longest-claim", locker.MaxClaimLen},
 	}
 	dir := t.TempDir()
 	fsys := New()
@@ -84,23 +86,16 @@ func TestWriteFilePerm(t *testing.T) {
 	}
 }
 
-func TestWriteFileTruncates(t *testing.T) {
+func TestWriteFileRefusesExisting(t *testing.T) {
 	name := filepath.Join(t.TempDir(), "f")
-	mustWrite(t, name, strings.Repeat("long contents ", 50))
-	const short = "short"
-	fsys := New()
-	if err := fsys.WriteFile(name, []byte(short), 0o644); err != nil {
-		t.Fatalf("WriteFile: %v", err)
+	const old = "old contents"
+	mustWrite(t, name, old)
+	err := New().WriteFile(name, []byte("new"), 0o644)
+	if !errors.Is(err, fs.ErrExist) {
+		t.Errorf("WriteFile onto an existing file: got %v, want an error matching fs.ErrExist", err)
 	}
-	if got := mustRead(t, name); got != short {
-		t.Errorf("contents after rewriting: got %q, want %q", trim(got), short)
-	}
-	fi, err := fsys.Stat(name)
-	if err != nil {
-		t.Fatalf("Stat: %v", err)
-	}
-	if fi.Size != int64(len(short)) {
-		t.Errorf("Size after rewriting: got %d, want %d", fi.Size, len(short))
+	if got := mustRead(t, name); got != old {
+		t.Errorf("contents after the refused WriteFile: got %q, want %q unchanged", got, old)
 	}
 }
 

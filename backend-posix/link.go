@@ -10,7 +10,9 @@ import (
 
 // Link makes newname a hard link to oldname, like os.Link. It never replaces
 // newname: if newname exists the error satisfies errors.Is(err, fs.ErrExist),
-// even on filesystems, such as sshfs, that report a lost race as EPERM.
+// even on filesystems, such as sshfs, that report a lost race as EPERM. A
+// symbolic link at oldname is linked itself, not followed: it calls linkat
+// without AT_SYMLINK_FOLLOW, where link(2) follows it on macOS and the BSDs.
 //
 // On sshfs with several clients, a link can fail with EPERM because another
 // client's link won the name, and that client can remove the name again
@@ -20,7 +22,7 @@ import (
 func (*FS) Link(oldname, newname string) error {
 	var err error
 	for range linkEPERMTries {
-		err = ignoringEINTR(func() error { return unix.Link(oldname, newname) })
+		err = ignoringEINTR(func() error { return unix.Linkat(unix.AT_FDCWD, oldname, unix.AT_FDCWD, newname, 0) })
 		if err == nil {
 			return nil
 		}

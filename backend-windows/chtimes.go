@@ -9,10 +9,11 @@ import (
 )
 
 // Chtimes sets the access and modification times of name, like os.Chtimes,
-// to the 100 ns that NTFS keeps. As with os.Chtimes, a zero time.Time
-// leaves that time unchanged.
+// to the 100 ns that NTFS keeps, but of a symbolic link or junction at name
+// itself (FILE_FLAG_OPEN_REPARSE_POINT), never of its target. As with
+// os.Chtimes, a zero time.Time leaves that time unchanged.
 func (*FS) Chtimes(name string, atime, mtime time.Time) error {
-	h, err := open(name, windows.FILE_WRITE_ATTRIBUTES, windows.OPEN_EXISTING, windows.FILE_FLAG_BACKUP_SEMANTICS)
+	h, err := open(name, windows.FILE_WRITE_ATTRIBUTES, windows.OPEN_EXISTING, windows.FILE_FLAG_BACKUP_SEMANTICS|windows.FILE_FLAG_OPEN_REPARSE_POINT)
 	if err != nil {
 		return pathError("chtimes", name, err)
 	}

@@ -21,10 +21,12 @@ var windowsBackend = conformance.Backend{
 	New: func(t testing.TB) *conformance.Env {
 		dir := tempDir(t)
 		return &conformance.Env{
-			Dir:   dir,
-			FS:    winfs.New(),
-			List:  func() ([]string, error) { return listDir(dir) },
-			Spawn: spawn,
+			Dir:            dir,
+			FS:             winfs.New(),
+			List:           func() ([]string, error) { return listDir(dir) },
+			Spawn:          spawn,
+			MakeObject:     conformance.MakeObjectOnDisk,
+			DescribeObject: conformance.DescribeOnDisk,
 		}
 	},
 	Open: func(string) locker.FS { return winfs.New() },

@@ -18,6 +18,11 @@ import (
 // milliseconds, so that error is retried; if it persists and newname still
 // exists, it is reported as "exists" (a lost race), as it is not a
 // permission problem of the locker's.
+//
+// locker.FS asks that a symbolic link at oldname be linked itself, not
+// followed; CreateHardLink has no flag to say which, so that is left to the
+// system. The locker links only names it has just made with WriteFile (its
+// claim files) or moved aside itself.
 func (*FS) Link(oldname, newname string) error {
 	oldp, err := utf16(oldname)
 	if err != nil {

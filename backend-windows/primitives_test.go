@@ -25,13 +25,13 @@ func TestWriteReadFile(t *testing.T) {
 	if got := mustRead(t, name); got != "hello, world" {
 		t.Fatalf("os.ReadFile after WriteFile = %q", got)
 	}
-	// Truncates.
-	if err := f.WriteFile(name, []byte("hi"), 0o644); err != nil {
-		t.Fatal(err)
+	// Never writes into an existing file.
+	if err := f.WriteFile(name, []byte("hi"), 0o644); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("WriteFile onto an existing file: %v, want fs.ErrExist", err)
 	}
 	got, err := f.ReadFile(name)
-	if err != nil || string(got) != "hi" {
-		t.Fatalf("ReadFile = %q, %v; want %q", got, err, "hi")
+	if err != nil || string(got) != "hello, world" {
+		t.Fatalf("ReadFile after the refused WriteFile = %q, %v; want %q unchanged", got, err, "hello, world")
 	}
 	// Larger than the first buffer.
 	big := strings.Repeat("0123456789", 1000)
@@ -41,10 +41,11 @@ func TestWriteReadFile(t *testing.T) {
 		t.Fatalf("ReadFile of %d bytes = %d bytes, %v", len(big), len(got), err)
 	}
 	// Empty.
-	if err := f.WriteFile(name, nil, 0o644); err != nil {
+	empty := filepath.Join(dir, "empty")
+	if err := f.WriteFile(empty, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := f.ReadFile(name); err != nil || len(got) != 0 {
+	if got, err := f.ReadFile(empty); err != nil || len(got) != 0 {
 		t.Fatalf("ReadFile of empty file = %q, %v", got, err)
 	}
 }

@@ -70,6 +70,20 @@ type Env struct {
 	// ProcessChecker reports it dead). State tests that need another live
 	// or dead process are skipped without it.
 	Spawn func(t testing.TB) (pid int, kill func())
+	// MakeObject, if not nil, makes at path an object that no lock makes
+	// (a directory, FIFO, socket, device, symbolic link or sparse file),
+	// for the scenarios that check that a lock refuses such objects at its
+	// names. For a kind the backend cannot make it returns an error
+	// wrapping errors.ErrUnsupported, and that scenario is skipped, saying
+	// so. Without it, those scenarios run only with over-long files, which
+	// FS.WriteFile makes. MakeObjectOnDisk makes them in a real directory.
+	MakeObject func(path string, o Object) error
+	// DescribeObject, if not nil, describes what is at path without
+	// following a symbolic link, finely enough that any change to it
+	// (type, permissions, size, modification time, link target) changes
+	// the description. Without it the suite describes files with FS.Stat.
+	// DescribeOnDisk describes what is in a real directory.
+	DescribeObject func(path string) (string, error)
 }
 
 // Run runs the whole suite against b, as subtests of t:

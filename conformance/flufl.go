@@ -56,6 +56,21 @@ func (l *fluflLock) touch(name string) error {
 	return nil
 }
 
+// write is flufl's _write: open the claim file with "w" and write the claim.
+// When the file exists (flufl holds the lock, or an earlier attempt left
+// it), that rewrites the same contents in place, which shows only as a new
+// modification time, on the lock file too if it is linked to the claim. A
+// locker.FS never writes into an existing file, so the model makes that
+// effect with Chtimes.
+func (l *fluflLock) write() error {
+	err := l.fsys.WriteFile(l.claim, []byte(l.claim), 0o666)
+	if errors.Is(err, fs.ErrExist) {
+		now := l.clock.Now()
+		return l.fsys.Chtimes(l.claim, now, now)
+	}
+	return err
+}
+
 // read is flufl's _read: the lock file's contents, or "" if it is missing.
 func (l *fluflLock) read() string {
 	b, err := l.fsys.ReadFile(l.path)
@@ -79,7 +94,7 @@ func (l *fluflLock) linkcount() int {
 // lock, then break the lock if it expired more than the slop ago, and link
 // once more.
 func (l *fluflLock) TryLock() error {
-	if err := l.fsys.WriteFile(l.claim, []byte(l.claim), 0o666); err != nil {
+	if err := l.write(); err != nil {
 		return err
 	}
 	if err := l.touch(l.claim); err != nil {

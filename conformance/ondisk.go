@@ -22,10 +22,12 @@ func OnDisk(name string, open func() locker.FS, newDir func(t testing.TB) string
 		New: func(t testing.TB) *Env {
 			dir := newDir(t)
 			return &Env{
-				Dir:   dir,
-				FS:    open(),
-				List:  func() ([]string, error) { return listLockFiles(dir) },
-				Spawn: spawnSleeper,
+				Dir:            dir,
+				FS:             open(),
+				List:           func() ([]string, error) { return listLockFiles(dir) },
+				Spawn:          spawnSleeper,
+				MakeObject:     MakeObjectOnDisk,
+				DescribeObject: DescribeOnDisk,
 			}
 		},
 		Open: func(string) locker.FS { return open() },

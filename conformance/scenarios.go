@@ -50,6 +50,8 @@ var scenarios = []struct {
 	{"BreakerRemovesOldClaim", scenarioBreakerRemovesOldClaim},
 	{"BreakerSparesReplacedLock", scenarioBreakerSparesReplacedLock},
 	{"ForeignFileUntouched", scenarioForeignFileUntouched},
+	{"ForeignObjects", scenarioForeignObjects},
+	{"ForeignObjectsAtBreakPath", scenarioForeignBreakLock},
 	{"MissingDirectory", scenarioMissingDirectory},
 	{"LinkErrorsRetried", scenarioLinkErrorsRetried},
 	{"WireFormat", scenarioWireFormat},

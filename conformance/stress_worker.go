@@ -321,13 +321,31 @@ func cycle(ctx context.Context, l *locker.Lock, fsys locker.FS, counter string, 
 	n, err := readCounter(fsys, counter)
 	wrote := false
 	if err == nil {
-		err = fsys.WriteFile(counter, []byte(strconv.Itoa(n+1)), 0o666)
+		err = writeCounter(fsys, counter, n+1)
 		wrote = err == nil
 	}
 	if uerr := l.Unlock(); uerr != nil {
 		err = errors.Join(err, uerr)
 	}
 	return wrote, err
+}
+
+// writeCounter replaces the counter file with one holding n. A locker.FS
+// writes only new files, so it writes name.new and renames it over name;
+// a name.new left by a holder that crashed between the two is replaced.
+func writeCounter(fsys locker.FS, name string, n int) error {
+	tmp := name + ".new"
+	data := []byte(strconv.Itoa(n))
+	err := fsys.WriteFile(tmp, data, 0o666)
+	if errors.Is(err, fs.ErrExist) {
+		if err = fsys.Remove(tmp); err == nil {
+			err = fsys.WriteFile(tmp, data, 0o666)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return fsys.Rename(tmp, name)
 }
 
 // readCounter returns the number in the counter file, 0 if there is none.

@@ -34,6 +34,9 @@ func (l *Lock) TryLock() error {
 	}
 	if r.outcome == busy && l.expired(r.obs.info.ModTime) {
 		if _, err := l.breakLock(r.obs); err != nil {
+			if errors.Is(err, ErrForeignFile) {
+				return l.abandon(op, r.obs, err)
+			}
 			l.log.Warn("breaking expired lock failed", "err", err)
 		}
 		r = l.attempt(op)
@@ -109,6 +112,9 @@ func (l *Lock) Lock(ctx context.Context) error {
 			last = r.obs
 			if l.expired(r.obs.info.ModTime) {
 				broke, err := l.breakLock(r.obs)
+				if errors.Is(err, ErrForeignFile) {
+					return l.abandon(op, last, err)
+				}
 				if err != nil {
 					l.log.Warn("breaking expired lock failed", "err", err)
 				}
@@ -294,7 +300,7 @@ func (l *Lock) attempt(op string) result {
 			// Look once more: a flufl.lock process rewrites its claim
 			// file (truncating it) each time its lock() is called.
 			if o2, err := l.observe(); err == nil && o2.exists && !o2.isClaim {
-				return l.fail(op, fmt.Errorf("%w (it contains %q)", ErrForeignFile, excerpt(o2.contents)))
+				return l.fail(op, o2.notALock())
 			}
 			return result{outcome: again}
 		}

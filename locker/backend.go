@@ -2,6 +2,7 @@ package locker
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"time"
 )
@@ -18,25 +19,104 @@ import (
 // that a later attempt may not see again (NFS's "stale file handle", for
 // example) with [Transient], so that the locker retries instead of failing.
 type FS interface {
-	// WriteFile creates name, or truncates it if it exists, and writes data
-	// to it, like os.WriteFile.
+	// WriteFile creates the file name, which must not exist, and writes data
+	// to it, like os.WriteFile with O_EXCL added. If anything at all exists
+	// at name (a file, a directory, a symbolic link, dangling or not, a
+	// FIFO) it fails with an error satisfying fs.ErrExist and leaves it
+	// alone: it never writes through a symbolic link, into another file's
+	// inode or into a FIFO or device. The locker writes only names of its
+	// own (its claim files), and removes what it finds at one before
+	// writing it afresh.
 	WriteFile(name string, data []byte, perm fs.FileMode) error
-	// ReadFile returns the whole contents of name, like os.ReadFile.
+	// ReadFile returns the contents of the regular file name, like
+	// os.ReadFile, but with three limits, because the locker reads names
+	// that anyone who can write the directory may have filled:
+	//
+	//   - it does not follow a symbolic link at name (O_NOFOLLOW), and it
+	//     fails with a *NotRegularError, which satisfies
+	//     errors.Is(err, ErrNotRegular), if name is anything but a regular
+	//     file: a symbolic link, dangling or not, a directory, a FIFO, a
+	//     socket, a device;
+	//   - it never blocks on what it finds (it opens with O_NONBLOCK where
+	//     the platform has it, and checks the type on the open descriptor
+	//     before reading);
+	//   - it reads at most MaxClaimLen+1 bytes, and fails with an error
+	//     satisfying errors.Is(err, ErrTooLong) if the file is longer than
+	//     MaxClaimLen.
+	//
+	// The locker takes such a file at the lock path for a foreign file
+	// (ErrForeignFile): no lock makes it.
 	ReadFile(name string) ([]byte, error)
 	// Link makes newname a hard link to oldname, like os.Link. It must fail
 	// with an error satisfying fs.ErrExist if newname exists, and must never
-	// replace it.
+	// replace it. A symbolic link at oldname is linked itself, not followed
+	// (linkat without AT_SYMLINK_FOLLOW).
 	Link(oldname, newname string) error
 	// Stat describes name, following symbolic links, like os.Stat.
 	Stat(name string) (FileInfo, error)
 	// Chtimes sets the access and modification times of name, like
-	// os.Chtimes.
+	// os.Chtimes, but of a symbolic link at name itself, never of the file
+	// it points to (utimensat with AT_SYMLINK_NOFOLLOW).
 	Chtimes(name string, atime, mtime time.Time) error
 	// Rename renames oldname to newname, replacing newname, like os.Rename.
 	Rename(oldname, newname string) error
-	// Remove removes the file name, like os.Remove.
+	// Remove removes the file name, like os.Remove, but never a
+	// directory (unlink(2), not rmdir(2)); a symbolic link is removed
+	// itself.
 	Remove(name string) error
 }
+
+// MaxClaimLen is the length in bytes of the longest claim name, and so of
+// the longest lock file: a claim name is the path of a claim file, and no
+// platform accepts a longer path (Windows allows 32767 UTF-16 code units,
+// at most 98301 bytes of UTF-8; Linux 4096 bytes, macOS and the BSDs 1024).
+// A file at the lock path longer than this cannot be a lock, and ReadFile
+// never reads more than a byte beyond it.
+const MaxClaimLen = 96 << 10
+
+// ErrNotRegular is the condition of a *NotRegularError: ReadFile found
+// something other than a regular file at a name.
+var ErrNotRegular = errors.New("not a regular file")
+
+// ErrTooLong is the error (wrapped, typically in an *fs.PathError) of
+// ReadFile for a file longer than MaxClaimLen bytes.
+var ErrTooLong = fmt.Errorf("file longer than any claim name (%d bytes)", MaxClaimLen)
+
+// NotRegularError is the error (wrapped, typically in an *fs.PathError) of
+// ReadFile for a name that is not a regular file. It satisfies
+// errors.Is(err, ErrNotRegular).
+type NotRegularError struct {
+	// Type holds the type bits of what was found, as fs.FileMode has them:
+	// fs.ModeSymlink, fs.ModeDir, fs.ModeNamedPipe, fs.ModeSocket,
+	// fs.ModeDevice (with fs.ModeCharDevice for a character device), or
+	// fs.ModeIrregular for any other kind.
+	Type fs.FileMode
+}
+
+func (e *NotRegularError) Error() string {
+	t := e.Type & fs.ModeType
+	var kind string
+	switch {
+	case t&fs.ModeSymlink != 0:
+		kind = "a symbolic link"
+	case t&fs.ModeDir != 0:
+		kind = "a directory"
+	case t&fs.ModeNamedPipe != 0:
+		kind = "a FIFO"
+	case t&fs.ModeSocket != 0:
+		kind = "a socket"
+	case t&fs.ModeCharDevice != 0:
+		kind = "a character device"
+	case t&fs.ModeDevice != 0:
+		kind = "a block device"
+	default:
+		kind = "an irregular file"
+	}
+	return kind + ", not a regular file"
+}
+
+// Is reports whether target is ErrNotRegular.
+func (e *NotRegularError) Is(target error) bool { return target == ErrNotRegular }
 
 // FileInfo is what the locker needs to know of a file.
 type FileInfo struct {

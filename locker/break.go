@@ -81,7 +81,7 @@ func (l *Lock) removeAside(name, contents string, ok func(FileInfo) bool) (bool,
 		}
 		return false, fmt.Errorf("moving %s aside: %w", name, err)
 	}
-	data, rerr := l.fsys.ReadFile(l.aside)
+	data, rerr := l.readBounded(l.aside)
 	fi, serr := l.fsys.Stat(l.aside)
 	if rerr == nil && serr == nil && string(data) == contents && ok(fi) {
 		if err := l.removeIfExists(l.aside); err != nil {
@@ -91,6 +91,16 @@ func (l *Lock) removeAside(name, contents string, ok func(FileInfo) bool) (bool,
 	}
 	// We moved something else: put it back.
 	var errs error
+	if nr := (*NotRegularError)(nil); errors.As(rerr, &nr) && nr.Type.IsDir() {
+		// A directory cannot be hard-linked. Renaming it back is safe:
+		// rename puts a directory only where there is nothing or an
+		// empty directory, never over a lock made there meanwhile.
+		if err := l.fsys.Rename(l.aside, name); err != nil {
+			l.log.Error("could not restore a directory moved aside", "name", name, "err", err)
+			errs = appendErr(errs, fmt.Errorf("restoring %s: %w", name, err))
+		}
+		return false, errs
+	}
 	if err := l.fsys.Link(l.aside, name); err != nil {
 		// Someone created name while it was free. The owner of the file
 		// we moved has lost it, and finds out from IsLocked, Refresh or
@@ -109,7 +119,7 @@ func (l *Lock) removeAside(name, contents string, ok func(FileInfo) bool) (bool,
 // left by a breaker that crashed is broken once it has expired by more than
 // the clock slop.
 func (l *Lock) withBreakLock(f func() error) (got bool, err error) {
-	if err := l.fsys.WriteFile(l.breakClaim, []byte(l.breakClaim), 0o666); err != nil {
+	if err := l.writeFresh(l.breakClaim, []byte(l.breakClaim)); err != nil {
 		return false, fmt.Errorf("writing the break claim: %w", err)
 	}
 	defer func() {
@@ -126,9 +136,12 @@ func (l *Lock) withBreakLock(f func() error) (got bool, err error) {
 		if linkErr == nil {
 			break
 		}
-		data, rerr := l.fsys.ReadFile(l.breakPath)
+		data, rerr := l.readBounded(l.breakPath)
 		if rerr == nil && string(data) == l.breakClaim {
 			break // the link worked but its reply was lost
+		}
+		if isForeignObject(rerr) {
+			return false, l.foreignBreakLock(rerr)
 		}
 		if attempt > 2 {
 			return false, nil
@@ -140,8 +153,11 @@ func (l *Lock) withBreakLock(f func() error) (got bool, err error) {
 			}
 			fi, serr := l.fsys.Stat(l.breakPath)
 			c, isClaim := parseClaim(string(data), l.sep, l.breakBase)
-			if serr != nil || !isClaim || !l.expired(fi.ModTime) {
-				return false, nil // busy (or a file we must not touch)
+			if !isClaim {
+				return false, l.foreignBreakLock(fmt.Errorf("it contains %q", excerpt(string(data))))
+			}
+			if serr != nil || !l.expired(fi.ModTime) {
+				return false, nil // busy
 			}
 			if _, err := l.removeAside(l.breakPath, string(data), func(fi FileInfo) bool { return l.expired(fi.ModTime) }); err != nil {
 				return false, err
@@ -156,7 +172,7 @@ func (l *Lock) withBreakLock(f func() error) (got bool, err error) {
 	}
 	ferr := f()
 	// Release: remove the break lock if it is still ours.
-	if data, rerr := l.fsys.ReadFile(l.breakPath); rerr == nil && string(data) == l.breakClaim {
+	if data, rerr := l.readBounded(l.breakPath); rerr == nil && string(data) == l.breakClaim {
 		if rerr := l.removeIfExists(l.breakPath); rerr != nil {
 			ferr = appendErr(ferr, fmt.Errorf("releasing the break lock: %w", rerr))
 		}

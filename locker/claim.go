@@ -25,12 +25,14 @@ type claim struct {
 
 // parseClaim parses the contents of a lock file. It accepts only a name that
 // could have been written for a lock file with the base name base: four
-// fields, a non-empty host, a positive pid and a non-negative random number.
-// Anything else is not a lock and must never be broken.
+// fields, a non-empty host with no path separator in it, a positive pid and
+// a non-negative random number. Anything else is not a lock and must never
+// be broken. (A slash in the host would make the claim file's base name,
+// which a breaker removes, something other than a claim of this lock.)
 func parseClaim(contents, sep, base string) (claim, bool) {
 	name := strings.TrimSpace(contents)
 	parts := strings.Split(name, sep)
-	if len(parts) != 4 || parts[1] == "" {
+	if len(parts) != 4 || parts[1] == "" || strings.ContainsAny(parts[1], `/\`) {
 		return claim{}, false
 	}
 	if baseName(parts[0]) != base {

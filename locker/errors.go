@@ -23,9 +23,12 @@ var (
 	// errors.Is(err, context.DeadlineExceeded).
 	ErrTimeout = errors.New("timed out waiting for lock")
 	// ErrForeignFile means the lock path holds a file that is not a lock
-	// (its contents are not a claim name). Such a file is never removed or
-	// modified; Lock returns this error at once instead of waiting for a
-	// lock that can never be released.
+	// (its contents are not a claim name), or an object no lock makes (a
+	// directory, FIFO, socket, device, symbolic link, or a file longer than
+	// MaxClaimLen; see FS.ReadFile), or that the break lock's path holds
+	// something that is not a break lock, so no expired lock can be broken.
+	// Such a file is never removed or modified; Lock returns this error at
+	// once instead of waiting for a lock that can never be released.
 	ErrForeignFile = errors.New("lock path holds a file that is not a lock")
 	// ErrInvalid means New was given bad input: an empty path, a path that
 	// is a directory or contains the separator, a non-positive lifetime, and

@@ -120,6 +120,8 @@ func New(path string, fsys FS, opts ...Option) (*Lock, error) {
 		return fail(invalidf("empty host name"))
 	case strings.Contains(c.hostname, c.separator):
 		return fail(invalidf("host name %q contains the separator %q", c.hostname, c.separator))
+	case strings.ContainsAny(c.hostname, `/\`):
+		return fail(invalidf("host name %q contains a path separator", c.hostname))
 	case c.pid <= 0:
 		return fail(invalidf("pid %d is not positive", c.pid))
 	case c.lifetime <= 0:
@@ -143,6 +145,9 @@ func New(path string, fsys FS, opts ...Option) (*Lock, error) {
 	random := rand.Int64N(math.MaxInt64)
 	claim := claimName(abs, c.separator, c.hostname, c.pid, random)
 	breakPath := abs + ".break"
+	if n := len(claimName(breakPath, c.separator, c.hostname, c.pid, math.MaxInt64)); n > MaxClaimLen {
+		return fail(invalidf("lock path too long: its claim names would be %d bytes, more than MaxClaimLen", n))
+	}
 	return &Lock{
 		fsys:       fsys,
 		path:       abs,

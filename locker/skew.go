@@ -47,7 +47,7 @@ func (l *Lock) writeClaimAndMeasure() error {
 	due := l.serverTime && (l.measuredAt.IsZero() || l.clock.Now().Sub(l.measuredAt) >= skewInterval)
 	l.mu.Unlock()
 	t0 := l.clock.Now()
-	if err := l.fsys.WriteFile(l.claim, []byte(l.claim), 0o666); err != nil {
+	if err := l.writeFresh(l.claim, []byte(l.claim)); err != nil {
 		return err
 	}
 	if !due {

@@ -62,6 +62,9 @@ type observation struct {
 	info     FileInfo
 	claim    claim
 	isClaim  bool
+	// foreign, if not nil, says the lock path holds something no lock
+	// makes (see read.go); exists is then true and the rest is empty.
+	foreign error
 }
 
 func (o observation) details() *Details {
@@ -72,11 +75,15 @@ func (o observation) details() *Details {
 }
 
 // observe reads the lock file: its contents first, then its attributes, as
-// flufl.lock does. A lock file that does not exist is not an error.
+// flufl.lock does. A lock file that does not exist is not an error, nor is
+// an object at the lock path that no lock makes (o.foreign says so).
 func (l *Lock) observe() (observation, error) {
 	data, err := l.readLockFile()
 	if errors.Is(err, fs.ErrNotExist) {
 		return observation{}, nil
+	}
+	if isForeignObject(err) {
+		return observation{exists: true, foreign: err}, nil
 	}
 	if err != nil {
 		return observation{}, err
@@ -100,7 +107,7 @@ func (l *Lock) readLockFile() ([]byte, error) {
 	var err error
 	for i := 0; i < tries; i++ {
 		var data []byte
-		data, err = l.fsys.ReadFile(l.path)
+		data, err = l.readBounded(l.path)
 		if err == nil || !l.retryable(err) {
 			return data, err
 		}
@@ -176,7 +183,11 @@ func (l *Lock) IsLocked() bool {
 // Lock's host and pid is Ours (or OursExpired) even if another Lock value of
 // the same process made it; use IsLocked to ask about this Lock alone.
 // Whether another local process is alive is asked of the backend's
-// ProcessChecker; without one, such processes are assumed alive.
+// ProcessChecker; without one, such processes are assumed alive. A file at
+// the lock path that is not a lock is Unknown, as for flufl.lock; an
+// object that no lock can have made (a directory, a FIFO, a socket, a
+// device, a symbolic link, a file longer than MaxClaimLen) is Unknown with
+// an error wrapping ErrForeignFile.
 func (l *Lock) State() (State, error) {
 	o, err := l.observe()
 	if err != nil {
@@ -184,6 +195,9 @@ func (l *Lock) State() (State, error) {
 	}
 	if !o.exists {
 		return Unlocked, nil
+	}
+	if o.foreign != nil {
+		return Unknown, &Error{Op: "state", Path: l.path, Err: o.notALock()}
 	}
 	if !o.isClaim || o.claim.host != l.hostname {
 		return Unknown, nil
@@ -223,7 +237,7 @@ func (l *Lock) Details() (Details, error) {
 	case !o.exists:
 		return Details{}, &Error{Op: "details", Path: l.path, Err: ErrNotLocked}
 	case !o.isClaim:
-		return Details{}, &Error{Op: "details", Path: l.path, Err: ErrForeignFile}
+		return Details{}, &Error{Op: "details", Path: l.path, Err: o.notALock()}
 	}
 	return *o.details(), nil
 }

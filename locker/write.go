@@ -1,0 +1,28 @@
+package locker
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+)
+
+// writeFresh creates the file name, which is one of this Lock's own names
+// (its claim file or break claim), and writes data to it. The backend's
+// WriteFile never writes through anything already at a name (see FS), so
+// that a symbolic link, a hard link to someone's file, or a FIFO put at a
+// claim name cannot turn the write into a write elsewhere. What is found
+// there is either this Lock's own file, left by an earlier attempt whose
+// clean-up failed, or something put there by someone else at a name that
+// is this Lock's alone; either way it is removed (remove never follows a
+// link) and the file made afresh, once.
+func (l *Lock) writeFresh(name string, data []byte) error {
+	err := l.fsys.WriteFile(name, data, 0o666)
+	if !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	if rerr := l.fsys.Remove(name); rerr != nil && !isNotExist(rerr) {
+		return fmt.Errorf("%w; removing what is there: %w", err, rerr)
+	}
+	l.log.Debug("removed a file found at a claim name before writing it afresh", "name", name)
+	return l.fsys.WriteFile(name, data, 0o666)
+}
