@@ -203,7 +203,7 @@ func TestSweepPutsBackAClaimThatComesAlive(t *testing.T) {
 		name string
 		// revive acts for the claimant of claim when the sweeper is
 		// about to make the call op on args.
-		revive func(t *testing.T, w *world, claim string, op memfs.Op, args []string) bool
+		revive  func(t *testing.T, w *world, claim string, op memfs.Op, args []string) bool
 		lock    bool // the claimant ends up holding the lock
 		noLinks bool // on a filesystem that reports no link counts
 	}{
