@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-
-	"github.com/hashicorp/go-multierror"
 )
 
 // Sweeping the claim files of dead claimants.
@@ -131,7 +129,7 @@ func (l *Lock) sweep(dr DirReader) (int, error) {
 			l.log.Debug("removed a dead claimant's claim file", "name", name, "host", c.host, "pid", c.pid)
 		}
 		if err != nil {
-			errs = multierror.Append(errs, err)
+			errs = appendErr(errs, err)
 		}
 	}
 	return removed, errs
@@ -264,10 +262,10 @@ func (l *Lock) putBack(name string, linked bool) error {
 	if err := l.fsys.Link(l.aside, name); err != nil && !errors.Is(err, fs.ErrExist) {
 		// Its claimant writes it again when it next tries to link it.
 		l.log.Warn("could not put back a claim file moved aside", "name", name, "err", err)
-		errs = multierror.Append(errs, fmt.Errorf("putting back %s: %w", name, err))
+		errs = appendErr(errs, fmt.Errorf("putting back %s: %w", name, err))
 	}
 	if err := l.removeIfExists(l.aside); err != nil {
-		errs = multierror.Append(errs, fmt.Errorf("removing %s: %w", l.aside, err))
+		errs = appendErr(errs, fmt.Errorf("removing %s: %w", l.aside, err))
 	}
 	return errs
 }
