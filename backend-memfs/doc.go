@@ -19,14 +19,15 @@
 //     the clock itself and returns at once. BlockUntilSleepers lets a test
 //     wait until its goroutines are all asleep before it advances the clock.
 //   - Host, a machine that mounts the FS: it implements locker.FS,
-//     locker.ProcessChecker and locker.Watcher, spawns Processes with pids
-//     unique on the host, and has a clock that can be set off from the
-//     server's. Its watches see every change to a directory's entries,
+//     locker.ProcessChecker, locker.Watcher and locker.DirReader, spawns
+//     Processes with pids unique on the host, and has a clock that can be
+//     set off from the server's. Its watches see every change to a directory's entries,
 //     whichever host or afero call makes it, so a lock waiting in virtual
 //     time wakes when the lock is released, without the clock moving.
 //   - FaultFS, a wrapper around any locker.FS that makes chosen calls fail,
 //     before they are performed (Fail) or after (LoseReply). It passes on
-//     the watches of the filesystem it wraps, if that has any.
+//     the watches and directory listings of the filesystem it wraps, if
+//     that has them.
 //
 // A test of two hosts contending for a lock looks like this:
 //

@@ -15,10 +15,11 @@ var (
 	_ locker.ProcessChecker = (*FaultFS)(nil)
 )
 
-// Op names one method of locker.FS, for FaultFS.
+// Op names one method of locker.FS, or of the optional capabilities that
+// FaultFS forwards and can fail (locker.DirReader), for FaultFS.
 type Op int
 
-// The operations of locker.FS.
+// The operations of locker.FS, and locker.DirReader's.
 const (
 	OpWriteFile Op = iota + 1
 	OpReadFile
@@ -27,10 +28,11 @@ const (
 	OpChtimes
 	OpRename
 	OpRemove
+	OpReadDirNames // locker.DirReader's ReadDirNames
 )
 
 // numOps bounds the valid Op values.
-const numOps = int(OpRemove) + 1
+const numOps = int(OpReadDirNames) + 1
 
 // String returns the name of the locker.FS method, such as "Link".
 func (op Op) String() string {
@@ -49,6 +51,8 @@ func (op Op) String() string {
 		return "Rename"
 	case OpRemove:
 		return "Remove"
+	case OpReadDirNames:
+		return "ReadDirNames"
 	}
 	return fmt.Sprintf("Op(%d)", int(op))
 }

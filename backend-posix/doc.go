@@ -1,9 +1,9 @@
 // Package posix is the nfslock backend for Linux, macOS and the BSDs
-// (FreeBSD, NetBSD, OpenBSD): an implementation of locker.FS and
-// locker.ProcessChecker (and, on Linux, locker.Watcher) on the local
-// operating system's system calls, and so on whatever filesystem is mounted
-// there, NFS, CephFS, Lustre, SMB and sshfs included. On other systems the
-// package is empty.
+// (FreeBSD, NetBSD, OpenBSD): an implementation of locker.FS,
+// locker.ProcessChecker and locker.DirReader (and, on Linux,
+// locker.Watcher) on the local operating system's system calls, and so on
+// whatever filesystem is mounted there, NFS, CephFS, Lustre, SMB and sshfs
+// included. On other systems the package is empty.
 //
 // A lock on a real directory needs nothing more:
 //

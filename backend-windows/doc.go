@@ -11,8 +11,9 @@
 //	Rename     MoveFileEx(MOVEFILE_REPLACE_EXISTING)
 //	Remove     DeleteFile
 //
-// and ProcessAlive (locker.ProcessChecker) is OpenProcess +
-// GetExitCodeProcess.
+// ProcessAlive (locker.ProcessChecker) is OpenProcess +
+// GetExitCodeProcess, and ReadDirNames (locker.DirReader) is package os's
+// directory listing.
 //
 // Every file is opened with FILE_SHARE_READ|FILE_SHARE_WRITE|
 // FILE_SHARE_DELETE, so that this package never stops another process from

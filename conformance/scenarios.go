@@ -62,6 +62,7 @@ var scenarios = []struct {
 	{"WatcherWakesWaiter", scenarioWatcherWakesWaiter},
 	{"KeepAlive", scenarioKeepAlive},
 	{"KeepAliveReportsLoss", scenarioKeepAliveReportsLoss},
+	{"DeadClaimantsSwept", scenarioDeadClaimantsSwept},
 }
 
 func scenarioAcquire(t *testing.T, b Backend) {

@@ -60,8 +60,11 @@ const (
 //	                NFSLOCK_STRESS_CRASH_SLOP (default 500ms). They must break
 //	                the dead worker's lock once it has been expired for the
 //	                slop, and not before, and lose no update.
+//	Stress/KillWaiters  workers killed with SIGKILL while they wait leave
+//	                claim files; the survivors must remove them (see
+//	                testKillWaiters in stress_kill.go for its knobs).
 //
-// Both check that no file but the counter is left in the directory, and log
+// All check that no file but the counter is left in the directory, and log
 // what they measured: throughput, the cycles each process had made when the
 // first finished (a starved process shows up there), the longest wait for
 // the lock, and the time it took to recover a dead holder's lock.
@@ -81,6 +84,7 @@ func runStress(t *testing.T, b Backend) {
 	t.Run("Counter", func(t *testing.T) { testCounter(t, b, runName) })
 	t.Run("Crash", func(t *testing.T) { testCrash(t, b, runName) })
 	t.Run("RefreshWhileOthersWait", func(t *testing.T) { testRefreshWhileOthersWait(t, b, runName) })
+	t.Run("KillWaiters", func(t *testing.T) { testKillWaiters(t, b, runName) })
 }
 
 // Host names the workers play when they are split over two clients.

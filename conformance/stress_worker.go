@@ -188,6 +188,10 @@ func runWorker(t *testing.T, b Backend) {
 		w.hold(ctx)
 	case roleKeep:
 		w.keep(ctx)
+	case roleSurvive:
+		w.survive(ctx)
+	case roleContend:
+		w.contend(ctx)
 	default:
 		t.Fatalf("stress worker: unknown role %q in %s", j.role, workerEnv)
 	}

@@ -100,8 +100,11 @@ func (l *Lock) Lock(ctx context.Context) error {
 	}()
 	wait := backoff{min: l.minWait, max: l.maxWait}
 	var last observation
+	claimDue, claimGone := l.clock.Now().Add(l.redateEvery()), false // see waitclaim.go
 	for {
+		claimDue = l.tendClaim(claimDue, claimGone)
 		r := l.attempt(op)
+		claimGone = r.outcome == again && isNotExist(r.err)
 		switch r.outcome {
 		case acquired:
 			took = true
@@ -122,6 +125,7 @@ func (l *Lock) Lock(ctx context.Context) error {
 					continue
 				}
 			}
+			l.maybeSweep() // see sweep.go
 		case again:
 			l.log.Debug("lock attempt inconclusive, retrying", "err", r.err)
 		}
@@ -131,7 +135,7 @@ func (l *Lock) Lock(ctx context.Context) error {
 				continue // a release before the watch began would go unseen: look again
 			}
 		}
-		d := wait.next()
+		d := min(wait.next(), max(claimDue.Sub(l.clock.Now()), 0))
 		if !deadline.IsZero() {
 			left := deadline.Sub(l.clock.Now())
 			if left <= 0 {

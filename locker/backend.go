@@ -143,6 +143,17 @@ type ProcessChecker interface {
 	ProcessAlive(host string, pid int) (bool, error)
 }
 
+// DirReader is an optional capability of an FS: it lists a directory. A
+// Lock uses it, while it waits, to find and remove the claim files that
+// dead claimants left beside the lock file (see [WithSweep]). Without it,
+// such files stay until someone removes them.
+type DirReader interface {
+	// ReadDirNames returns the names (not paths) of the entries of dir,
+	// in any order, without "." and "..". It must fail, not block, if dir
+	// is not a directory (a FIFO, say).
+	ReadDirNames(dir string) ([]string, error)
+}
+
 // ErrTransient marks a filesystem error that may not recur on the next
 // attempt, such as ESTALE on NFS. Backends wrap such errors with [Transient];
 // the locker retries the operation instead of failing.

@@ -50,4 +50,36 @@
 // Everything a Lock does to decide who holds the lock is a query of the
 // filesystem: IsLocked, State and Details have no side effects (unlike
 // flufl.lock's is_locked, which refreshes the lock).
+//
+// # Files beside the lock file
+//
+// Each claimant writes its claim file next to the lock file, and a claimant
+// that dies while it waits (killed by a scheduler or the OOM killer, on a
+// node that fails) cannot remove it. So a waiting Lock re-dates its claim
+// file every third of its lifetime, as a holder's KeepAlive refreshes its
+// lock, and at most once per lifetime, if the backend can list the
+// directory (DirReader), removes the claim files of dead claimants: those of
+// this lock and of its break lock whose time has passed by more than the
+// clock slop, that are no lock's, that hold exactly a claim name, and, if
+// they name this host, whose process is not running. A claim file is moved
+// aside and checked again before it is removed, and put back if its
+// claimant came back to life meanwhile. The limits:
+//
+//   - Litter goes only when some Lock waits for the lock again: about a
+//     lifetime after it has expired by the slop, if the lock is contended.
+//   - A claimant paused for longer than its lifetime plus the slop may find
+//     its claim file removed; it writes it again when it resumes.
+//   - flufl.lock dates a waiting claim only once, so a flufl.lock process on
+//     another host that waits for longer than the lifetime plus the slop
+//     looks dead, and, its claim file removed, cannot take the lock before
+//     its timeout. Where that can happen, use WithSweep(false).
+//   - A file moved aside (<claim>.moved) by a process killed in the middle
+//     of a break or a sweep is not removed.
+//
+// Files named .nfsXXXX or .fuse_hiddenXXXX are not the lock's but the NFS
+// or FUSE client's: it renames a file that is removed while a process of
+// that client still has it open, and removes it when the last descriptor is
+// closed (a killed process's descriptors are closed by the kernel). They
+// stay only if the client (the machine, or the FUSE daemon) goes away
+// first; nfslock never removes them.
 package locker

@@ -45,6 +45,7 @@ type Lock struct {
 	retry      []error
 	log        *slog.Logger
 	noWatch    bool
+	noSweep    bool
 
 	mu         sync.Mutex
 	lifetime   time.Duration
@@ -60,6 +61,9 @@ type Lock struct {
 	warnedGran bool
 	linksKnown bool // noLinks has been decided
 	noLinks    bool // the filesystem does not report link counts
+
+	// When this Lock last looked for dead claimants' files (see sweep.go).
+	lastSweep time.Time
 }
 
 // New returns a Lock for the lock file at path, using fsys for every file
@@ -168,6 +172,7 @@ func New(path string, fsys FS, opts ...Option) (*Lock, error) {
 		maxWait:    c.maxBackoff,
 		retry:      c.retryErrs,
 		noWatch:    c.noWatch,
+		noSweep:    c.noSweep,
 		serverTime: !c.localTime,
 		log:        logger.With("lock", abs),
 		lifetime:   c.lifetime,

@@ -1,0 +1,135 @@
+package conformance
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nfslock/nfslock/locker"
+)
+
+// Litter: the claim files of claimants that died while they waited.
+
+// scenarioDeadClaimantsSwept: a waiting Lock removes the claim files that
+// dead claimants left beside the lock file once they have expired by more
+// than the slop, and nothing else: not the holder's, not a live waiter's
+// (which it keeps alive by re-dating it), not a live process's of this
+// host, not a file that is only named like a claim.
+func scenarioDeadClaimantsSwept(t *testing.T, b Backend) {
+	s := newScene(t, b, "waiting Locks remove the claim files of dead claimants once their time plus the slop has passed, and only those")
+	if _, ok := s.env.FS.(locker.DirReader); !ok {
+		t.Skipf("%s cannot list a directory (it is no locker.DirReader), so the claim files of dead claimants stay", b.Name)
+	}
+	tl := s.tl
+	holder := s.newLock()
+	s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
+	start := tl.now()
+	dated := start.Add(tl.lifetime)
+
+	type file struct {
+		name, contents string
+		dead           bool
+		what           string
+	}
+	sep := locker.DefaultSeparator
+	claimOf := func(lockFile, host string, pid int, random int64) string {
+		return strings.Join([]string{lockFile, host, fmt.Sprint(pid), fmt.Sprint(random)}, sep)
+	}
+	files := []file{
+		{name: claimOf(s.path, "dead.example.org", s.pid(), 1), dead: true, what: "a dead waiter's claim from another host"},
+		{name: claimOf(s.path+".break", "dead.example.org", s.pid(), 2), dead: true, what: "a dead breaker's claim on the break lock"},
+		{name: claimOf(s.path, "dead.example.org", s.pid(), 3), contents: "not a claim", what: "a file named like a claim that holds something else"},
+		{name: claimOf(filepath.Join(s.env.Dir, "other.lock"), "dead.example.org", s.pid(), 4), what: "a claim of another lock file"},
+	}
+	if s.env.Spawn != nil {
+		livePID, _ := s.env.Spawn(t)
+		deadPID, kill := s.env.Spawn(t)
+		kill()
+		files = append(files,
+			file{name: claimOf(s.path, LocalHost, deadPID, 5), dead: true, what: "a dead waiter's claim from this host"},
+			file{name: claimOf(s.path, LocalHost, livePID, 6), what: "the claim of a live process of this host"},
+		)
+	} else {
+		t.Logf("%s: Env.Spawn is nil: not checking claims of processes of this host", b.Name)
+	}
+	for i, f := range files {
+		if f.contents == "" {
+			files[i].contents = f.name
+		}
+		if err := s.env.FS.WriteFile(f.name, []byte(files[i].contents), 0o666); err != nil {
+			s.fatalf("writing %s: %v", f.name, err)
+		}
+		if err := s.env.FS.Chtimes(f.name, dated, dated); err != nil {
+			s.fatalf("dating %s: %v", f.name, err)
+		}
+	}
+
+	// Two waiters of this host, whose made-up pids the backend does not
+	// know to be running: only the dates of their claim files show that
+	// they are alive. Each sweeps.
+	waiters := []*locker.Lock{
+		s.newLock(locker.WithWatcher(false)),
+		s.newLock(locker.WithWatcher(false)),
+	}
+	for _, w := range waiters {
+		s.goLock(s.ctx, w)
+	}
+	tl.waitAsleep(len(waiters))
+
+	step := tl.lifetime / 6
+	until := func(when time.Time) {
+		for tl.now().Before(when) {
+			tl.advance(min(step, when.Sub(tl.now())))
+			if err := holder.Refresh(); err != nil {
+				s.fatalf("holder's Refresh at %s: %v", tl.at(tl.now()), err)
+			}
+			tl.waitAsleep(len(waiters))
+			// A waiter keeps its claim file dated in the future: no
+			// sweeper may take it for a dead one's.
+			for i, w := range waiters {
+				if f := s.look(w.ClaimFile()); !f.exists || !f.mtime.After(tl.now()) {
+					s.fatalf("at %s, waiter %d's claim file: %s; want it there and dated after now: a waiting Lock re-dates its claim every lifetime/3",
+						tl.at(tl.now()), i+1, s.describe(f))
+				}
+			}
+		}
+	}
+	present := func(f file) bool {
+		_, err := s.env.FS.Stat(f.name)
+		return err == nil
+	}
+
+	// Until their time plus the slop, the dead claimants' files stay.
+	boundary := dated.Add(tl.slop)
+	until(boundary.Add(-tl.near))
+	for _, f := range files {
+		if !present(f) {
+			s.errorf("at %s, %s (dated %s) was removed before its time plus the slop (%s)", tl.at(tl.now()), f.what, tl.at(dated), tl.at(boundary))
+		}
+	}
+	tl.stillBefore(boundary, "the check that nothing was removed early")
+
+	// Within a lifetime after that (each waiter sweeps at most once per
+	// lifetime), they are gone; everything else stays.
+	until(boundary.Add(tl.lifetime + 2*step + tl.lag))
+	var want []string
+	for _, f := range files {
+		switch {
+		case f.dead && present(f):
+			s.errorf("at %s, %s (dated %s) is still there, a lifetime after its time plus the slop", tl.at(tl.now()), f.what, tl.at(dated))
+		case !f.dead && !present(f):
+			s.errorf("%s was removed; it must never be", f.what)
+		case !f.dead:
+			want = append(want, f.name)
+		}
+	}
+	s.wantFiles(fmt.Sprintf("at %s, while the holder holds and two waiters wait", tl.at(tl.now())),
+		append(want, s.path, holder.ClaimFile(), waiters[0].ClaimFile(), waiters[1].ClaimFile())...)
+	if !holder.IsLocked() {
+		s.errorf("the holder lost its lock while waiters swept")
+	}
+
+	s.checkErr("holder's Unlock", holder.Unlock(), nil)
+}

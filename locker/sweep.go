@@ -1,0 +1,271 @@
+package locker
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+)
+
+// Sweeping the claim files of dead claimants.
+//
+// A claimant that dies while it waits (killed by a job scheduler or the OOM
+// killer, on a node that failed) leaves its claim file beside the lock file;
+// only a dead holder's claim file is removed, by whoever breaks its lock. On
+// a cluster whose jobs are killed every day the directory would grow without
+// end. So a Lock that finds the lock busy removes, at most once per lifetime
+// and under the break lock, the claim files that are provably dead. A file
+// is removed only if all of these hold:
+//
+//   - its name is a claim name of this lock file or of its break lock,
+//     <lockfile><sep><host><sep><pid><sep><random> or
+//     <lockfile>.break<sep>..., as parseClaim reads them, and it is not
+//     this Lock's own;
+//   - it is a small file holding exactly a claim name for that lock file,
+//     which ends in its own name: a claim file's contents. A file that is
+//     named like a claim but holds anything else is not one of ours and is
+//     left alone;
+//   - its modification time has passed by more than the clock slop (in the
+//     file server's clock). A waiting Lock re-dates its claim file every
+//     third of its lifetime (see waitclaim.go), and a holder's claim file is
+//     the lock file, dated with the lock's expiry, so a live claimant's
+//     claim file is never that old unless the claimant has been paused for
+//     longer than the lifetime plus the slop;
+//   - it has fewer than two links, and the lock file (or the break lock) does
+//     not hold its name: it is no lock's claim. An expired lock is broken by
+//     breakLock, which removes the lock file and its claim file together;
+//   - if it names this host and the backend is a ProcessChecker, its process
+//     is not running.
+//
+// Races. A claimant may come back to life between the sweeper's look and
+// its removal: re-date its claim file, or link it to the lock file. So the
+// sweeper moves the file aside with rename (atomic; after it the claimant
+// can neither re-date nor link that file, since it no longer has the name),
+// checks again what it moved, and removes it only if it is still dead;
+// otherwise it puts it back (with rename if it has become a lock's second
+// link, so that its holder never sees a third). A claimant whose file was
+// removed writes it again when it next tries to link it. Sweepers take turns
+// under the break lock, with each other and with breakers.
+//
+// Limits. A flufl.lock process dates its claim file once, when it starts to
+// wait, so a flufl.lock process on another host that has waited for longer
+// than the lifetime plus the slop looks dead, and its claim file is removed;
+// it then cannot take the lock before its timeout (see WithSweep).
+// flufl.lock processes on this host are seen to be alive. A file moved aside
+// by a breaker or sweeper (<claim>.moved) that was killed between two file
+// operations is left in place: its name is no claim name. Sweeping needs a
+// backend that can list the directory (DirReader).
+
+// sweepMaxRemovals bounds the files one sweep removes, so that a directory
+// full of litter is cleared over several sweeps rather than in one long one
+// that holds the break lock.
+const sweepMaxRemovals = 64
+
+// sweepMaxClaimSize is the largest claim file a sweep reads: a path, a host
+// name and two numbers. A larger file, or an empty one (a FIFO, a device),
+// is not a claim file.
+const sweepMaxClaimSize = 16 << 10
+
+// maybeSweep is called by a waiting Lock each time it finds the lock busy.
+// At most once per lifetime it removes, under the break lock, the claim
+// files of dead claimants. It reports nothing to the caller: sweeping is
+// housekeeping, and its failures are logged.
+func (l *Lock) maybeSweep() {
+	if l.noSweep {
+		return
+	}
+	dr, ok := l.fsys.(DirReader)
+	if !ok {
+		return
+	}
+	now := l.clock.Now()
+	l.mu.Lock()
+	due := l.lastSweep.IsZero() || now.Sub(l.lastSweep) >= l.lifetime
+	if due {
+		l.lastSweep = now
+	}
+	l.mu.Unlock()
+	if !due {
+		return
+	}
+	removed := 0
+	got, err := l.withBreakLock(func() (err error) {
+		removed, err = l.sweep(dr)
+		return err
+	})
+	switch {
+	case err != nil:
+		l.log.Warn("removing dead claimants' claim files", "removed", removed, "err", err)
+	case !got:
+		l.log.Debug("break lock busy: not looking for dead claimants' files this time")
+	case removed > 0:
+		l.log.Info("removed dead claimants' claim files", "removed", removed)
+	}
+}
+
+// sweep removes the claim files of dead claimants of the lock and of its
+// break lock, and returns how many it removed. The caller holds the break
+// lock.
+func (l *Lock) sweep(dr DirReader) (int, error) {
+	names, err := dr.ReadDirNames(l.dir)
+	if err != nil {
+		return 0, fmt.Errorf("listing %s: %w", l.dir, err)
+	}
+	start := l.clock.Now()
+	budget := l.breakLifetime() / 4 // well within the break lock's lifetime
+	removed := 0
+	var errs error
+	for _, name := range names {
+		if removed >= sweepMaxRemovals || l.clock.Now().Sub(start) > budget {
+			break
+		}
+		lockFile, c, ok := l.sweepTarget(name)
+		if !ok {
+			continue
+		}
+		gone, err := l.sweepOne(filepath.Join(l.dir, name), name, lockFile, c)
+		if gone {
+			removed++
+			l.log.Debug("removed a dead claimant's claim file", "name", name, "host", c.host, "pid", c.pid)
+		}
+		if err != nil {
+			errs = appendErr(errs, err)
+		}
+	}
+	return removed, errs
+}
+
+// sweepTarget reports whether the directory entry name is a claim name of
+// the lock file or of the break lock, other than this Lock's own, and
+// returns that lock file's path and the parsed claim.
+func (l *Lock) sweepTarget(name string) (lockFile string, c claim, ok bool) {
+	if full := filepath.Join(l.dir, name); full == l.claim || full == l.breakClaim {
+		return "", claim{}, false
+	}
+	for _, lf := range [...]struct{ base, path string }{{l.base, l.path}, {l.breakBase, l.breakPath}} {
+		if c, ok := parseClaim(name, l.sep, lf.base); ok && c.name == name {
+			return lf.path, c, true
+		}
+	}
+	return "", claim{}, false
+}
+
+// sweepOne removes the file full, named name, if it is a dead claimant's
+// claim file for lockFile (see the rules above). It reports whether it
+// removed it.
+func (l *Lock) sweepOne(full, name, lockFile string, c claim) (bool, error) {
+	fi, err := l.fsys.Stat(full)
+	if err != nil {
+		if isNotExist(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("stat %s: %w", full, err)
+	}
+	if !l.looksDead(fi) {
+		return false, nil
+	}
+	if c.host == l.hostname {
+		if pc, ok := l.fsys.(ProcessChecker); ok {
+			if alive, err := pc.ProcessAlive(c.host, c.pid); err != nil || alive {
+				return false, nil
+			}
+		}
+	}
+	data, err := l.fsys.ReadFile(full)
+	if err != nil {
+		if isNotExist(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("reading %s: %w", full, err)
+	}
+	contents := string(data)
+	if !isClaimFileOf(contents, name, l.sep, baseName(lockFile)) || l.lockHolds(lockFile, contents) {
+		return false, nil
+	}
+	return l.removeDeadClaim(full, contents, lockFile)
+}
+
+// looksDead reports whether fi could be a dead claimant's claim file: a
+// small file with fewer than two links (no lock file's second name) whose
+// time has passed by more than the clock slop.
+func (l *Lock) looksDead(fi FileInfo) bool {
+	return !fi.IsDir && fi.Size > 0 && fi.Size <= sweepMaxClaimSize && fi.Links < 2 && l.expired(fi.ModTime)
+}
+
+// isClaimFileOf reports whether contents are those of the claim file called
+// name for the lock file with base name base: a claim name for that lock
+// file, exactly, whose last element is name.
+func isClaimFileOf(contents, name, sep, base string) bool {
+	c, ok := parseClaim(contents, sep, base)
+	return ok && c.name == contents && baseName(contents) == name
+}
+
+// lockHolds reports whether the lock file lockFile holds the claim name
+// contents, that is whether the claim file is that lock's. If it cannot
+// tell, it says yes.
+func (l *Lock) lockHolds(lockFile, contents string) bool {
+	if lockFile == l.path {
+		o, err := l.observe()
+		return err != nil || o.exists && o.contents == contents
+	}
+	data, err := l.fsys.ReadFile(lockFile)
+	if isNotExist(err) {
+		return false
+	}
+	return err != nil || string(data) == contents
+}
+
+// removeDeadClaim removes the claim file full, which held contents and
+// looked dead: it moves it aside, looks again at what it moved, and removes
+// that only if it is still dead and still no lock's; otherwise it puts it
+// back. It reports whether it removed the file.
+func (l *Lock) removeDeadClaim(full, contents, lockFile string) (bool, error) {
+	if err := l.fsys.Rename(full, l.aside); err != nil {
+		if isNotExist(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("moving %s aside: %w", full, err)
+	}
+	fi, serr := l.fsys.Stat(l.aside)
+	dead := serr == nil && l.looksDead(fi)
+	if dead {
+		data, err := l.fsys.ReadFile(l.aside)
+		dead = err == nil && string(data) == contents && !l.lockHolds(lockFile, contents)
+	}
+	if dead {
+		if err := l.removeIfExists(l.aside); err != nil {
+			return false, fmt.Errorf("removing %s, moved aside from %s: %w", l.aside, full, err)
+		}
+		return true, nil
+	}
+	// Its claimant came back to life between our looks: it re-dated the
+	// file, or linked it to the lock file.
+	return false, l.putBack(full, serr == nil && fi.Links >= 2)
+}
+
+// putBack returns the claim file moved aside to its name. A file that has
+// become a lock file's second link goes back with rename, so that its
+// holder never sees a third link (flufl.lock's ownership rule wants exactly
+// two); its claimant holds the lock through it and has no reason to write
+// its claim file again. Any other goes back with link, which fails if its
+// claimant has meanwhile written its claim file again (it found the name
+// missing): that file replaces ours.
+func (l *Lock) putBack(name string, linked bool) error {
+	if linked {
+		if err := l.fsys.Rename(l.aside, name); err != nil {
+			l.log.Error("could not put back a claim file moved aside", "name", name, "err", err)
+			return fmt.Errorf("putting back %s: %w", name, err)
+		}
+		return nil
+	}
+	var errs error
+	if err := l.fsys.Link(l.aside, name); err != nil && !errors.Is(err, fs.ErrExist) {
+		// Its claimant writes it again when it next tries to link it.
+		l.log.Warn("could not put back a claim file moved aside", "name", name, "err", err)
+		errs = appendErr(errs, fmt.Errorf("putting back %s: %w", name, err))
+	}
+	if err := l.removeIfExists(l.aside); err != nil {
+		errs = appendErr(errs, fmt.Errorf("removing %s: %w", l.aside, err))
+	}
+	return errs
+}
