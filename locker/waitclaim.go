@@ -58,7 +58,7 @@ func (l *Lock) tendClaim(due time.Time, gone bool) time.Time {
 // the lifetime, after someone removed it as a dead claimant's.
 func (l *Lock) rewriteClaim(now time.Time) time.Time {
 	l.log.Info("claim file removed while waiting (paused for longer than lifetime + slop?): writing it again")
-	err := l.fsys.WriteFile(l.claim, []byte(l.claim), 0o666)
+	err := l.writeFresh(l.claim, []byte(l.claim))
 	if err == nil {
 		err = l.touch(l.claim)
 	}
