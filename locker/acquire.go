@@ -40,7 +40,7 @@ func (l *Lock) TryLock() error {
 	}
 	switch r.outcome {
 	case acquired:
-		return nil
+		return l.fence(op) // see fence.go
 	case failed:
 		return r.err
 	}
@@ -101,6 +101,9 @@ func (l *Lock) Lock(ctx context.Context) error {
 		r := l.attempt(op)
 		switch r.outcome {
 		case acquired:
+			if err := l.fence(op); err != nil { // see fence.go
+				return err
+			}
 			took = true
 			return nil
 		case failed:

@@ -45,6 +45,7 @@ type Lock struct {
 	retry      []error
 	log        *slog.Logger
 	noWatch    bool
+	fencePath  string // the counter of fencing tokens, or "" (see fence.go)
 
 	mu         sync.Mutex
 	lifetime   time.Duration
@@ -60,6 +61,8 @@ type Lock struct {
 	warnedGran bool
 	linksKnown bool // noLinks has been decided
 	noLinks    bool // the filesystem does not report link counts
+
+	token uint64 // the fencing token of the latest acquisition (see fence.go)
 }
 
 // New returns a Lock for the lock file at path, using fsys for every file
@@ -163,6 +166,7 @@ func New(path string, fsys FS, opts ...Option) (*Lock, error) {
 		maxWait:    c.maxBackoff,
 		retry:      c.retryErrs,
 		noWatch:    c.noWatch,
+		fencePath:  fenceFile(abs, c.fencing),
 		serverTime: !c.localTime,
 		log:        logger.With("lock", abs),
 		lifetime:   c.lifetime,

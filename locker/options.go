@@ -51,6 +51,7 @@ type config struct {
 	logger      *slog.Logger
 	noWatch     bool
 	localTime   bool
+	fencing     bool // see fence.go
 }
 
 // WithLifetime sets how long the lock stays valid after each acquisition or
