@@ -9,10 +9,11 @@
 // next write and exits with status 75 (EX_TEMPFAIL), so that the next run
 // starts over.
 //
-// Run it from the repository root, twice at once to watch one skip:
+// Run it from the repository root; twice at once, the second run skips its
+// turn (the job takes 2.5 s, and a run waits at most 1 s for the lock):
 //
-//	go run ./examples/cron -dir /tmp/cron-demo &
-//	go run ./examples/cron -dir /tmp/cron-demo
+//	go build -o /tmp/cron ./examples/cron
+//	/tmp/cron -dir /tmp/cron-demo & /tmp/cron -dir /tmp/cron-demo
 //
 // In a crontab, every host sharing /shared/jobs:
 //
@@ -45,7 +46,7 @@ const (
 func main() {
 	dir := flag.String("dir", "", "the shared directory of the job's lock and output (default: a fresh temporary directory)")
 	steps := flag.Int("steps", 5, "how many steps the job works")
-	step := flag.Duration("step", 200*time.Millisecond, "how long each step takes")
+	step := flag.Duration("step", 500*time.Millisecond, "how long each step takes")
 	flag.Parse()
 	log.SetFlags(0)
 
@@ -56,6 +57,8 @@ func main() {
 		}
 		defer os.RemoveAll(d)
 		*dir = d
+	} else if err := os.MkdirAll(*dir, 0o755); err != nil {
+		log.Fatal(err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
