@@ -1,6 +1,15 @@
 // Package nfslock is the one import for file locks that stay correct on NFS
-// and other shared filesystems: New returns a lock on the backend of the
-// platform the program is built for, and FS returns that backend.
+// and other shared filesystems. Do runs a function while holding a lock:
+// it takes the lock, keeps it alive while the function runs, cancels the
+// function's context if the lock is lost, and releases it however the
+// function ends.
+//
+//	err := nfslock.Do(ctx, "/shared/jobs/nightly.lock", func(ctx context.Context) error {
+//		return runJob(ctx) // ctx is cancelled if the lock is lost
+//	})
+//
+// New returns a lock on the backend of the platform the program is built
+// for, for everything else a lock does, and FS returns that backend:
 //
 //	lock, err := nfslock.New("/shared/jobs/nightly.lock", locker.WithLifetime(time.Minute))
 //	if err != nil {

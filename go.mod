@@ -1,4 +1,4 @@
-// The root package, nfslock, picks the platform's backend: New and FS.
+// The root package, nfslock, picks the platform's backend: Do, New and FS.
 module github.com/nfslock/nfslock
 
 go 1.26.0

@@ -92,6 +92,7 @@ type Env struct {
 //	StateMachine     random actions by several locks, checked against a model
 //	Interleavings    random orders of several locks' backend calls
 //	FluflBreakingRaceFound  the same test finds flufl.lock's breaking race
+//	Fencing/...      fencing tokens: scenarios, state machine, interleavings
 //	Stress/...       several processes on one real directory
 //
 // A test binary that calls Run is also re-executed as the workers of the
@@ -106,6 +107,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("StateMachine", func(t *testing.T) { runStateMachine(t, b) })
 	t.Run("Interleavings", func(t *testing.T) { runInterleavings(t, b) })
 	t.Run("FluflBreakingRaceFound", func(t *testing.T) { runFluflBreakingRace(t, b) })
+	t.Run("Fencing", func(t *testing.T) { runFencing(t, b) })
 	t.Run("Stress", func(t *testing.T) { runStress(t, b) })
 }
 

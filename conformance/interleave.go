@@ -57,7 +57,7 @@ func fluflMaker(noLinks bool) maker {
 // locks' backend calls, for nfslock's locker.
 func runInterleavings(t *testing.T, b Backend) {
 	t.Run("MutualExclusion", func(t *testing.T) {
-		rapid.Check(t, interleavingProperty(t, b, makeNfslock))
+		rapid.Check(t, interleavingProperty(t, b, makeNfslock, false))
 	})
 }
 
@@ -79,7 +79,7 @@ func runFluflBreakingRace(t *testing.T, b Backend) {
 			return "1000"
 		})()
 		rec := &failureRecorder{T: t}
-		rapid.Check(rec, interleavingProperty(t, b, fluflMaker(b.NoLinkCounts)))
+		rapid.Check(rec, interleavingProperty(t, b, fluflMaker(b.NoLinkCounts), false))
 		switch {
 		case !rec.failed:
 			t.Fatalf("the interleaving test did not find flufl.lock's breaking race: it has lost the power to find races")
@@ -178,8 +178,10 @@ func (a *actor) run(s *scheduler, id int, clk locker.Clock, tr *trace) {
 // every backend call is a scheduling point, and the clock may jump between
 // any two. After every call, no two lockers may both believe they hold an
 // unexpired lock; at the end, once everyone has let go and expired locks
-// are broken, no file may remain.
-func interleavingProperty(outer *testing.T, b Backend, mk maker) func(*rapid.T) {
+// are broken, no file may remain. With fencing, the lockers are nfslock
+// Locks that fence (mk is not used), and their tokens must increase (see
+// fencing.go); the counter is the one file that may remain.
+func interleavingProperty(outer *testing.T, b Backend, mk maker, fencing bool) func(*rapid.T) {
 	return func(t *rapid.T) {
 		env := b.New(outer)
 		clk := env.Clock
@@ -189,6 +191,11 @@ func interleavingProperty(outer *testing.T, b Backend, mk maker) func(*rapid.T) 
 		path := filepath.Join(env.Dir, "x.lock")
 		tr := &trace{dir: env.Dir, start: clk.Now()}
 		tr.add("clock starts at 0s; lifetime %v, slop %v", propLifetime, propSlop)
+		var tokens *tokenLog
+		if fencing {
+			tokens = &tokenLog{tr: tr}
+			mk = tokens.fencingMaker()
+		}
 
 		if rapid.Bool().Draw(t, "crashed holder") {
 			dead := mk(t, env, env.FS, path, "dead", 1, clk)
@@ -237,6 +244,9 @@ func interleavingProperty(outer *testing.T, b Backend, mk maker) func(*rapid.T) 
 			if len(holders) > 1 {
 				t.Fatalf("%s: %s hold the lock at the same time (clock at %v)\n%s", mutexViolation, strings.Join(holders, " and "), now.Sub(tr.start), tr)
 			}
+			if v := tokens.failure(); v != "" {
+				t.Fatalf("%s\n%s", v, tr)
+			}
 		}
 		extras := func() []string {
 			switch {
@@ -273,11 +283,14 @@ func interleavingProperty(outer *testing.T, b Backend, mk maker) func(*rapid.T) 
 		if err := sweeper.Unlock(); err != nil {
 			t.Fatalf("sweeper.Unlock: %v\n%s", err, tr)
 		}
+		if v := tokens.failure() + tokens.checkCounter(env.FS, path); v != "" {
+			t.Fatalf("%s\n%s", v, tr)
+		}
 		names, err := env.List()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(names) > 0 {
+		if names = tokens.withoutCounter(names, path); len(names) > 0 {
 			t.Fatalf("LEFTOVER FILES after every lock was released or broken: %q\n%s", names, tr)
 		}
 	}

@@ -20,9 +20,13 @@ const machineTimeout = 20 * time.Second
 // runStateMachine runs random sequences of actions by several locks on
 // several simulated hosts, and after every action compares the backend with
 // a model of what flufl.lock's rules say must have happened.
-func runStateMachine(t *testing.T, b Backend) {
+func runStateMachine(t *testing.T, b Backend) { runMachine(t, b, false) }
+
+// runMachine runs the state machine; with fencing, every lock fences and
+// its tokens are checked too (see fencing.go).
+func runMachine(t *testing.T, b Backend, fencing bool) {
 	rapid.Check(t, func(rt *rapid.T) {
-		m := newMachine(t, rt, b)
+		m := newMachine(t, rt, b, fencing)
 		rt.Repeat(map[string]func(*rapid.T){
 			"TryLock": m.tryLock,
 			"Lock":    m.lock,
@@ -51,6 +55,8 @@ type machine struct {
 	// granularity is how far below the time a lock wrote the filesystem
 	// may store it.
 	granularity time.Duration
+
+	tokens *tokenLog // the fencing tokens given, if the locks fence
 }
 
 type machineLock struct {
@@ -60,13 +66,16 @@ type machineLock struct {
 	paused  bool // alive but doing nothing (not refreshing) until resumed
 }
 
-func newMachine(outer *testing.T, t *rapid.T, b Backend) *machine {
+func newMachine(outer *testing.T, t *rapid.T, b Backend, fencing bool) *machine {
 	env := b.New(outer)
 	clk := env.Clock
 	if clk == nil {
 		clk = memfs.NewClock(virtualStart)
 	}
 	m := &machine{env: env, clk: clk, path: filepath.Join(env.Dir, "x.lock"), holder: -1, granularity: max(b.TimeGranularity, time.Microsecond)}
+	if fencing {
+		m.tokens = &tokenLog{}
+	}
 	hosts := rapid.IntRange(1, 3).Draw(t, "hosts")
 	n := rapid.IntRange(2, 4).Draw(t, "locks")
 	for i := range n {
@@ -74,6 +83,9 @@ func newMachine(outer *testing.T, t *rapid.T, b Backend) *machine {
 		opts := append(clockOptions(env, clk, true),
 			locker.WithHostname(fmt.Sprintf("h%d", i%hosts)), locker.WithPID(100+i),
 			locker.WithLifetime(propLifetime), locker.WithClockSlop(propSlop), locker.WithTimeout(machineTimeout))
+		if fencing {
+			opts = append(opts, locker.WithFencing())
+		}
 		l, err := locker.New(m.path, env.FS, opts...)
 		if err != nil {
 			t.Fatalf("locker.New: %v", err)
@@ -111,6 +123,10 @@ func (m *machine) breakable() bool {
 func (m *machine) take(t *rapid.T, i int) {
 	m.holder = i
 	m.expiry = m.storedExpiry(t, i, m.clk.Now().Add(propLifetime))
+	m.tokens.record(m.locks[i].name, m.locks[i].l.Token())
+	if v := m.tokens.failure(); v != "" {
+		t.Fatal(v)
+	}
 }
 
 // storedExpiry returns lock i's expiry as stored, after checking that it is
@@ -260,8 +276,13 @@ func (m *machine) check(t *rapid.T) {
 			t.Fatalf("lock expires %v (%v), model says %v", exp.Sub(virtualStart), err, m.expiry.Sub(virtualStart))
 		}
 	}
+	if v := m.tokens.checkCounter(m.env.FS, m.path); v != "" {
+		t.Fatal(v)
+	}
+	want = m.tokens.withCounter(want, m.path)
+	slices.Sort(want)
 	if !slices.Equal(names, want) {
-		t.Fatalf("directory holds %q, want %q (no claim or temporary file may remain beside the lock and its holder's claim)", names, want)
+		t.Fatalf("directory holds %q, want %q (no claim or temporary file may remain beside the lock and its holder's claim, and the counter of fencing tokens if the locks fence)", names, want)
 	}
 }
 

@@ -43,7 +43,7 @@ func (l *Lock) TryLock() error {
 	}
 	switch r.outcome {
 	case acquired:
-		return nil
+		return l.fence(op) // see fence.go
 	case failed:
 		return r.err
 	}
@@ -107,6 +107,9 @@ func (l *Lock) Lock(ctx context.Context) error {
 		claimGone = r.outcome == again && isNotExist(r.err)
 		switch r.outcome {
 		case acquired:
+			if err := l.fence(op); err != nil { // see fence.go
+				return err
+			}
 			took = true
 			return nil
 		case failed:

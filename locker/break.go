@@ -60,6 +60,9 @@ func (l *Lock) breakLock(o observation) (bool, error) {
 				if rerr := l.removeIfExists(holder); rerr != nil {
 					err = appendErr(err, fmt.Errorf("removing the holder's claim file: %w", rerr))
 				}
+				if ferr := l.dropFenceTemp(holder); ferr != nil { // see fence.go
+					err = appendErr(err, ferr)
+				}
 			}
 		}
 		return err

@@ -46,6 +46,7 @@ type Lock struct {
 	log        *slog.Logger
 	noWatch    bool
 	noSweep    bool
+	fencePath  string // the counter of fencing tokens, or "" (see fence.go)
 
 	mu         sync.Mutex
 	lifetime   time.Duration
@@ -64,6 +65,7 @@ type Lock struct {
 
 	// When this Lock last looked for dead claimants' files (see sweep.go).
 	lastSweep time.Time
+	token     uint64 // the fencing token of the latest acquisition (see fence.go)
 }
 
 // New returns a Lock for the lock file at path, using fsys for every file
@@ -173,6 +175,7 @@ func New(path string, fsys FS, opts ...Option) (*Lock, error) {
 		retry:      c.retryErrs,
 		noWatch:    c.noWatch,
 		noSweep:    c.noSweep,
+		fencePath:  fenceFile(abs, c.fencing),
 		serverTime: !c.localTime,
 		log:        logger.With("lock", abs),
 		lifetime:   c.lifetime,

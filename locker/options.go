@@ -52,6 +52,7 @@ type config struct {
 	noWatch     bool
 	localTime   bool
 	noSweep     bool
+	fencing     bool // see fence.go
 }
 
 // WithLifetime sets how long the lock stays valid after each acquisition or

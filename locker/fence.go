@@ -1,0 +1,243 @@
+package locker
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Fencing tokens.
+//
+// A lock is a lease, and a lease can be lost by a holder that does not know
+// it yet: a process paused for longer than the lifetime plus the slop (a
+// stopped VM, a long garbage collection, a swapped-out process) wakes up
+// believing it holds the lock, and writes. The remedy of lease-based locks
+// (etcd's revision, Chubby's sequencer) is a number that grows with every
+// acquisition: the holder hands it to the storage it writes to, and the
+// storage refuses a write whose token is smaller than one it has seen.
+//
+// With WithFencing, the counter is a file next to the lock file,
+// <lockfile>.fence, holding the last token given, in decimal. Right after
+// it takes the lock, and before Lock or TryLock returns, the holder reads
+// the counter, writes the next value into a file of its own
+// (<claim>.fence-tmp, a name no other Lock uses) and renames that over the
+// counter: rename is atomic on network filesystems, so a reader sees the old
+// value or the new, never a mix. Only then does the acquisition succeed; if
+// any step fails, the lock is released, the temporary file removed, and
+// Lock returns the error. A holder that crashes between the write and the
+// rename leaves its temporary file; whoever breaks its lock, if it fences
+// too, removes it with its claim file.
+//
+// Why every token is greater than every token given before for the same
+// lock file: the counter is written only by a holder, just after it took
+// the lock, so writes of the counter take turns as holders do, and each
+// writes one more than the value the last writer left. A holder that
+// crashed after taking the lock but before writing the counter was given no
+// token; its successor (who broke the crashed lock) reads the last value
+// written and goes on from there, still above every token given. A holder
+// whose lock was broken got its token before the break, its breaker after:
+// the breaker's is greater.
+//
+// Why a holder paused since it took the lock (it read the counter, then
+// stopped for longer than the lifetime plus the slop) cannot write its stale
+// value over its successor's: after writing its temporary file it checks
+// that it still holds the lock (under the break lock, if its lock may have
+// expired), and only then renames; and whoever breaks its lock, if it fences
+// too, removes its temporary file with its claim file, so that a rename
+// that comes after the break fails. What remains: a lock broken by a
+// process that does not fence (a flufl.lock process, which knows nothing of
+// the counter, or a Lock without WithFencing) keeps its holder's temporary
+// file, so a holder that stalls between its check and its rename for longer
+// than the lifetime plus the slop can then move the counter back; and the
+// limits of breaking in the package documentation. Processes that take the
+// lock without fencing do not move the counter and get no token; the
+// tokens of those that fence still increase.
+
+// fenceSuffix names the counter, next to the lock file; fenceTempSuffix the
+// file a holder writes before renaming it over the counter, next to its
+// claim file.
+const (
+	fenceSuffix     = ".fence"
+	fenceTempSuffix = ".fence-tmp"
+)
+
+// WithFencing makes every acquisition of the lock by this Lock carry a
+// fencing token, which Token returns: a number greater than every token
+// given before for the same lock file, by any Lock with fencing in any
+// process on any host sharing the directory, including after a holder
+// crashed or had its lock broken. Hand it to the storage the lock guards,
+// and have the storage refuse writes whose token is smaller than one it has
+// already seen: a holder that lost its lock without knowing it (a long
+// pause) is then refused instead of overwriting its successor's work.
+//
+// The counter is the file <lockfile>.fence, which the lock leaves in place
+// on purpose (removing it starts the tokens again from 1). It is updated
+// with one write of a new file and a rename over the counter while the lock
+// is held, before Lock or TryLock returns. If that fails the acquisition
+// fails: the lock is released, no claim or temporary file is left, and the
+// error says why. A counter that does not hold a token (someone edited it)
+// fails every acquisition with an error wrapping ErrForeignFile, since no
+// token could then be known to be greater than those given; the file is
+// never changed. Without WithFencing, a Lock neither
+// reads nor writes the counter and Token returns 0.
+//
+// flufl.lock processes know nothing of the counter: while one holds the
+// lock it does not move, and the tokens of fencing Locks still increase.
+func WithFencing() Option { return func(c *config) { c.fencing = true } }
+
+// Token returns the fencing token of this Lock's latest acquisition (see
+// WithFencing): 0 if fencing is off or this Lock has never taken the lock.
+// The token stays the same until the Lock takes the lock again, so after
+// the lock was lost or released it is a token no storage should accept
+// any more.
+func (l *Lock) Token() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.token
+}
+
+// fenceFile is the counter's path for the lock file lockPath, or "" when
+// the Lock does not fence.
+func fenceFile(lockPath string, fencing bool) string {
+	if !fencing {
+		return ""
+	}
+	return lockPath + fenceSuffix
+}
+
+// FenceFile returns the path of the counter of fencing tokens,
+// <lockfile>.fence, if this Lock fences (WithFencing), and "" otherwise.
+func (l *Lock) FenceFile() string { return l.fencePath }
+
+// fence runs right after this Lock took the lock, before the acquisition
+// is reported. With fencing on, it moves the counter on and records the
+// token; if that fails, it releases the lock and returns an *Error saying
+// why, so that no acquisition succeeds without a token.
+func (l *Lock) fence(op string) error {
+	if l.fencePath == "" {
+		return nil
+	}
+	token, err := l.nextToken()
+	if err == nil {
+		l.mu.Lock()
+		l.token = token
+		l.mu.Unlock()
+		l.log.Debug("fencing token", "token", token)
+		return nil
+	}
+	err = &Error{Op: op, Path: l.path, Err: fmt.Errorf("fencing token (%s): %w", l.fencePath, err)}
+	if uerr := l.unlock(true); uerr != nil {
+		err = appendErr(err, uerr)
+	}
+	return err
+}
+
+// nextToken reads the counter, writes one more into this Lock's temporary
+// file and renames that over the counter, once it has checked that it still
+// holds the lock. It leaves no temporary file behind.
+func (l *Lock) nextToken() (token uint64, err error) {
+	last, err := l.readToken()
+	if err != nil {
+		return 0, err
+	}
+	if last == math.MaxUint64 {
+		return 0, fmt.Errorf("the counter is at its largest value, %d", last)
+	}
+	next := last + 1
+	tmp := l.claim + fenceTempSuffix
+	defer func() {
+		// After a rename the temporary file is gone; otherwise it must go.
+		if err != nil {
+			if rerr := l.removeIfExists(tmp); rerr != nil {
+				err = appendErr(err, fmt.Errorf("removing %s: %w", tmp, rerr))
+			}
+		}
+	}()
+	if err := l.writeOwn(tmp, []byte(strconv.FormatUint(next, 10)+"\n")); err != nil {
+		return 0, fmt.Errorf("writing the next token: %w", err)
+	}
+	commit := func() error {
+		o, err := l.observe()
+		if err != nil {
+			return err
+		}
+		if !l.owns(o) {
+			return fmt.Errorf("%w before its token was written", ErrLost)
+		}
+		if err := l.fsys.Rename(tmp, l.fencePath); err != nil {
+			return fmt.Errorf("renaming the next token over the counter: %w", err)
+		}
+		return nil
+	}
+	if l.mayBeBroken() {
+		// A breaker may be at work: commit under the break lock, as
+		// Refresh does, so that a late holder cannot move the counter
+		// after its successor did.
+		err = l.underBreakLock(commit)
+	} else {
+		err = commit()
+	}
+	if err != nil {
+		return 0, err
+	}
+	return next, nil
+}
+
+// readToken returns the last token given, 0 if there is no counter yet.
+// Errors named by WithRetryErrors and transient ones are retried a few
+// times, as reads of the lock file are.
+func (l *Lock) readToken() (uint64, error) {
+	var data []byte
+	var err error
+	for i := 0; i < 5; i++ {
+		data, err = l.fsys.ReadFile(l.fencePath)
+		if err == nil || !l.retryable(err) {
+			break
+		}
+		l.clock.Sleep(noCancel, l.minWait)
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("reading the counter: %w", err)
+	}
+	n, perr := strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64)
+	if perr != nil {
+		return 0, fmt.Errorf("%w: the counter %s holds %q, not a token; put in a number at least as large as any token given, or remove it if no storage has seen one",
+			ErrForeignFile, l.fencePath, excerpt(string(data)))
+	}
+	return n, nil
+}
+
+// dropFenceTemp removes the temporary file of the holder whose claim file
+// is holderClaim and whose lock this Lock just broke: a holder that crashed
+// between writing it and renaming it over the counter leaves it behind, and
+// no one else knows its name.
+func (l *Lock) dropFenceTemp(holderClaim string) error {
+	if l.fencePath == "" {
+		return nil
+	}
+	if err := l.removeIfExists(holderClaim + fenceTempSuffix); err != nil {
+		return fmt.Errorf("removing the holder's temporary token file: %w", err)
+	}
+	return nil
+}
+
+// writeOwn creates the file name, one of this Lock's own names, holding
+// data. Whatever is found at name was left there by this Lock (an earlier
+// attempt whose clean-up failed) or put there by someone else at a name
+// that is this Lock's alone: it is removed and the file written afresh.
+func (l *Lock) writeOwn(name string, data []byte) error {
+	err := l.fsys.WriteFile(name, data, 0o666)
+	if !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	if rerr := l.removeIfExists(name); rerr != nil {
+		return fmt.Errorf("%w; removing what is there: %w", err, rerr)
+	}
+	return l.fsys.WriteFile(name, data, 0o666)
+}
