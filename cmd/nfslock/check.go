@@ -91,10 +91,9 @@ type linkCountsReport struct {
 }
 
 type timesReport struct {
-	GranularityNS   int64 `json:"granularity_ns"`     // the coarsest of the two below
-	SetGranularity  int64 `json:"set_granularity_ns"` // kept of a time set with utimes
-	FreshFraction   bool  `json:"fresh_fraction"`     // fresh files get sub-second times
-	WholeSecondsSet bool  `json:"-"`
+	GranularityNS  int64 `json:"granularity_ns"`     // the coarsest of the two below
+	SetGranularity int64 `json:"set_granularity_ns"` // kept of a time set with utimes
+	FreshFraction  bool  `json:"fresh_fraction"`     // fresh files get sub-second times
 }
 
 type clockReport struct {
