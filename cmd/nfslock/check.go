@@ -171,6 +171,7 @@ func runCheck(e *env, o *options, args []string) int {
 	if o.json {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		enc.Encode(r)
 	} else {
 		c.print()

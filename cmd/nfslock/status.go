@@ -75,6 +75,11 @@ func runStatus(e *env, o *options, args []string) int {
 	if err != nil {
 		return e.fail(codeFor(err, exitConflict), err)
 	}
+	// A lock in a directory that does not exist is not "free": the path
+	// is wrong.
+	if _, err := e.fsys.Stat(filepath.Dir(l.LockFile())); err != nil {
+		return e.fail(codeFor(err, exitConflict), fmt.Errorf("status %s: %w", l.LockFile(), err))
+	}
 	r := statusReport{LockFile: l.LockFile(), SlopSeconds: o.slop.Seconds()}
 	if off, err := l.MeasureClockOffset(); err != nil {
 		r.ClockOffsetError = err.Error()
@@ -127,6 +132,7 @@ func runStatus(e *env, o *options, args []string) int {
 	if o.json {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		if err := enc.Encode(r); err != nil {
 			return e.fail(exitIOErr, err)
 		}

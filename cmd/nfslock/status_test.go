@@ -127,6 +127,12 @@ func TestStatusAgreesWithTheLibrary(t *testing.T) {
 	}
 }
 
+func TestStatusOfALockInAMissingDirectory(t *testing.T) {
+	if r := run(t, t.TempDir(), "status", "missing/lock.lock"); r.code != exitNoInput {
+		t.Errorf("status of a lock whose directory does not exist: want exit %d, not \"free\"; got %v", exitNoInput, r)
+	}
+}
+
 func TestStatusText(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "lock.lock")
