@@ -56,7 +56,7 @@ func TestCheckLocalDirectory(t *testing.T) {
 func TestCheckSSHFS(t *testing.T) {
 	dir := os.Getenv("NFSLOCK_SSHFS_A")
 	if fi, err := os.Stat(dir); dir == "" || err != nil || !fi.IsDir() {
-		t.Skip("NFSLOCK_SSHFS_A does not name a directory: set it to a caching-off sshfs mount (the repository's sshfs rig exports it) to check sshfs")
+		t.Skip("NFSLOCK_SSHFS_A does not name a directory: to check sshfs, start the rig (bash scripts/sshfs-rig.sh up; needs openssh-server sshfs fuse3) and export what bash scripts/sshfs-rig.sh env prints")
 	}
 	before := files(t, dir)
 	rep, r := runCheckJSON(t, dir)
