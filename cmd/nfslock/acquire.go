@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/nfslock/nfslock/locker"
+	"golang.org/x/term"
+)
+
+// signalled is the cause of a wait that a signal ended.
+type signalled struct{ sig os.Signal }
+
+func (s signalled) Error() string { return "interrupted by " + s.sig.String() }
+
+// signalStatus is the exit status of a process that a signal ended.
+func signalStatus(s os.Signal) int {
+	if n, ok := s.(syscall.Signal); ok {
+		return 128 + int(n)
+	}
+	return 128 + int(syscall.SIGTERM)
+}
+
+// acquire takes l as the options say: one attempt with -n (or -w 0),
+// otherwise waiting, for at most -w, until a signal arrives on sigs. With
+// -v it shows who holds the lock while it waits. It reports whether the
+// lock is held, and if not the exit status, after saying why.
+func (e *env) acquire(l *locker.Lock, o *options, sigs <-chan os.Signal) (bool, int) {
+	start := time.Now()
+	var err error
+	if o.nonblock {
+		err = l.TryLock()
+	} else {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		defer cancel(nil)
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case s := <-sigs:
+				cancel(signalled{s})
+			case <-done:
+			}
+		}()
+		if o.verbose {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e.showWait(l, o.slop, done)
+			}()
+		}
+		err = l.Lock(ctx)
+		close(done)
+		wg.Wait()
+		var sig signalled
+		if errors.As(context.Cause(ctx), &sig) {
+			if err == nil {
+				l.Unlock()
+			}
+			if !o.quiet {
+				e.say("stopped waiting for %s: %v", l.LockFile(), sig)
+			}
+			return false, signalStatus(sig.sig)
+		}
+	}
+	if err == nil {
+		if o.verbose {
+			e.say("took %s after %.6fs", l.LockFile(), time.Since(start).Seconds())
+		}
+		return true, exitOK
+	}
+	code := codeFor(err, o.conflict)
+	var le *locker.Error
+	switch {
+	case errors.Is(err, locker.ErrBusy) && errors.As(err, &le) && le.Holder != nil:
+		if !o.quiet {
+			e.say("%s is held by %s", l.LockFile(), holderText(*le.Holder, l.ClockOffset(), o.slop))
+		}
+	case errors.Is(err, locker.ErrTimeout) && errors.As(err, &le):
+		if !o.quiet {
+			who := "someone else"
+			if le.Holder != nil {
+				who = holderText(*le.Holder, l.ClockOffset(), o.slop)
+			}
+			e.say("timed out after %v waiting for %s, held by %s", o.timeout, l.LockFile(), who)
+		}
+	case code == o.conflict && !o.quiet:
+		e.fail(code, err)
+	case code != o.conflict:
+		e.fail(code, err)
+	}
+	return false, code
+}
+
+// holderText describes the holder of a lock: host, pid and when the lock
+// expires, in the file server's clock (offset is the server's minus ours).
+func holderText(d locker.Details, offset, slop time.Duration) string {
+	left := d.Expires.Sub(time.Now().Add(offset))
+	s := fmt.Sprintf("host %s pid %d, ", d.Hostname, d.PID)
+	switch {
+	case left >= 0:
+		s += "expires in " + seconds(left)
+	case left+slop >= 0:
+		s += fmt.Sprintf("expired %s ago, breakable in %s", seconds(-left), seconds(left+slop))
+	default:
+		s += fmt.Sprintf("expired %s ago, breakable", seconds(-left))
+	}
+	return s
+}
+
+// seconds formats d as a number of seconds, to a tenth.
+func seconds(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
+
+// showWait shows who holds l while Lock waits for it, until done is
+// closed: on a terminal one line updated in place, elsewhere a line when
+// the wait begins, when the holder changes, and every ten seconds.
+func (e *env) showWait(l *locker.Lock, slop time.Duration, done <-chan struct{}) {
+	tty := e.stderrFile != nil && term.IsTerminal(int(e.stderrFile.Fd()))
+	every := 10 * time.Second
+	if tty {
+		every = 250 * time.Millisecond
+	}
+	// An uncontended lock is taken at once: say nothing then.
+	first := time.NewTimer(100 * time.Millisecond)
+	defer first.Stop()
+	select {
+	case <-done:
+		return
+	case <-first.C:
+	}
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	var lastHolder string
+	var lastShown time.Time
+	shown := false
+	for {
+		holder, line := "", "waiting for "+l.LockFile()+": "
+		if d, err := l.Details(); err == nil {
+			holder = fmt.Sprintf("%s %d %s", d.Hostname, d.PID, d.LockFile)
+			line += "held by " + holderText(d, l.ClockOffset(), slop)
+		} else {
+			line += "just released"
+		}
+		switch {
+		case tty:
+			fmt.Fprintf(e.stderr, "\r\x1b[K%s", line)
+			shown = true
+		case holder != lastHolder || time.Since(lastShown) >= every:
+			e.say("%s", line)
+			lastShown = time.Now()
+		}
+		lastHolder = holder
+		select {
+		case <-done:
+			if shown {
+				fmt.Fprint(e.stderr, "\r\x1b[K")
+			}
+			return
+		case <-tick.C:
+		}
+	}
+}

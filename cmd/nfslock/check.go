@@ -1,0 +1,627 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nfslock/nfslock/locker"
+	"github.com/spf13/pflag"
+)
+
+func checkCommand() subcommand {
+	return subcommand{
+		name:     "check",
+		synopsis: "check [--json] DIR",
+		summary: `Check what the filesystem under DIR does that the locks rely on: that
+link(2) is atomic (racers, one winner) and how a losing link fails, whether
+link counts are reported, the granularity of file times, the offset of the
+file server's clock, whether rename replaces an existing name, whether a
+removed open file is silly-renamed (.nfsXXXX); then a short contention run
+of several nfslock processes incrementing a counter in DIR under a lock
+(0 lost updates). Print a verdict and the lifetime and slop to use there.
+Everything happens in a directory DIR/.nfslock-check-* that is removed at
+the end. Exit 0 if the filesystem is fit for these locks, 1 if not, 66 if
+DIR does not exist, 73 if it is not writable.
+`,
+		flags: func(o *options) *pflag.FlagSet {
+			fs := newFlagSet("check")
+			fs.BoolVar(&o.json, "json", false, "print one JSON object (fields: see the README)")
+			fs.IntVar(&o.procs, "procs", 3, "`N` processes in the contention run (default 3)")
+			fs.IntVar(&o.cycles, "cycles", 30, "`N` lock, increment, unlock cycles per process (default 30)")
+			addLifetime(fs, o)
+			addSlop(fs, o)
+			addSeparator(fs, o, locker.DefaultSeparator)
+			addHelp(fs, o)
+			// A process of the contention run: check --worker COUNTER LOCKFILE.
+			fs.StringVar(&o.worker, "worker", "", "")
+			fs.MarkHidden("worker")
+			return fs
+		},
+		run: runCheck,
+	}
+}
+
+// checkReport is what check prints; with --json, as is.
+type checkReport struct {
+	Dir        string           `json:"dir"`
+	Link       linkReport       `json:"link"`
+	LinkCounts linkCountsReport `json:"link_counts"`
+	Times      timesReport      `json:"timestamps"`
+	Clock      clockReport      `json:"clock"`
+	Rename     renameReport     `json:"rename"`
+	Silly      sillyReport      `json:"silly_rename"`
+	Contention contentionReport `json:"contention"`
+	Verdict    string           `json:"verdict"` // "ok" or "unsafe"
+	Problems   []string         `json:"problems"`
+	Notes      []string         `json:"notes"`
+	// The lifetime and slop recommended on this filesystem.
+	LifetimeSeconds float64 `json:"recommended_lifetime_seconds"`
+	SlopSeconds     float64 `json:"recommended_slop_seconds"`
+}
+
+type linkReport struct {
+	Works       bool   `json:"works"`         // a link to a free name succeeds
+	LosingError string `json:"losing_error"`  // the system error of a link onto an existing name
+	SeenAsExist bool   `json:"seen_as_exist"` // the backend reports that error as "exists"
+	Replaced    bool   `json:"replaced"`      // a losing link replaced the existing file
+	Rounds      int    `json:"race_rounds"`
+	Racers      int    `json:"race_racers"`
+	MaxWinners  int    `json:"race_max_winners"` // 1 when link is atomic
+	MinWinners  int    `json:"race_min_winners"`
+	Atomic      bool   `json:"atomic"`
+}
+
+type linkCountsReport struct {
+	Reported  bool   `json:"reported"`
+	AfterLink uint64 `json:"after_link"` // the link count of a file with two names
+}
+
+type timesReport struct {
+	GranularityNS  int64 `json:"granularity_ns"`     // the coarsest of the two below
+	SetGranularity int64 `json:"set_granularity_ns"` // kept of a time set with utimes
+	FreshFraction  bool  `json:"fresh_fraction"`     // fresh files get sub-second times
+}
+
+type clockReport struct {
+	OffsetSeconds      float64 `json:"offset_seconds"` // file server minus this host
+	UncertaintySeconds float64 `json:"uncertainty_seconds"`
+}
+
+type renameReport struct {
+	Replaces bool   `json:"replaces"`
+	Error    string `json:"error,omitempty"`
+}
+
+type sillyReport struct {
+	Seen  bool   `json:"seen"`
+	Name  string `json:"name,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+type contentionReport struct {
+	Processes   int      `json:"processes"`
+	Cycles      int      `json:"cycles"`
+	Expected    int      `json:"expected"`
+	Counter     int      `json:"counter"`
+	LostUpdates int      `json:"lost_updates"`
+	Seconds     float64  `json:"seconds"`
+	Leftover    []string `json:"leftover"` // files left behind but the counter
+	Errors      []string `json:"errors"`
+}
+
+func runCheck(e *env, o *options, args []string) int {
+	if o.worker != "" {
+		return e.checkWorker(o, args)
+	}
+	dir, code, ok := e.oneArg(args, "DIR")
+	if !ok {
+		return code
+	}
+	if o.procs < 1 || o.cycles < 1 {
+		return e.usageError("--procs and --cycles must be at least 1")
+	}
+	fi, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return e.fail(codeFor(err, exitConflict), fmt.Errorf("check: %w", err))
+	case !fi.IsDir():
+		return e.usageError("check: %s is not a directory", dir)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return e.fail(exitUsage, err)
+	}
+	work := filepath.Join(abs, fmt.Sprintf(".nfslock-check-%d-%d", os.Getpid(), rand.Uint32()))
+	if err := os.Mkdir(work, 0o755); err != nil {
+		return e.fail(codeFor(err, exitConflict), fmt.Errorf("check: cannot make a work directory in %s: %w", abs, err))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), forwardedSignals...)
+	defer stop()
+	r := checkReport{Dir: abs, Problems: []string{}, Notes: []string{}}
+	c := &checker{e: e, fsys: e.fsys, dir: work, r: &r}
+	c.link()
+	c.linkRace()
+	c.times()
+	c.clock()
+	c.rename()
+	c.silly()
+	c.contention(ctx, o)
+	if err := os.RemoveAll(work); err != nil {
+		c.problem("could not remove the work directory %s: %v", work, err)
+	}
+	if ctx.Err() != nil {
+		e.say("check interrupted")
+		return signalStatus(forwardedSignals[0])
+	}
+	c.verdict(o)
+	if o.json {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		enc.Encode(r)
+	} else {
+		c.print()
+	}
+	if r.Verdict != "ok" {
+		return exitConflict
+	}
+	return exitOK
+}
+
+// checker runs the checks in a work directory.
+type checker struct {
+	e    *env
+	fsys backend
+	dir  string
+	r    *checkReport
+}
+
+func (c *checker) path(name string) string { return filepath.Join(c.dir, name) }
+
+func (c *checker) problem(format string, args ...any) {
+	c.r.Problems = append(c.r.Problems, fmt.Sprintf(format, args...))
+}
+
+func (c *checker) note(format string, args ...any) {
+	c.r.Notes = append(c.r.Notes, fmt.Sprintf(format, args...))
+}
+
+// write creates name with contents, through the backend.
+func (c *checker) write(name, contents string) error {
+	return c.fsys.WriteFile(c.path(name), []byte(contents), 0o644)
+}
+
+// link: a link to a free name works; a link onto an existing name fails,
+// with an error the backend reports as "exists", and leaves it alone;
+// the link counts show the two names.
+func (c *checker) link() {
+	lr := &c.r.Link
+	if err := c.write("a", "a"); err != nil {
+		c.problem("cannot write a file: %v", err)
+		return
+	}
+	if err := c.write("b", "b"); err != nil {
+		c.problem("cannot write a file: %v", err)
+		return
+	}
+	if err := c.fsys.Link(c.path("a"), c.path("lock")); err != nil {
+		c.problem("link to a free name fails: %v", err)
+		return
+	}
+	lr.Works = true
+	if fi, err := c.fsys.Stat(c.path("a")); err == nil {
+		c.r.LinkCounts = linkCountsReport{Reported: fi.Links == 2, AfterLink: fi.Links}
+	}
+	raw := os.Link(c.path("b"), c.path("lock"))
+	if raw == nil {
+		lr.Replaced = true
+		c.problem("a link onto an existing name succeeded")
+		return
+	}
+	lr.LosingError = errnoName(raw)
+	err := c.fsys.Link(c.path("b"), c.path("lock"))
+	lr.SeenAsExist = errors.Is(err, fs.ErrExist)
+	if !lr.SeenAsExist {
+		c.problem("a link onto an existing name fails with %s, which does not mean \"exists\"", lr.LosingError)
+	}
+	if data, err := c.fsys.ReadFile(c.path("lock")); err != nil || string(data) != "a" {
+		lr.Replaced = true
+		c.problem("a losing link changed the existing file (it holds %q, %v)", data, err)
+	}
+	if !c.r.LinkCounts.Reported {
+		c.note("link counts are not reported (a file with two names shows %d): nfslock decides who holds a lock by the claim name alone; flufl.lock cannot release its locks here", c.r.LinkCounts.AfterLink)
+	}
+}
+
+// linkRace: racers link their own files onto one name at once, round
+// after round; exactly one must win each round.
+func (c *checker) linkRace() {
+	const rounds, racers = 20, 4
+	lr := &c.r.Link
+	lr.Rounds, lr.Racers, lr.MinWinners = rounds, racers, racers
+	for i := range racers {
+		if err := c.write(fmt.Sprintf("racer%d", i), strconv.Itoa(i)); err != nil {
+			c.problem("cannot write a file: %v", err)
+			return
+		}
+	}
+	for round := range rounds {
+		target := c.path(fmt.Sprintf("race%d", round))
+		var wins sync.WaitGroup
+		start := make(chan struct{})
+		won := make([]bool, racers)
+		for i := range racers {
+			wins.Add(1)
+			go func() {
+				defer wins.Done()
+				<-start
+				won[i] = c.fsys.Link(c.path(fmt.Sprintf("racer%d", i)), target) == nil
+			}()
+		}
+		close(start)
+		wins.Wait()
+		n := 0
+		for i, w := range won {
+			if w {
+				n++
+				if data, err := c.fsys.ReadFile(target); err != nil || string(data) != strconv.Itoa(i) {
+					c.problem("race round %d: racer %d won, but the name holds %q (%v)", round, i, data, err)
+				}
+			}
+		}
+		lr.MaxWinners = max(lr.MaxWinners, n)
+		lr.MinWinners = min(lr.MinWinners, n)
+		c.fsys.Remove(target)
+	}
+	lr.Atomic = lr.MaxWinners == 1 && lr.MinWinners == 1
+	if !lr.Atomic {
+		c.problem("link is not atomic: %d racers onto one name had between %d and %d winners a round", racers, lr.MinWinners, lr.MaxWinners)
+	}
+}
+
+// times: the granularity of file times, set and fresh.
+func (c *checker) times() {
+	tr := &c.r.Times
+	// A time with every digit down to the nanosecond.
+	set := time.Now().Add(time.Hour).Truncate(time.Second).Add(123456789 * time.Nanosecond)
+	if err := c.write("t", "t"); err != nil {
+		c.problem("cannot write a file: %v", err)
+		return
+	}
+	if err := c.fsys.Chtimes(c.path("t"), set, set); err != nil {
+		c.problem("cannot set a file's times: %v", err)
+		return
+	}
+	fi, err := c.fsys.Stat(c.path("t"))
+	if err != nil {
+		c.problem("cannot stat a file: %v", err)
+		return
+	}
+	tr.SetGranularity = -1
+	for _, g := range []time.Duration{time.Nanosecond, 10 * time.Nanosecond, 100 * time.Nanosecond, time.Microsecond,
+		time.Millisecond, 10 * time.Millisecond, time.Second, 2 * time.Second} {
+		if fi.ModTime.Equal(set.Truncate(g)) {
+			tr.SetGranularity = int64(g)
+			break
+		}
+	}
+	if tr.SetGranularity < 0 {
+		c.problem("a file's modification time set to %s reads back as %s", set.Format(time.RFC3339Nano), fi.ModTime.Format(time.RFC3339Nano))
+		return
+	}
+	// Fresh files: a whole-seconds filesystem gives every one a time of
+	// .000000000, which a nanosecond clock almost never shows.
+	for i := range 3 {
+		name := fmt.Sprintf("fresh%d", i)
+		if err := c.write(name, name); err != nil {
+			continue
+		}
+		if fi, err := c.fsys.Stat(c.path(name)); err == nil && fi.ModTime.Nanosecond() != 0 {
+			tr.FreshFraction = true
+		}
+	}
+	tr.GranularityNS = tr.SetGranularity
+	if !tr.FreshFraction {
+		tr.GranularityNS = max(tr.GranularityNS, int64(time.Second))
+	}
+	if tr.GranularityNS >= int64(time.Second) {
+		c.note("file times are kept in steps of %v: lock lifetimes must be many seconds (nfslock refuses lifetimes of 2 steps or less)", time.Duration(tr.GranularityNS))
+	}
+}
+
+// clock: the file server's clock minus ours, from the times it gives
+// fresh files.
+func (c *checker) clock() {
+	gran := time.Duration(max(c.r.Times.GranularityNS, 1))
+	var offsets []time.Duration
+	var spread time.Duration
+	for i := range 5 {
+		name := c.path(fmt.Sprintf("clock%d", i))
+		t0 := time.Now()
+		if err := c.fsys.WriteFile(name, []byte("c"), 0o644); err != nil {
+			c.problem("cannot write a file: %v", err)
+			return
+		}
+		t1 := time.Now()
+		fi, err := c.fsys.Stat(name)
+		if err != nil {
+			c.problem("cannot stat a file: %v", err)
+			return
+		}
+		mid := t0.Add(t1.Sub(t0) / 2)
+		// The server stamped a time in [t0, t1], truncated to its step.
+		offsets = append(offsets, fi.ModTime.Add(gran/2).Sub(mid))
+		spread = max(spread, t1.Sub(t0)/2)
+	}
+	slices.Sort(offsets)
+	off := offsets[len(offsets)/2]
+	// Local filesystems stamp files with the kernel's coarse clock, a tick
+	// (a few ms) behind: the samples' spread shows that too.
+	spread = max(spread+gran/2, (offsets[len(offsets)-1]-offsets[0])/2)
+	c.r.Clock = clockReport{OffsetSeconds: off.Seconds(), UncertaintySeconds: spread.Seconds()}
+	if off.Abs() > time.Second {
+		c.note("the file server's clock is %+.1fs from this host's: nfslock judges locks in the server's clock, but flufl.lock processes use their own, so keep the clocks in sync if they share locks", off.Seconds())
+	}
+}
+
+// rename: renaming onto an existing name replaces it.
+func (c *checker) rename() {
+	rr := &c.r.Rename
+	if err := c.write("x", "x"); err != nil {
+		rr.Error = err.Error()
+		return
+	}
+	if err := c.write("y", "y"); err != nil {
+		rr.Error = err.Error()
+		return
+	}
+	if err := c.fsys.Rename(c.path("x"), c.path("y")); err != nil {
+		rr.Error = err.Error()
+		c.problem("rename onto an existing name fails: %v", err)
+		return
+	}
+	data, err := c.fsys.ReadFile(c.path("y"))
+	_, xerr := c.fsys.Stat(c.path("x"))
+	rr.Replaces = err == nil && string(data) == "x" && errors.Is(xerr, fs.ErrNotExist)
+	if !rr.Replaces {
+		c.problem("rename onto an existing name did not replace it (it holds %q, %v; old name: %v)", data, err, xerr)
+	}
+}
+
+// silly: is a file removed while open renamed (NFS's .nfsXXXX, FUSE's
+// .fuse_hiddenXXXX) until it is closed?
+func (c *checker) silly() {
+	sr := &c.r.Silly
+	before := c.names()
+	f, err := os.Create(c.path("open"))
+	if err != nil {
+		sr.Error = err.Error()
+		return
+	}
+	f.WriteString("open")
+	err = os.Remove(c.path("open"))
+	after := c.names()
+	f.Close()
+	if err != nil {
+		sr.Error = fmt.Sprintf("removing an open file fails: %v", err)
+		c.note("a file that is open cannot be removed: %v", err)
+		os.Remove(c.path("open"))
+		return
+	}
+	for _, n := range after {
+		if !slices.Contains(before, n) && n != "open" {
+			sr.Seen, sr.Name = true, n
+		}
+	}
+	if sr.Seen {
+		c.note("a removed open file is renamed to %s until closed (silly rename): nfslock keeps no file open, but other programs' leftovers can block removing a directory", sr.Name)
+	}
+}
+
+func (c *checker) names() []string {
+	entries, _ := os.ReadDir(c.dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// contention: nfslock processes increment a counter under a lock.
+func (c *checker) contention(ctx context.Context, o *options) {
+	cr := &c.r.Contention
+	cr.Processes, cr.Cycles, cr.Expected = o.procs, o.cycles, o.procs*o.cycles
+	cr.Leftover, cr.Errors = []string{}, []string{}
+	dir := c.path("contention")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		c.problem("contention run: %v", err)
+		return
+	}
+	counter, lock := filepath.Join(dir, "counter"), filepath.Join(dir, "lock")
+	if err := os.WriteFile(counter, []byte("0"), 0o644); err != nil {
+		c.problem("contention run: %v", err)
+		return
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		c.problem("contention run: cannot find this program: %v", err)
+		return
+	}
+	// Bound the run: every cycle is a few file operations.
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute+time.Duration(cr.Expected)*100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for range o.procs {
+		cmd := exec.CommandContext(ctx, exe, "check", "--worker", counter,
+			"--cycles", strconv.Itoa(o.cycles), "--lifetime", o.lifetime.String(), "--slop", o.slop.String(),
+			"--separator", o.separator, "--", lock)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				mu.Lock()
+				cr.Errors = append(cr.Errors, fmt.Sprintf("%v: %s", err, strings.TrimSpace(string(out))))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	cr.Seconds = time.Since(start).Seconds()
+	data, err := os.ReadFile(counter)
+	if err == nil {
+		cr.Counter, err = strconv.Atoi(strings.TrimSpace(string(data)))
+	}
+	if err != nil {
+		cr.Errors = append(cr.Errors, fmt.Sprintf("reading the counter: %v", err))
+	}
+	cr.LostUpdates = cr.Expected - cr.Counter
+	// Files a client renamed because they were removed while open (the
+	// FUSE daemon may close a file after close(2) has returned) are the
+	// filesystem's, not left by the lock; they go once closed.
+	var silly []string
+	for wait := 0; wait < 20; wait++ {
+		cr.Leftover, silly = cr.Leftover[:0], silly[:0]
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			switch n := e.Name(); {
+			case n == "counter":
+			case strings.HasPrefix(n, ".nfs"), strings.HasPrefix(n, ".fuse_hidden"):
+				silly = append(silly, n)
+			default:
+				cr.Leftover = append(cr.Leftover, n)
+			}
+		}
+		if len(silly) == 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(silly) > 0 {
+		c.note("contention run: the filesystem still held %d silly-renamed files of removed lock and claim files (%s...) two seconds after the run", len(silly), silly[0])
+	}
+	switch {
+	case len(cr.Errors) > 0:
+		c.problem("contention run: %d of %d processes failed: %s", len(cr.Errors), o.procs, cr.Errors[0])
+	case cr.LostUpdates != 0:
+		c.problem("contention run: %d processes × %d increments under the lock left the counter at %d: %d updates lost, so two processes held the lock at once",
+			o.procs, o.cycles, cr.Counter, cr.LostUpdates)
+	}
+	if len(cr.Leftover) > 0 {
+		c.problem("contention run: files left behind: %q", cr.Leftover)
+	}
+}
+
+// checkWorker is one process of the contention run: --cycles times, take
+// the lock, add one to the counter file, release the lock.
+func (e *env) checkWorker(o *options, args []string) int {
+	path, code, ok := e.oneArg(args, "LOCKFILE")
+	if !ok {
+		return code
+	}
+	l, err := locker.New(path, e.fsys, lockOptions(o, os.Getpid())...)
+	if err != nil {
+		return e.fail(codeFor(err, exitConflict), err)
+	}
+	for range o.cycles {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		err := l.Lock(ctx)
+		cancel()
+		if err != nil {
+			return e.fail(codeFor(err, exitConflict), err)
+		}
+		data, err := os.ReadFile(o.worker)
+		var n int
+		if err == nil {
+			n, err = strconv.Atoi(strings.TrimSpace(string(data)))
+		}
+		if err == nil {
+			err = os.WriteFile(o.worker, []byte(strconv.Itoa(n+1)), 0o644)
+		}
+		if err != nil {
+			l.Unlock()
+			return e.fail(exitIOErr, fmt.Errorf("counter: %w", err))
+		}
+		if err := l.Unlock(); err != nil {
+			return e.fail(codeFor(err, exitConflict), err)
+		}
+	}
+	return exitOK
+}
+
+// verdict decides, and recommends a lifetime and slop: the defaults, or
+// more where file times are coarse or the clocks far apart.
+func (c *checker) verdict(o *options) {
+	r := c.r
+	r.Verdict = "ok"
+	if len(r.Problems) > 0 {
+		r.Verdict = "unsafe"
+	}
+	gran := time.Duration(max(r.Times.GranularityNS, 1))
+	lifetime := max(locker.DefaultLifetime, 10*gran)
+	slop := locker.DefaultClockSlop
+	if need := time.Duration(math.Abs(r.Clock.OffsetSeconds)*float64(time.Second)) + 2*gran + 5*time.Second; need > slop {
+		slop = need.Round(time.Second) + time.Second
+	}
+	r.LifetimeSeconds, r.SlopSeconds = lifetime.Seconds(), slop.Seconds()
+	c.note("attribute caching cannot be seen from one client: on NFS mount with actimeo=0 (or lookupcache=none), on sshfs with -o dir_cache=no,attr_timeout=0,entry_timeout=0,negative_timeout=0, or other clients see lock changes late")
+}
+
+func (c *checker) print() {
+	r, w := c.r, c.e.stdout
+	yes := func(b bool, y, n string) string {
+		if b {
+			return y
+		}
+		return n
+	}
+	fmt.Fprintf(w, "nfslock check %s\n", r.Dir)
+	fmt.Fprintf(w, "  link:             %s; %d racers × %d rounds: %s; a losing link fails with %s%s\n",
+		yes(r.Link.Works, "works", "FAILS"), r.Link.Racers, r.Link.Rounds,
+		yes(r.Link.Atomic, "one winner each (atomic)", fmt.Sprintf("%d to %d winners (NOT ATOMIC)", r.Link.MinWinners, r.Link.MaxWinners)),
+		r.Link.LosingError, yes(r.Link.SeenAsExist, "", " (NOT taken as \"exists\")"))
+	fmt.Fprintf(w, "  link counts:      %s\n", yes(r.LinkCounts.Reported, "reported (2 after a link)",
+		fmt.Sprintf("not reported (%d after a link)", r.LinkCounts.AfterLink)))
+	gran := time.Duration(r.Times.GranularityNS)
+	fmt.Fprintf(w, "  file times:       %s\n", yes(gran >= time.Second, fmt.Sprintf("whole seconds (steps of %v)", gran), fmt.Sprintf("steps of %v", gran)))
+	if math.Abs(r.Clock.OffsetSeconds) < 0.1 {
+		fmt.Fprintf(w, "  clock offset:     none that matters (%+.3fs ± %.3fs, file server minus this host)\n", r.Clock.OffsetSeconds, r.Clock.UncertaintySeconds)
+	} else {
+		fmt.Fprintf(w, "  clock offset:     %+.3fs ± %.3fs (file server minus this host)\n", r.Clock.OffsetSeconds, r.Clock.UncertaintySeconds)
+	}
+	fmt.Fprintf(w, "  rename onto name: %s\n", yes(r.Rename.Replaces, "replaces it", "DOES NOT REPLACE IT "+r.Rename.Error))
+	switch {
+	case r.Silly.Error != "":
+		fmt.Fprintf(w, "  silly renames:    %s\n", r.Silly.Error)
+	case r.Silly.Seen:
+		fmt.Fprintf(w, "  silly renames:    yes (%s)\n", r.Silly.Name)
+	default:
+		fmt.Fprintf(w, "  silly renames:    none\n")
+	}
+	cr := r.Contention
+	fmt.Fprintf(w, "  contention:       %d processes × %d increments in %.1fs: counter %d, %d lost updates\n",
+		cr.Processes, cr.Cycles, cr.Seconds, cr.Counter, cr.LostUpdates)
+	fmt.Fprintf(w, "verdict: %s; use a lifetime of at least %vs and a slop of at least %vs here\n", r.Verdict, r.LifetimeSeconds, r.SlopSeconds)
+	for _, p := range r.Problems {
+		fmt.Fprintf(w, "  problem: %s\n", p)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+}

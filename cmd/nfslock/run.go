@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/nfslock/nfslock/locker"
+	"github.com/spf13/pflag"
+)
+
+// runFlags are the options of run mode: flock(1)'s where their meaning
+// carries over, and the lease's.
+func runFlags(o *options) *pflag.FlagSet {
+	fs := newFlagSet("nfslock")
+	addWait(fs, o)
+	addLifetime(fs, o)
+	addSlop(fs, o)
+	o.killAfter = 10 * time.Second
+	fs.Var(duration{&o.killAfter}, "kill-after", "when the lock is lost, send COMMAND SIGKILL `SECS` after SIGTERM (default 10s)")
+	fs.StringVarP(&o.command, "command", "c", "", "run `COMMAND` with $SHELL -c (/bin/sh if unset), as flock -c; given right after LOCKFILE, as in flock(1), or before it")
+	addSeparator(fs, o, locker.DefaultSeparator)
+	addVerbose(fs, o, "say who holds the lock while waiting, how long the wait took, and what happens to COMMAND")
+	fs.BoolVarP(&o.exclusive, "exclusive", "x", true, "take an exclusive lock, the only kind there is (for flock(1) compatibility; also -e)")
+	fs.BoolVarP(&o.exclusive, "exclusive-e", "e", true, "")
+	fs.MarkHidden("exclusive-e")
+	fs.BoolVarP(&o.closeFD, "close", "o", false, "accepted for flock(1) compatibility: nfslock never passes the lock to COMMAND's children (no descriptor holds it)")
+	addHelp(fs, o)
+	fs.BoolVarP(&o.version, "version", "V", false, "show the version and exit")
+	// flock(1)'s options that make no sense here are refused with a reason.
+	for _, f := range []struct{ name, short string }{{"shared", "s"}, {"unlock", "u"}, {"no-fork", "F"}} {
+		fs.BoolP(f.name, f.short, false, "")
+		fs.MarkHidden(f.name)
+	}
+	return fs
+}
+
+// runMode is nfslock [options] LOCKFILE COMMAND [ARG...] and
+// nfslock [options] LOCKFILE -c COMMAND.
+func (e *env) runMode(args []string) int {
+	var o options
+	fs := runFlags(&o)
+	fs.SetInterspersed(false) // options end at LOCKFILE, as in flock(1)
+	rest, code, stop := parse(fs, &o, args, func() string { return usage(fs) }, e)
+	if stop {
+		return code
+	}
+	switch {
+	case o.version:
+		fmt.Fprintln(e.stdout, version)
+		return exitOK
+	case fs.Changed("shared"):
+		return e.usageError("-s: nfslock takes exclusive locks only")
+	case fs.Changed("unlock"):
+		return e.usageError("-u: to release a lock taken with 'nfslock lock', use 'nfslock unlock LOCKFILE'")
+	case fs.Changed("no-fork"):
+		return e.usageError("-F: nfslock must stay to keep the lock alive while the command runs")
+	case !o.exclusive:
+		return e.usageError("--exclusive=false: nfslock takes exclusive locks only")
+	}
+	var argv []string
+	switch {
+	case len(rest) == 0:
+		return e.usageError("no lock file and command given")
+	case len(rest) == 1 && !fs.Changed("command"):
+		return e.usageError("no command given to run under %s (to take a lock for a shell script: nfslock lock %s)", rest[0], rest[0])
+	case fs.Changed("command"):
+		if len(rest) != 1 {
+			return e.usageError("with -c %q, give only LOCKFILE; got %q", o.command, rest)
+		}
+		argv = shellArgv(o.command)
+	case rest[1] == "-c" || rest[1] == "--command":
+		if len(rest) != 3 {
+			return e.usageError("%s takes exactly one argument, the shell command", rest[1])
+		}
+		argv = shellArgv(rest[2])
+	case strings.HasPrefix(rest[1], "-"):
+		return e.usageError("%s after the lock file %s: options go before LOCKFILE; only -c follows it", rest[1], rest[0])
+	default:
+		argv = rest[1:]
+	}
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		return e.fail(exitUnavailable, fmt.Errorf("cannot run %s: %w", argv[0], err))
+	}
+	l, err := locker.New(rest[0], e.fsys, lockOptions(&o, os.Getpid())...)
+	if err != nil {
+		return e.fail(codeFor(err, o.conflict), err)
+	}
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, forwardedSignals...)
+	defer signal.Stop(sigs)
+	if held, code := e.acquire(l, &o, sigs); !held {
+		return code
+	}
+	return e.supervise(l, &o, path, argv, sigs)
+}
+
+// lockOptions are the locker options the command-line options give, for
+// a claim naming pid.
+func lockOptions(o *options, pid int) []locker.Option {
+	opts := []locker.Option{
+		locker.WithLifetime(o.lifetime),
+		locker.WithClockSlop(o.slop),
+		locker.WithSeparator(o.separator),
+		locker.WithPID(pid),
+	}
+	if o.timeout > 0 && !o.nonblock {
+		opts = append(opts, locker.WithTimeout(o.timeout))
+	}
+	return opts
+}
+
+// supervise runs argv (found at path) while keeping l alive, passes the
+// signals that arrive on sigs to it, and releases l after it has exited.
+// It returns the command's exit status, or exitLost if the lock was lost
+// meanwhile: then the command is sent SIGTERM at once, and SIGKILL after
+// --kill-after.
+func (e *env) supervise(l *locker.Lock, o *options, path string, argv []string, sigs <-chan os.Signal) int {
+	ka, err := l.KeepAlive(context.Background())
+	if err != nil {
+		l.UnlockUnconditionally()
+		if errors.Is(err, locker.ErrNotLocked) {
+			return e.fail(exitLost, fmt.Errorf("lost the lock before %s could start: %w", argv[0], err))
+		}
+		return e.fail(codeFor(err, o.conflict), err)
+	}
+	cmd := &exec.Cmd{Path: path, Args: argv, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	if err := cmd.Start(); err != nil {
+		if uerr := l.Unlock(); uerr != nil {
+			e.fail(codeFor(uerr, o.conflict), uerr)
+		}
+		code := exitOSErr
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+			code = exitUnavailable
+		}
+		return e.fail(code, fmt.Errorf("cannot run %s: %w", argv[0], err))
+	}
+	name := fmt.Sprintf("%s (pid %d)", argv[0], cmd.Process.Pid)
+	if o.verbose {
+		e.say("running %s under %s", name, l.LockFile())
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+
+	lost := ka.Lost()
+	var lostErr error
+	var kill <-chan time.Time
+	var werr error
+wait:
+	for {
+		select {
+		case s := <-sigs:
+			if o.verbose {
+				e.say("passing %v to %s", s, name)
+			}
+			if err := forward(cmd.Process, s); err != nil && !errors.Is(err, os.ErrProcessDone) {
+				e.say("cannot pass %v to %s: %v", s, name, err)
+			}
+		case <-lost:
+			lost = nil
+			lostErr = ka.Err()
+			e.say("LOST THE LOCK while %s ran: %v", name, lostErr)
+			e.say("sending %s to %s; SIGKILL in %v if it is still running", terminateName, name, o.killAfter)
+			if err := terminate(cmd.Process); err != nil && !errors.Is(err, os.ErrProcessDone) {
+				e.say("cannot terminate %s: %v", name, err)
+			}
+			t := time.NewTimer(o.killAfter)
+			defer t.Stop()
+			kill = t.C
+		case <-kill:
+			kill = nil
+			e.say("%s still running %v after %s: sending SIGKILL", name, o.killAfter, terminateName)
+			if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+				e.say("cannot kill %s: %v", name, err)
+			}
+		case werr = <-waited:
+			break wait
+		}
+	}
+	uerr := l.Unlock()
+	if lostErr != nil {
+		e.say("%s ended (status %d); exiting with %d: the lock was lost", name, statusOf(cmd, werr), exitLost)
+		return exitLost
+	}
+	status := statusOf(cmd, werr)
+	switch {
+	case errors.Is(uerr, locker.ErrNotLocked):
+		e.say("LOST THE LOCK while %s ran (found on release, status %d): %v", name, status, uerr)
+		return exitLost
+	case uerr != nil:
+		e.fail(codeFor(uerr, o.conflict), fmt.Errorf("releasing the lock after %s ended: %w", name, uerr))
+		if status == 0 {
+			return exitIOErr
+		}
+	case o.verbose:
+		e.say("%s exited with status %d; released %s", name, status, l.LockFile())
+	}
+	return status
+}
+
+// statusOf is the exit status of cmd after Wait returned werr.
+func statusOf(cmd *exec.Cmd, werr error) int {
+	if cmd.ProcessState == nil {
+		return exitOSErr
+	}
+	return exitStatus(cmd.ProcessState)
+}

@@ -1,0 +1,401 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/nfslock/nfslock/locker"
+	"github.com/spf13/pflag"
+)
+
+// The subcommands for shell scripts: take a lock in one run and release
+// it in another, like dotlockfile -l/-u and lockfile-create/-touch/-remove.
+// The claim names a process (--pid, by default the calling shell), which
+// later runs find again with locker.Adopt.
+
+func lockCommand() subcommand {
+	return subcommand{
+		name:     "lock",
+		synopsis: "lock [options] LOCKFILE",
+		summary: `Take the lock in the name of --pid and exit 0 with it held (dotlockfile -l,
+lockfile-create). Nothing refreshes it: it expires after --lifetime unless
+'nfslock keep' or 'nfslock touch' refreshes it. Release it with
+'nfslock unlock'. If the lock is already held in that pid's name, exit 1.
+`,
+		flags: func(o *options) *pflag.FlagSet {
+			fs := newFlagSet("lock")
+			addWait(fs, o)
+			addLifetime(fs, o)
+			addSlop(fs, o)
+			addSeparator(fs, o, locker.DefaultSeparator)
+			addPID(fs, o, "the process the claim names, which holds the lock")
+			addVerbose(fs, o, "say who holds the lock while waiting, and when it was taken")
+			addHelp(fs, o)
+			return fs
+		},
+		run: runLock,
+	}
+}
+
+func touchCommand() subcommand {
+	return subcommand{
+		name:     "touch",
+		synopsis: "touch [options] LOCKFILE",
+		summary: `Refresh a lock held in the name of --pid on this host: it expires
+--lifetime from now (lockfile-touch --oneshot, dotlockfile -t). Exit 1 if
+the lock is not held in that pid's name.
+`,
+		flags: scriptFlags("touch", "the process the lock's claim must name"),
+		run:   runTouch,
+	}
+}
+
+func keepCommand() subcommand {
+	return subcommand{
+		name:     "keep",
+		synopsis: "keep [options] LOCKFILE",
+		summary: `Keep a lock held in the name of --pid alive in the background: a
+detached nfslock process refreshes it every third of --lifetime until that
+pid exits (the lock is then left to expire) or the lock is released with
+'nfslock unlock' (lockfile-touch). It exits 0 once the keeper runs. A
+script that must stop when the lock is lost should run its work under
+'nfslock LOCKFILE COMMAND' instead.
+`,
+		flags: func(o *options) *pflag.FlagSet {
+			return scriptFlags("keep", "the process the lock's claim must name; refreshing stops when it exits", func(fs *pflag.FlagSet) {
+				fs.BoolVar(&o.foreground, "foreground", false, "refresh in this process instead of a detached one (exit 0 when the pid exits or the lock is released, 76 if it is lost to another holder)")
+				fs.BoolVar(&o.readyLine, "ready-line", false, "")
+				fs.MarkHidden("ready-line")
+			})(o)
+		},
+		run: runKeep,
+	}
+}
+
+func unlockCommand() subcommand {
+	return subcommand{
+		name:     "unlock",
+		synopsis: "unlock [options] LOCKFILE",
+		summary: `Release a lock held in the name of --pid on this host (dotlockfile -u,
+lockfile-remove). A lock whose claim names another host or pid is never
+touched: exit 1.
+`,
+		flags: scriptFlags("unlock", "the process the lock's claim must name"),
+		run:   runUnlock,
+	}
+}
+
+// scriptFlags are the options of touch, keep and unlock.
+func scriptFlags(name, pidWhat string, more ...func(*pflag.FlagSet)) func(o *options) *pflag.FlagSet {
+	return func(o *options) *pflag.FlagSet {
+		fs := newFlagSet(name)
+		if name != "unlock" {
+			addLifetime(fs, o)
+		} else {
+			o.lifetime = locker.DefaultLifetime // unused: Unlock does not date the lock
+		}
+		addSlop(fs, o)
+		addSeparator(fs, o, locker.DefaultSeparator)
+		addPID(fs, o, pidWhat)
+		addVerbose(fs, o, "say what was done")
+		for _, f := range more {
+			f(fs)
+		}
+		addHelp(fs, o)
+		return fs
+	}
+}
+
+// oneArg returns the single argument a subcommand takes.
+func (e *env) oneArg(args []string, what string) (string, int, bool) {
+	if len(args) != 1 {
+		return "", e.usageError("expected one argument, %s; got %d", what, len(args)), false
+	}
+	return args[0], 0, true
+}
+
+// claimPID is the pid --pid names, by default the parent process.
+func (e *env) claimPID(o *options, mustLive bool) (int, int, bool) {
+	pid := o.pid
+	if pid == 0 {
+		pid = os.Getppid()
+	}
+	if pid <= 0 {
+		return 0, e.usageError("--pid %d: not a process id", pid), false
+	}
+	if mustLive {
+		alive, err := e.fsys.ProcessAlive("", pid)
+		if err == nil && !alive {
+			return 0, e.usageError("--pid %d: no such process on this host", pid), false
+		}
+	}
+	return pid, 0, true
+}
+
+func runLock(e *env, o *options, args []string) int {
+	path, code, ok := e.oneArg(args, "LOCKFILE")
+	if !ok {
+		return code
+	}
+	pid, code, ok := e.claimPID(o, true)
+	if !ok {
+		return code
+	}
+	l, err := locker.New(path, e.fsys, lockOptions(o, pid)...)
+	if err != nil {
+		return e.fail(codeFor(err, o.conflict), err)
+	}
+	if d, err := l.Details(); err == nil && d.Hostname == l.Hostname() && d.PID == pid {
+		if !o.quiet {
+			e.say("%s is already held in the name of pid %d of this host", l.LockFile(), pid)
+		}
+		return o.conflict
+	}
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, forwardedSignals...)
+	defer signal.Stop(sigs)
+	if held, code := e.acquire(l, o, sigs); !held {
+		return code
+	}
+	if o.verbose {
+		e.say("%s is held in the name of pid %d; it expires in %v unless refreshed ('nfslock keep' or 'touch'); release it with 'nfslock unlock'",
+			l.LockFile(), pid, o.lifetime)
+	}
+	return exitOK
+}
+
+// adopt finds the lock held in the name of pid, or says why not.
+func (e *env) adopt(path string, o *options, pid int) (*locker.Lock, int) {
+	l, err := locker.Adopt(path, e.fsys, lockOptions(o, pid)...)
+	if err == nil {
+		return l, exitOK
+	}
+	var le *locker.Error
+	switch {
+	case errors.Is(err, locker.ErrNotLocked) && errors.As(err, &le) && le.Holder != nil:
+		if !o.quiet {
+			e.say("%s is held by host %s pid %d, not by pid %d of this host: left alone", le.Path, le.Holder.Hostname, le.Holder.PID, pid)
+		}
+		return nil, exitConflict
+	case errors.Is(err, locker.ErrNotLocked) && errors.As(err, &le):
+		if !o.quiet {
+			e.say("%s is not locked", le.Path)
+		}
+		return nil, exitConflict
+	}
+	return nil, e.fail(codeFor(err, exitConflict), err)
+}
+
+func runTouch(e *env, o *options, args []string) int {
+	path, code, ok := e.oneArg(args, "LOCKFILE")
+	if !ok {
+		return code
+	}
+	pid, code, ok := e.claimPID(o, false)
+	if !ok {
+		return code
+	}
+	l, code := e.adopt(path, o, pid)
+	if l == nil {
+		return code
+	}
+	if err := l.Refresh(); err != nil {
+		return e.fail(codeFor(err, exitConflict), err)
+	}
+	if o.verbose {
+		e.say("refreshed %s: it expires in %v", l.LockFile(), o.lifetime)
+	}
+	return exitOK
+}
+
+func runUnlock(e *env, o *options, args []string) int {
+	path, code, ok := e.oneArg(args, "LOCKFILE")
+	if !ok {
+		return code
+	}
+	pid, code, ok := e.claimPID(o, false)
+	if !ok {
+		return code
+	}
+	l, code := e.adopt(path, o, pid)
+	if l == nil {
+		return code
+	}
+	if err := l.Unlock(); err != nil {
+		return e.fail(codeFor(err, exitConflict), err)
+	}
+	if o.verbose {
+		e.say("released %s", l.LockFile())
+	}
+	return exitOK
+}
+
+func runKeep(e *env, o *options, args []string) int {
+	path, code, ok := e.oneArg(args, "LOCKFILE")
+	if !ok {
+		return code
+	}
+	pid, code, ok := e.claimPID(o, true)
+	if !ok {
+		return code
+	}
+	if o.foreground {
+		return e.keep(path, o, pid)
+	}
+	// Look first, so that a lock that is not ours is reported here.
+	l, code := e.adopt(path, o, pid)
+	if l == nil {
+		return code
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return e.fail(exitOSErr, fmt.Errorf("cannot find this program to start the keeper: %w", err))
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return e.fail(exitUsage, err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return e.fail(exitOSErr, err)
+	}
+	defer r.Close()
+	cmd := exec.Command(exe, "keep", "--foreground", "--ready-line",
+		"--pid", strconv.Itoa(pid),
+		"--lifetime", o.lifetime.String(),
+		"--slop", o.slop.String(),
+		"--separator", o.separator,
+		"--", abs)
+	// The keeper's stdout is a pipe to us until it is ready; it holds
+	// nothing else of ours open, so that "$(nfslock keep f)" returns.
+	cmd.Stdout = w
+	detach(cmd)
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		return e.fail(exitOSErr, fmt.Errorf("cannot start the keeper: %w", err))
+	}
+	keeper := cmd.Process.Pid
+	cmd.Process.Release()
+	report := make([]byte, 4096)
+	n, _ := readFull(r, report)
+	line := string(report[:n])
+	if line == "ready\n" {
+		if o.verbose {
+			e.say("keeping %s alive for pid %d (keeper pid %d)", abs, pid, keeper)
+		}
+		return exitOK
+	}
+	var status int
+	var msg string
+	if _, err := fmt.Sscanf(line, "error %d", &status); err != nil {
+		status, msg = exitOSErr, fmt.Sprintf("the keeper (pid %d) failed to start: %q", keeper, line)
+	} else if i := len(fmt.Sprintf("error %d ", status)); i <= len(line) {
+		msg = line[i:]
+	}
+	if msg != "" && !o.quiet {
+		fmt.Fprint(e.stderr, msg)
+	}
+	return status
+}
+
+// readFull reads from r until EOF or buf is full.
+func readFull(r *os.File, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// keep refreshes the lock held in the name of pid until pid exits, the
+// lock is released or lost, or a signal arrives.
+func (e *env) keep(path string, o *options, pid int) int {
+	var ready func(code int, msg string)
+	if o.readyLine {
+		// Report the start on stdout, a pipe to 'nfslock keep', and
+		// close it.
+		stdout := e.stdout
+		e.stdout = discard{}
+		ready = func(code int, msg string) {
+			if code == exitOK {
+				fmt.Fprint(stdout, "ready\n")
+			} else {
+				fmt.Fprintf(stdout, "error %d %s", code, msg)
+			}
+			if c, ok := stdout.(interface{ Close() error }); ok {
+				c.Close()
+			}
+		}
+	}
+	var captured captureWriter
+	stderr := e.stderr
+	if ready != nil {
+		e.stderr = &captured
+	}
+	l, code := e.adopt(path, o, pid)
+	e.stderr = stderr
+	if l == nil {
+		if ready != nil {
+			ready(code, captured.String())
+		}
+		return code
+	}
+	ka, err := l.KeepAlive(context.Background())
+	if err != nil {
+		code := codeFor(err, exitConflict)
+		if ready != nil {
+			ready(code, "nfslock: "+err.Error()+"\n")
+		}
+		return e.fail(code, err)
+	}
+	defer ka.Stop()
+	if ready != nil {
+		ready(exitOK, "")
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, forwardedSignals...)
+	defer signal.Stop(sigs)
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ka.Lost():
+			// Released by 'nfslock unlock', or lost to a breaker.
+			if d, err := l.Details(); err == nil {
+				e.say("lost %s: it is now held by host %s pid %d", l.LockFile(), d.Hostname, d.PID)
+				return exitLost
+			}
+			if o.verbose {
+				e.say("%s was released: stopped refreshing it", l.LockFile())
+			}
+			return exitOK
+		case <-tick.C:
+			if alive, err := e.fsys.ProcessAlive(l.Hostname(), pid); err == nil && !alive {
+				if o.verbose {
+					e.say("pid %d has exited: stopped refreshing %s, which expires in %v unless released", pid, l.LockFile(), o.lifetime)
+				}
+				return exitOK
+			}
+		case s := <-sigs:
+			return signalStatus(s)
+		}
+	}
+}
+
+// captureWriter keeps what is written to it.
+type captureWriter struct{ b []byte }
+
+func (c *captureWriter) Write(p []byte) (int, error) { c.b = append(c.b, p...); return len(p), nil }
+func (c *captureWriter) String() string              { return string(c.b) }

@@ -1,0 +1,207 @@
+//go:build unix
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	posix "github.com/nfslock/nfslock/backend-posix"
+	"github.com/nfslock/nfslock/locker"
+)
+
+// takeLock takes path with the library, in the name of pid (and host, if
+// not empty), and dates its expiry at expires unless that is zero.
+func takeLock(t *testing.T, path string, pid int, host string, expires time.Time) *locker.Lock {
+	t.Helper()
+	opts := []locker.Option{locker.WithPID(pid)}
+	if host != "" {
+		opts = append(opts, locker.WithHostname(host))
+	}
+	l, err := locker.New(path, posix.New(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Lock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !expires.IsZero() {
+		if err := os.Chtimes(path, expires, expires); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return l
+}
+
+// deadPID is the pid of a process that has exited.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd.Process.Pid
+}
+
+// TestStatusAgreesWithTheLibrary: status --json reports what the library's
+// State and Details say, for each of flufl.lock's states.
+func TestStatusAgreesWithTheLibrary(t *testing.T) {
+	me := os.Getpid() // the parent of the nfslock the test runs: "ours" by default
+	past := time.Now().Add(-time.Minute)
+	for _, tt := range []struct {
+		name  string
+		setup func(path string)
+		state string
+		code  int
+	}{
+		{"unlocked", func(string) {}, "unlocked", 0},
+		{"ours", func(p string) { takeLock(t, p, me, "", time.Time{}) }, "ours", 1},
+		{"ours_expired", func(p string) { takeLock(t, p, me, "", past) }, "ours_expired", 1},
+		{"stale", func(p string) { takeLock(t, p, deadPID(t), "", time.Time{}) }, "stale", 1},
+		{"theirs_expired", func(p string) { takeLock(t, p, 1, "", past) }, "theirs_expired", 1},
+		{"unknown: another host", func(p string) { takeLock(t, p, me, "elsewhere.example", time.Time{}) }, "unknown", 1},
+		{"not a lock", func(p string) { os.WriteFile(p, []byte("not a lock"), 0o644) }, "unknown", exitDataErr},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "lock.lock")
+			tt.setup(path)
+			before := files(t, dir)
+			r := run(t, dir, "status", "--json", "lock.lock")
+			if r.code != tt.code {
+				t.Errorf("status exit: want %d; got %v", tt.code, r)
+			}
+			var got statusReport
+			if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+				t.Fatalf("status --json output does not parse: %v\n%s", err, r.stdout)
+			}
+			lib, err := locker.New(path, posix.New(), locker.WithPID(me))
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := lib.State()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State != st.String() || got.State != tt.state {
+				t.Errorf("status --json state %q; the library's State() says %q; want %q", got.State, st, tt.state)
+			}
+			if got.LockFile != path {
+				t.Errorf("lock_file %q, want %q", got.LockFile, path)
+			}
+			if got.Held != (tt.code == 1) || got.NotALock != (tt.code == exitDataErr) {
+				t.Errorf("held=%v not_a_lock=%v for exit %d", got.Held, got.NotALock, tt.code)
+			}
+			d, derr := lib.Details()
+			switch {
+			case derr != nil && got.Holder != nil:
+				t.Errorf("holder %+v reported, but the library's Details() says %v", got.Holder, derr)
+			case derr == nil && got.Holder == nil:
+				t.Errorf("no holder reported; the library's Details() says %+v", d)
+			case derr == nil:
+				h := got.Holder
+				contents := readFile(t, path)
+				if h.Host != d.Hostname || h.PID != d.PID || h.LockFile != d.LockFile || !h.Expires.Equal(d.Expires) || h.ClaimFile != contents {
+					t.Errorf("holder %+v; the library's Details() says %+v, and the claim file is %s", *h, d, contents)
+				}
+				left := time.Until(d.Expires).Seconds()
+				if h.ExpiresInSeconds > left+1 || h.ExpiresInSeconds < left-5 {
+					t.Errorf("expires_in_seconds %v; the lock expires in %vs", h.ExpiresInSeconds, left)
+				}
+				if wantBreakable := d.Expires.Before(time.Now().Add(-locker.DefaultClockSlop)); h.Breakable != wantBreakable {
+					t.Errorf("breakable %v for a lock expiring %v", h.Breakable, d.Expires)
+				}
+			}
+			if got.ClockOffsetSeconds == nil {
+				t.Errorf("no clock offset: %s", got.ClockOffsetError)
+			}
+			wantFiles(t, dir, before...) // status changed nothing
+		})
+	}
+}
+
+func TestStatusOfALockInAMissingDirectory(t *testing.T) {
+	if r := run(t, t.TempDir(), "status", "missing/lock.lock"); r.code != exitNoInput {
+		t.Errorf("status of a lock whose directory does not exist: want exit %d, not \"free\"; got %v", exitNoInput, r)
+	}
+}
+
+func TestStatusText(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "lock.lock")
+	takeLock(t, path, 1, "", time.Time{})
+	r := run(t, dir, "status", "lock.lock")
+	for _, want := range []string{path + ": unknown", "pid 1", "claim file: " + readFile(t, path), "expires:", "clock:"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("status output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+func TestBreak(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "lock.lock")
+	if r := run(t, dir, "break", "lock.lock"); r.code != 0 || !strings.Contains(r.stderr, "not locked") {
+		t.Errorf("break with no lock: want exit 0, nothing to break; got %v", r)
+	}
+
+	// Live, and expired for less than the slop: left alone.
+	for _, expires := range []time.Time{{}, time.Now().Add(-5 * time.Second)} {
+		takeLock(t, path, 1, "", expires)
+		held := files(t, dir)
+		if r := run(t, dir, "break", "lock.lock"); r.code != 1 || !strings.Contains(r.stderr, "pid 1") {
+			t.Errorf("break of a lock expiring %v: want exit 1 naming the holder; got %v", expires, r)
+		}
+		wantFiles(t, dir, held...)
+		os.RemoveAll(dir)
+		os.Mkdir(dir, 0o755)
+	}
+
+	// Expired for longer than the slop: broken, with its claim file.
+	takeLock(t, path, 1, "", time.Now().Add(-time.Minute))
+	if r := run(t, dir, "break", "lock.lock"); r.code != 0 || !strings.Contains(r.stderr, "broke") {
+		t.Errorf("break of a lock expired a minute ago: want exit 0; got %v", r)
+	}
+	wantFiles(t, dir)
+
+	// --force breaks a live lock, after saying whose.
+	takeLock(t, path, 1, "", time.Time{})
+	r := run(t, dir, "break", "--force", "lock.lock")
+	if r.code != 0 || !strings.Contains(r.stderr, "breaking the lock") || !strings.Contains(r.stderr, "pid 1,") {
+		t.Errorf("break --force of a live lock: want exit 0, naming the holder; got %v", r)
+	}
+	wantFiles(t, dir)
+
+	// A file that is not a lock is never touched, forced or not.
+	os.WriteFile(path, []byte("not a lock"), 0o644)
+	os.Chtimes(path, time.Now().Add(-time.Hour), time.Now().Add(-time.Hour))
+	for _, args := range [][]string{{"break", "lock.lock"}, {"break", "--force", "lock.lock"}} {
+		if r := run(t, dir, args...); r.code != exitDataErr {
+			t.Errorf("%q of a file that is not a lock: want exit %d; got %v", args, exitDataErr, r)
+		}
+	}
+	if got := readFile(t, path); got != "not a lock" {
+		t.Errorf("the file at the lock path now holds %q", got)
+	}
+}
+
+// TestBreakStopsALiveHolder: break --force on the lock of a running
+// nfslock makes it stop its command and exit with the lost-lock code.
+func TestBreakStopsALiveHolder(t *testing.T) {
+	dir := t.TempDir()
+	holder := holdLock(t, dir, "-l", "1.5s", "--kill-after", "5s")
+	if r := run(t, dir, "break", "--force", "lock.lock"); r.code != 0 || !strings.Contains(r.stderr, "pid "+strconv.Itoa(holder.cmd.Process.Pid)) {
+		t.Fatalf("break --force: %v", r)
+	}
+	if r := holder.wait(commandTimeout); r.code != exitLost || !strings.Contains(r.stderr, "LOST THE LOCK") {
+		t.Errorf("holder whose lock was broken: want exit %d and a message; got %v", exitLost, r)
+	}
+	wantFiles(t, dir, "child.pid")
+}
