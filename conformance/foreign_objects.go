@@ -97,6 +97,8 @@ func scenarioForeignObjects(t *testing.T, b Backend) {
 			}
 			err = s.bounded("Details", func() error { _, err := l.Details(); return err })
 			s.checkErr("Details with "+desc, err, locker.ErrForeignFile)
+			err = s.bounded("Expiration", func() error { _, err := l.Expiration(); return err })
+			s.checkErr("Expiration with "+desc, err, locker.ErrForeignFile)
 			var locked bool
 			s.bounded("IsLocked", func() error { locked = l.IsLocked(); return nil })
 			if locked {

@@ -244,14 +244,21 @@ func (l *Lock) Details() (Details, error) {
 
 // Expiration returns the time the lock expires, whoever holds it: the lock
 // file's modification time. It returns an error wrapping ErrNotLocked if
-// there is no lock file.
+// there is no lock file, and ErrForeignFile if the lock path holds an object
+// no lock makes (a directory, a symbolic link, a FIFO, ...). Like every look
+// at the lock, it reads the lock file before its attributes: opening a file
+// makes network filesystems' clients (NFS's close-to-open consistency,
+// sshfs's cache) fetch its attributes afresh, so that a time another client
+// set is not hidden by an attribute cache.
 func (l *Lock) Expiration() (time.Time, error) {
-	fi, err := l.fsys.Stat(l.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return time.Time{}, &Error{Op: "expiration", Path: l.path, Err: fmt.Errorf("%w: %w", ErrNotLocked, err)}
-	}
-	if err != nil {
+	o, err := l.observe()
+	switch {
+	case err != nil:
 		return time.Time{}, &Error{Op: "expiration", Path: l.path, Err: err}
+	case !o.exists:
+		return time.Time{}, &Error{Op: "expiration", Path: l.path, Err: fmt.Errorf("%w: %w", ErrNotLocked, fs.ErrNotExist)}
+	case o.foreign != nil:
+		return time.Time{}, &Error{Op: "expiration", Path: l.path, Err: o.notALock()}
 	}
-	return fi.ModTime, nil
+	return o.info.ModTime, nil
 }
