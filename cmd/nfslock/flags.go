@@ -64,6 +64,7 @@ type options struct {
 	exclusive  bool
 	closeFD    bool
 	command    string
+	fencing    bool
 	// check
 	procs, cycles int
 	worker        string

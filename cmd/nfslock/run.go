@@ -26,6 +26,7 @@ func runFlags(o *options) *pflag.FlagSet {
 	fs.Var(duration{&o.killAfter}, "kill-after", "when the lock is lost, send COMMAND SIGKILL `SECS` after SIGTERM (default 10s)")
 	fs.StringVarP(&o.command, "command", "c", "", "run `COMMAND` with $SHELL -c (/bin/sh if unset), as flock -c; given right after LOCKFILE, as in flock(1), or before it")
 	addSeparator(fs, o, locker.DefaultSeparator)
+	fs.BoolVar(&o.fencing, "fencing", false, "take a fencing token with the lock (a number greater than any given before for LOCKFILE, counted in LOCKFILE.fence) and pass it to COMMAND as NFSLOCK_TOKEN")
 	addVerbose(fs, o, "say who holds the lock while waiting, how long the wait took, and what happens to COMMAND")
 	fs.BoolVarP(&o.exclusive, "exclusive", "x", true, "take an exclusive lock, the only kind there is (for flock(1) compatibility; also -e)")
 	fs.BoolVarP(&o.exclusive, "exclusive-e", "e", true, "")
@@ -102,6 +103,9 @@ func (e *env) runMode(args []string) int {
 	return e.supervise(l, &o, path, argv, sigs)
 }
 
+// tokenEnv passes the fencing token to COMMAND (with --fencing).
+const tokenEnv = "NFSLOCK_TOKEN"
+
 // lockOptions are the locker options the command-line options give, for
 // a claim naming pid.
 func lockOptions(o *options, pid int) []locker.Option {
@@ -113,6 +117,9 @@ func lockOptions(o *options, pid int) []locker.Option {
 	}
 	if o.timeout > 0 && !o.nonblock {
 		opts = append(opts, locker.WithTimeout(o.timeout))
+	}
+	if o.fencing {
+		opts = append(opts, locker.WithFencing())
 	}
 	return opts
 }
@@ -132,6 +139,11 @@ func (e *env) supervise(l *locker.Lock, o *options, path string, argv []string, 
 		return e.fail(codeFor(err, o.conflict), err)
 	}
 	cmd := &exec.Cmd{Path: path, Args: argv, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	if o.fencing {
+		// The protected storage compares it with the last token it saw
+		// and refuses the writes of a holder that lost the lock.
+		cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", tokenEnv, l.Token()))
+	}
 	if err := cmd.Start(); err != nil {
 		if uerr := l.Unlock(); uerr != nil {
 			e.fail(codeFor(uerr, o.conflict), uerr)

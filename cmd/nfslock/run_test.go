@@ -263,3 +263,30 @@ func TestSubcommandNamesAsLockFiles(t *testing.T) {
 		t.Errorf("nfslock status with no lock file: want a usage error; got %v", r)
 	}
 }
+
+// TestFencingTokenReachesTheCommand: with --fencing, each run's command gets
+// NFSLOCK_TOKEN, greater than the last run's; without it, none.
+func TestFencingTokenReachesTheCommand(t *testing.T) {
+	dir := t.TempDir()
+	var last uint64
+	for i := range 3 {
+		r := start(t, dir, nil, "--fencing", "lock.lock", "sh", "-c", `echo "token=${NFSLOCK_TOKEN-unset}"`).wait(commandTimeout)
+		if r.code != 0 {
+			t.Fatalf("run %d: %v", i+1, r)
+		}
+		s, ok := strings.CutPrefix(strings.TrimSpace(r.stdout), "token=")
+		tok, err := strconv.ParseUint(s, 10, 64)
+		if !ok || err != nil {
+			t.Fatalf("run %d with --fencing: the command printed %q, want token=N", i+1, r.stdout)
+		}
+		if tok <= last {
+			t.Errorf("run %d with --fencing: token %d, want more than the previous run's %d", i+1, tok, last)
+		}
+		last = tok
+	}
+	wantFiles(t, dir, "lock.lock.fence")
+	r := start(t, dir, nil, "lock.lock", "sh", "-c", `echo "token=${NFSLOCK_TOKEN-unset}"`).wait(commandTimeout)
+	if got := strings.TrimSpace(r.stdout); r.code != 0 || got != "token=unset" {
+		t.Errorf("run without --fencing: %q, want token=unset\n%v", got, r)
+	}
+}
