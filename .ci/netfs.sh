@@ -30,3 +30,9 @@ NFSLOCK_STRESS_PROCS=8 NFSLOCK_STRESS_CYCLES=200 \
 echo "-- the stress tests across a caching-off client and one with sshfs's default caching (a report of what caching does)"
 go test "$@" -count=1 -timeout 10m -v github.com/nfslock/nfslock/conformance -run '^TestDirectory$/^Stress$' \
 	-args -dir "$NFSLOCK_SSHFS_A" -dir2 "$NFSLOCK_SSHFS_CACHED" | grep -v -E '^=== (RUN|PAUSE|CONT)'
+
+echo "-- nfslock check on the sshfs mount (NFSLOCK_SSHFS_A is set, so the test runs)"
+out=$(go test "$@" -count=1 -v github.com/nfslock/nfslock/cmd/nfslock -run '^TestCheckSSHFS$')
+echo "$out" | grep -v -E '^=== (RUN|PAUSE|CONT)'
+# Here a skip is a failure: the rig is up.
+grep -q -- '--- PASS: TestCheckSSHFS' <<<"$out" || { echo "TestCheckSSHFS did not pass"; exit 1; }

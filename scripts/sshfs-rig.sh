@@ -26,9 +26,9 @@ nocache="dir_cache=no,attr_timeout=0,entry_timeout=0,negative_timeout=0"
 say() { printf 'sshfs-rig: %s\n' "$*" >&2; }
 
 print_env() {
-	printf 'NFSLOCK_SSHFS_A=%s\n' "$rig/mnt/a"
-	printf 'NFSLOCK_SSHFS_B=%s\n' "$rig/mnt/b"
-	printf 'NFSLOCK_SSHFS_CACHED=%s\n' "$rig/mnt/cached"
+	printf 'export NFSLOCK_SSHFS_A=%s\n' "$rig/mnt/a"
+	printf 'export NFSLOCK_SSHFS_B=%s\n' "$rig/mnt/b"
+	printf 'export NFSLOCK_SSHFS_CACHED=%s\n' "$rig/mnt/cached"
 }
 
 need() {
