@@ -233,7 +233,7 @@ func scenarioHoldingNeedsTheLink(t *testing.T, b Backend) {
 		l := s.newLock()
 		s.requireErr("Lock", l.Lock(s.ctx), nil)
 		if n := s.look(s.path).links; n != 2 && b.NoLinkCounts {
-			t.Skipf("%s does not count links (the lock file has %d): the lock decides ownership by the claim name alone", b.Name, n)
+			t.Skipf("needs link counts, which %s does not report (the lock file has %d link): there a lock whose claim file was removed cannot be told from a held one, and the lock decides ownership by the claim name alone", b.Name, n)
 		}
 		// Something other than the lock removes the claim file: the lock
 		// file still holds the claim name, but is no longer a link to the
