@@ -56,10 +56,14 @@ const (
 //	                holding it; then NFSLOCK_STRESS_CRASH_PROCS workers
 //	                (default 2) each make NFSLOCK_STRESS_CRASH_CYCLES
 //	                increments (default 20) with a lifetime of
-//	                NFSLOCK_STRESS_CRASH_LIFETIME (default 1s) and a slop of
-//	                NFSLOCK_STRESS_CRASH_SLOP (default 500ms). They must break
+//	                NFSLOCK_STRESS_CRASH_LIFETIME and a slop of
+//	                NFSLOCK_STRESS_CRASH_SLOP (by default 2s and 1s, or 3 and
+//	                1 timestamp granules where that is more). They must break
 //	                the dead worker's lock once it has been expired for the
 //	                slop, and not before, and lose no update.
+//	Stress/RefreshWhileOthersWait  a worker keeps the lock alive with
+//	                KeepAlive for several lifetimes while others (on the
+//	                second client, if there is one) wait: none may break it.
 //	Stress/KillWaiters  workers killed with SIGKILL while they wait leave
 //	                claim files; the survivors must remove them (see
 //	                testKillWaiters in stress_kill.go for its knobs).
@@ -69,9 +73,9 @@ const (
 // first finished (a starved process shows up there), the longest wait for
 // the lock, and the time it took to recover a dead holder's lock.
 //
-// Durations are Go durations ("2s", "500ms"). On a filesystem that stores
-// whole seconds (sshfs, some NFS servers) raise NFSLOCK_STRESS_CRASH_LIFETIME
-// to a few seconds: a lifetime must be well above the timestamp granularity.
+// Durations are Go durations ("2s", "500ms"). With Backend.OtherClient,
+// every test spreads its workers over the two clients, each side playing a
+// host of its own.
 //
 // A backend without Open (one that lives in a single process, like memfs)
 // skips these tests.
@@ -105,8 +109,13 @@ func otherClient(b Backend, env *Env) string {
 // shortLease returns the lifetime and slop of the tests in which locks
 // expire: as short as the filesystem's timestamp granularity allows (a lock
 // refuses a lifetime of two granules or less).
+//
+// Not shorter than 2 s and 1 s, though: a worker that the machine starves of
+// CPU for longer than lifetime + slop (a loaded CI machine running the race
+// detector) rightly loses its lock, which the test would report as a failed
+// cycle.
 func shortLease(b Backend) (lifetime, slop time.Duration) {
-	return max(time.Second, 3*b.TimeGranularity), max(500*time.Millisecond, b.TimeGranularity)
+	return max(2*time.Second, 3*b.TimeGranularity), max(time.Second, b.TimeGranularity)
 }
 
 // testCounter: several processes increment a shared counter under the lock.

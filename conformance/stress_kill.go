@@ -39,7 +39,7 @@ const (
 // the contention one after another and are killed at a random moment, most
 // likely while they wait. The lock's lifetime and slop are
 // NFSLOCK_STRESS_KILL_LIFETIME and NFSLOCK_STRESS_KILL_SLOP (by default the
-// shortest the filesystem's timestamp granularity allows, 1s and 500ms on a
+// shortest the filesystem's timestamp granularity allows, 2s and 1s on a
 // local filesystem). Where the backend has a second client, the workers are
 // spread over both, playing two hosts.
 //
