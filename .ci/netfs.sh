@@ -25,14 +25,14 @@ eval "$(bash "$rig" up)"
 echo "-- the whole suite through two caching-off clients; Counter with 8 processes x 200 cycles split over them"
 NFSLOCK_STRESS_PROCS=8 NFSLOCK_STRESS_CYCLES=200 \
 	go test "$@" -count=1 -timeout 15m -v github.com/nfslock/nfslock/conformance -run '^TestDirectory$' \
-	-args -dir "$NFSLOCK_SSHFS_A" -dir2 "$NFSLOCK_SSHFS_B" | grep -v -E '^=== (RUN|PAUSE|CONT)'
+	-args -dir "$NFSLOCK_SSHFS_A" -dir2 "$NFSLOCK_SSHFS_B" | grep -v -E '^=== (RUN|PAUSE|CONT)|\[rapid\] draw '
 
 echo "-- the stress tests across a caching-off client and one with sshfs's default caching (a report of what caching does)"
 go test "$@" -count=1 -timeout 10m -v github.com/nfslock/nfslock/conformance -run '^TestDirectory$/^Stress$' \
-	-args -dir "$NFSLOCK_SSHFS_A" -dir2 "$NFSLOCK_SSHFS_CACHED" | grep -v -E '^=== (RUN|PAUSE|CONT)'
+	-args -dir "$NFSLOCK_SSHFS_A" -dir2 "$NFSLOCK_SSHFS_CACHED" | grep -v -E '^=== (RUN|PAUSE|CONT)|\[rapid\] draw '
 
 echo "-- nfslock check on the sshfs mount (NFSLOCK_SSHFS_A is set, so the test runs)"
 out=$(go test "$@" -count=1 -v github.com/nfslock/nfslock/cmd/nfslock -run '^TestCheckSSHFS$')
-echo "$out" | grep -v -E '^=== (RUN|PAUSE|CONT)'
+echo "$out" | grep -v -E '^=== (RUN|PAUSE|CONT)|\[rapid\] draw '
 # Here a skip is a failure: the rig is up.
 grep -q -- '--- PASS: TestCheckSSHFS' <<<"$out" || { echo "TestCheckSSHFS did not pass"; exit 1; }
