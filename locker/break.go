@@ -53,6 +53,9 @@ func (l *Lock) breakLock(o observation) (bool, error) {
 		if !now.exists || now.contents != o.contents || !l.expired(now.info.ModTime) {
 			return nil // released, broken, or refreshed since we looked
 		}
+		if !l.stillExpired(now) { // see freshlook.go
+			return nil
+		}
 		broke, err = l.removeAside(l.path, now.contents, func(fi FileInfo) bool { return l.expired(fi.ModTime) })
 		if broke {
 			l.log.Info("broke expired lock", "holder_host", o.claim.host, "holder_pid", o.claim.pid, "expired", now.info.ModTime)
