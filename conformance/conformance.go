@@ -51,6 +51,12 @@ type Backend struct {
 	// half of their workers on each client, each half under a host name of
 	// its own.
 	OtherClient func(dir string) string
+
+	// CachingClient says a client of the filesystem caches attributes (the
+	// probe saw another client's change late): the stress tests then judge
+	// mutual exclusion by the workers' timed holds, and report a counter
+	// file read stale through that client as what it is.
+	CachingClient bool
 }
 
 // Env is one fresh directory on a backend.

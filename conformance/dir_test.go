@@ -73,6 +73,7 @@ func dirBackend(dir, dir2 string, caps *conformance.Capabilities) conformance.Ba
 		return sub
 	})
 	b.NoLinkCounts = !caps.LinkCounts
+	b.CachingClient = caps.OtherClientDelay != 0 || caps.ReverseDelay != 0
 	b.TimeGranularity = max(caps.Granularity, caps.StampGranularity)
 	if b.TimeGranularity < 1000 {
 		b.TimeGranularity = 0

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -134,7 +135,7 @@ func testKillWaiters(t *testing.T, b Backend, runName string) {
 		t.Errorf("LITTER: %d files of killed processes remain %v after the last kill (lifetime %v, slop %v): %q",
 			len(left), round(time.Since(lastKill)), lifetime, slop, left)
 	}
-	checkCounter(t, env, total)
+	checkCounter(t, b, env, survivors, total)
 	checkLeftovers(t, env, "")
 	survivors.checkExits(t)
 }
@@ -177,7 +178,7 @@ func (w *worker) survive(ctx context.Context) {
 		firstErr error
 	)
 	for ctx.Err() == nil {
-		incremented, err := cycle(ctx, l, w.fsys, counter, func() {})
+		incremented, err := cycle(ctx, l, w.fsys, counter, &w.holds, func() {})
 		if incremented {
 			w.done.Add(1)
 		}
@@ -187,6 +188,9 @@ func (w *worker) survive(ctx context.Context) {
 				firstErr = err
 			}
 		}
+	}
+	if err := w.holds.write(os.Getenv(jobHoldsEnv), w.pid); err != nil {
+		w.t.Errorf("stress worker: writing its hold intervals: %v", err)
 	}
 	_, notes := w.log.report()
 	w.emit(msgDone, "pid", w.pid, "cycles", w.done.Load(), "errors", errs, "notes", notes)

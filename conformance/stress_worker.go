@@ -207,6 +207,7 @@ type worker struct {
 	done  atomic.Int64  // increments made so far
 	outMu sync.Mutex
 	log   lockEvents // what the worker's locks logged
+	holds holdLog    // when it held the lock
 }
 
 // emit prints one protocol line: msg, then key=value pairs.
@@ -282,7 +283,7 @@ func (w *worker) count(ctx context.Context) {
 			break
 		}
 		t0 := time.Now()
-		incremented, err := cycle(ctx, l, w.fsys, counter, func() {
+		incremented, err := cycle(ctx, l, w.fsys, counter, &w.holds, func() {
 			maxWait = max(maxWait, time.Since(t0))
 			if first.IsZero() {
 				first = time.Now()
@@ -302,6 +303,9 @@ func (w *worker) count(ctx context.Context) {
 	if !first.IsZero() {
 		firstNanos = first.UnixNano()
 	}
+	if err := w.holds.write(os.Getenv(jobHoldsEnv), w.pid); err != nil {
+		w.t.Errorf("stress worker: writing its hold intervals: %v", err)
+	}
 	breaks, notes := w.log.report()
 	w.emit(msgDone, "pid", w.pid, "cycles", w.done.Load(), "errors", errs,
 		"elapsed", time.Since(start).Round(time.Microsecond), "maxwait", maxWait.Round(time.Microsecond), "first", firstNanos,
@@ -317,10 +321,11 @@ func (w *worker) count(ctx context.Context) {
 // cycle takes the lock, adds one to the number in the counter file and
 // releases the lock. It calls acquired once the lock is held, and reports
 // whether it wrote the incremented number.
-func cycle(ctx context.Context, l *locker.Lock, fsys locker.FS, counter string, acquired func()) (bool, error) {
+func cycle(ctx context.Context, l *locker.Lock, fsys locker.FS, counter string, holds *holdLog, acquired func()) (bool, error) {
 	if err := l.Lock(ctx); err != nil {
 		return false, err
 	}
+	holds.acquired()
 	acquired()
 	n, err := readCounter(fsys, counter)
 	wrote := false
@@ -328,6 +333,7 @@ func cycle(ctx context.Context, l *locker.Lock, fsys locker.FS, counter string, 
 		err = writeCounter(fsys, counter, n+1)
 		wrote = err == nil
 	}
+	holds.releasing()
 	if uerr := l.Unlock(); uerr != nil {
 		err = errors.Join(err, uerr)
 	}
