@@ -341,10 +341,12 @@ func cycle(ctx context.Context, l *locker.Lock, fsys locker.FS, counter string, 
 }
 
 // writeCounter replaces the counter file with one holding n. A locker.FS
-// writes only new files, so it writes name.new and renames it over name;
-// a name.new left by a holder that crashed between the two is replaced.
+// writes only new files, so it writes name.PID.new and renames it over name;
+// one left by a crash of this process's pid between the two is replaced.
+// The name is the process's own, so that no other client ever renames it
+// away: a client that caches entries would go on seeing it.
 func writeCounter(fsys locker.FS, name string, n int) error {
-	tmp := name + ".new"
+	tmp := name + "." + strconv.Itoa(os.Getpid()) + ".new"
 	data := []byte(strconv.Itoa(n))
 	err := fsys.WriteFile(tmp, data, 0o666)
 	if errors.Is(err, fs.ErrExist) {
