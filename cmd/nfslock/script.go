@@ -193,16 +193,23 @@ func (e *env) adopt(path string, o *options, pid int) (*locker.Lock, int) {
 	return nil, e.fail(codeFor(err, exitConflict), err)
 }
 
-func runTouch(e *env, o *options, args []string) int {
+// adoptArg takes over the lock named by the one argument in args, in the
+// name of the pid the options give (touch and unlock), or returns nil and
+// the exit status.
+func (e *env) adoptArg(o *options, args []string) (*locker.Lock, int) {
 	path, code, ok := e.oneArg(args, "LOCKFILE")
 	if !ok {
-		return code
+		return nil, code
 	}
 	pid, code, ok := e.claimPID(o, false)
 	if !ok {
-		return code
+		return nil, code
 	}
-	l, code := e.adopt(path, o, pid)
+	return e.adopt(path, o, pid)
+}
+
+func runTouch(e *env, o *options, args []string) int {
+	l, code := e.adoptArg(o, args)
 	if l == nil {
 		return code
 	}
@@ -216,15 +223,7 @@ func runTouch(e *env, o *options, args []string) int {
 }
 
 func runUnlock(e *env, o *options, args []string) int {
-	path, code, ok := e.oneArg(args, "LOCKFILE")
-	if !ok {
-		return code
-	}
-	pid, code, ok := e.claimPID(o, false)
-	if !ok {
-		return code
-	}
-	l, code := e.adopt(path, o, pid)
+	l, code := e.adoptArg(o, args)
 	if l == nil {
 		return code
 	}
