@@ -1,0 +1,212 @@
+//go:build linux
+
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// results are everything one run measured; a missing entry is an empty
+// cell.
+type results struct {
+	command, mode, fluflVersion, fsType, dir string
+	loads                                    [2]string
+	took                                     time.Duration
+	cpus                                     int
+	set                                      settings
+	notes                                    []string
+
+	cycle     map[string]time.Duration // median time of one uncontended cycle
+	cycleSpan map[string][2]time.Duration
+	allocs    map[string][2]float64 // mallocs and bytes per cycle
+	calls     map[string]syscallCounts
+	contend   map[string]map[int]contended
+	handoff   map[string][]time.Duration
+	waitOps   map[string]float64
+	waitCalls map[string]syscallCounts
+
+	sshfs        bool
+	sshfsContend map[string]map[int]contended
+	sshfsHandoff map[string][]time.Duration
+}
+
+// measure runs every workload of every contender in set.
+func measure(e *env, set settings, work string, notes []string) *results {
+	r := &results{
+		set: set, notes: notes,
+		cycle: map[string]time.Duration{}, cycleSpan: map[string][2]time.Duration{},
+		allocs: map[string][2]float64{}, calls: map[string]syscallCounts{},
+		contend: map[string]map[int]contended{}, handoff: map[string][]time.Duration{},
+		waitOps: map[string]float64{}, waitCalls: map[string]syscallCounts{},
+		sshfsContend: map[string]map[int]contended{}, sshfsHandoff: map[string][]time.Duration{},
+	}
+	on := set.contendersOn
+	fail := func(what, c string, err error) {
+		progress("%s, %s: %v", what, c, err)
+		r.notes = append(r.notes, what+", "+c+": "+err.Error())
+	}
+
+	// The uncontended cycle, in rounds that interleave the contenders, so
+	// that a noisy neighbour slows them all alike; the median round counts.
+	doing := func(w string) bool { return slices.Contains(set.workloads, w) }
+	times := map[string][]time.Duration{}
+	for round := range set.cycleRounds {
+		if !doing("cycle") {
+			break
+		}
+		progress("uncontended cycle: round %d of %d", round+1, set.cycleRounds)
+		for _, c := range on {
+			u, err := e.cycleOnce(c, work, set.cycleN[c], set.cycleN[c]/10)
+			if err != nil {
+				fail("uncontended cycle", c, err)
+				continue
+			}
+			times[c] = append(times[c], u.perCycle)
+			if round == 0 {
+				r.allocs[c] = [2]float64{u.mallocs, u.bytes}
+			}
+		}
+	}
+	for c, ts := range times {
+		slices.Sort(ts)
+		r.cycle[c] = ts[len(ts)/2]
+		r.cycleSpan[c] = [2]time.Duration{ts[0], ts[len(ts)-1]}
+	}
+
+	if e.strace != "" && doing("strace") {
+		progress("system calls per uncontended cycle (strace -f -c)")
+		for _, c := range on {
+			calls, err := e.cycleCalls(c, work, set.straceN[0], set.straceN[1])
+			if err != nil {
+				fail("strace", c, err)
+				continue
+			}
+			r.calls[c] = calls
+			detail("%s: %v", c, calls)
+		}
+	}
+
+	for _, p := range set.procs {
+		for _, c := range on {
+			if !doing("contend") {
+				break
+			}
+			progress("contended: %s, P = %d, %v", c, p, set.span)
+			res, err := e.contend(c, []string{work}, p, set.span, set.hold)
+			if err != nil {
+				fail("contended", c, err)
+				continue
+			}
+			if r.contend[c] == nil {
+				r.contend[c] = map[int]contended{}
+			}
+			r.contend[c][p] = res
+			detail("%s, P = %d: %.0f/s, counts %v, longest wait %v, lost %d", c, p, res.perSecond(), res.counts, res.maxWait, res.lost)
+		}
+	}
+
+	for _, c := range on {
+		if !doing("handoff") {
+			break
+		}
+		rounds := set.handoffs
+		if c == cFlufl {
+			rounds = set.fluflRounds
+		}
+		progress("hand-off: %s, %d rounds", c, rounds)
+		lat, err := e.handoff(c, []string{work}, rounds)
+		if err != nil {
+			fail("hand-off", c, err)
+			continue
+		}
+		r.handoff[c] = lat
+		detail("%s: %v", c, lat)
+	}
+
+	if e.strace != "" && doing("wait") {
+		for _, c := range on {
+			progress("a waiter's file operations: %s", c)
+			ops, calls, err := e.waitOps(c, work, set.wait[0], set.wait[1])
+			if err != nil {
+				fail("waiter's file operations", c, err)
+				continue
+			}
+			r.waitOps[c], r.waitCalls[c] = ops, calls
+			detail("%s: %v", c, calls)
+		}
+	}
+
+	a, b := os.Getenv("NFSLOCK_SSHFS_A"), os.Getenv("NFSLOCK_SSHFS_B")
+	switch {
+	case !doing("sshfs"):
+		return r
+	case a == "" || b == "":
+		r.notes = append(r.notes, "No sshfs rig (NFSLOCK_SSHFS_A and NFSLOCK_SSHFS_B unset): the table across two clients is not made. Start it with `eval \"$(bash scripts/sshfs-rig.sh up)\"`.")
+		return r
+	}
+	dirA, err := os.MkdirTemp(a, "nfslock-bench-")
+	if err != nil {
+		r.notes = append(r.notes, "sshfs: "+err.Error())
+		return r
+	}
+	defer os.RemoveAll(dirA)
+	dirs := []string{dirA, filepath.Join(b, filepath.Base(dirA))}
+	r.sshfs = true
+	for _, c := range []string{cFloor, cNfslock, cNoWatch} {
+		if !slices.Contains(on, c) {
+			continue
+		}
+		for _, p := range set.sshfsProcs {
+			progress("sshfs, two clients: %s, P = %d, %v", c, p, set.sshfsSpan)
+			res, err := e.contend(c, dirs, p, set.sshfsSpan, set.hold)
+			if err != nil {
+				fail("sshfs contended", c, err)
+				continue
+			}
+			if r.sshfsContend[c] == nil {
+				r.sshfsContend[c] = map[int]contended{}
+			}
+			r.sshfsContend[c][p] = res
+			detail("%s, P = %d: %.0f/s, counts %v, longest wait %v, lost %d", c, p, res.perSecond(), res.counts, res.maxWait, res.lost)
+		}
+		progress("sshfs, two clients: hand-off, %s", c)
+		lat, err := e.handoff(c, dirs, set.sshfsRounds)
+		if err != nil {
+			fail("sshfs hand-off", c, err)
+			continue
+		}
+		r.sshfsHandoff[c] = lat
+		detail("%s: %v", c, lat)
+	}
+	return r
+}
+
+// fsType names the filesystem of dir, as far as this program knows them.
+func fsType(dir string) string {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return "?"
+	}
+	switch st.Type {
+	case unix.TMPFS_MAGIC:
+		return "tmpfs"
+	case unix.EXT4_SUPER_MAGIC:
+		return "ext4"
+	case unix.XFS_SUPER_MAGIC:
+		return "xfs"
+	case unix.BTRFS_SUPER_MAGIC:
+		return "btrfs"
+	case unix.NFS_SUPER_MAGIC:
+		return "nfs"
+	case unix.OVERLAYFS_SUPER_MAGIC:
+		return "overlayfs"
+	case unix.FUSE_SUPER_MAGIC:
+		return "fuse"
+	}
+	return "?"
+}

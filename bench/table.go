@@ -1,0 +1,316 @@
+//go:build linux
+
+package main
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// columnTitle is each contender's heading.
+func (r *results) columnTitle(c string) string {
+	switch c {
+	case cFloor:
+		return "floor"
+	case cNfslock:
+		return "nfslock defaults"
+	case cNoWatch:
+		return "nfslock, `WithWatcher(false)`"
+	case cFlufl:
+		if r.fluflVersion != "" {
+			return "flufl.lock " + r.fluflVersion
+		}
+		return "flufl.lock"
+	case cFlock:
+		return "flock(2)"
+	}
+	return c
+}
+
+// markdown renders the results as the README's Performance section shows
+// them.
+func (r *results) markdown() string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	w("Measured with `%s` (%s run, %v) on %s: Go %s, %s/%s, %d CPUs; lock files on %s (%s); load average %s before, %s after.\n\n",
+		r.command, r.mode, r.took.Round(time.Second), time.Now().UTC().Format("2006-01-02"),
+		strings.TrimPrefix(runtime.Version(), "go"), runtime.GOOS, runtime.GOARCH, r.cpus, r.fsType, r.dir, r.loads[0], r.loads[1])
+
+	cols := contenders
+	row := func(title string, cell func(c string) string) {
+		w("| %s |", title)
+		for _, c := range cols {
+			v := cell(c)
+			if v == "" {
+				v = "–"
+			}
+			w(" %s |", v)
+		}
+		w("\n")
+	}
+	w("|  |")
+	for _, c := range cols {
+		w(" %s |", r.columnTitle(c))
+	}
+	w("\n|---|%s\n", strings.Repeat("---|", len(cols)))
+
+	floor := r.cycle[cFloor]
+	row("uncontended lock + unlock (× floor)", func(c string) string {
+		d, ok := r.cycle[c]
+		if !ok {
+			return ""
+		}
+		if floor == 0 {
+			return us(d)
+		}
+		return fmt.Sprintf("%s (%.2f×)", us(d), float64(d)/float64(floor))
+	})
+	row("system calls per uncontended cycle (+ the runtime's)", func(c string) string {
+		calls, ok := r.calls[c]
+		if !ok {
+			return ""
+		}
+		own, rt := calls.split()
+		return fmt.Sprintf("%s (+%.1f)", num(own), math.Max(rt, 0))
+	})
+	row("allocations per uncontended cycle", func(c string) string {
+		a, ok := r.allocs[c]
+		if !ok || c == cFlufl {
+			return ""
+		}
+		return fmt.Sprintf("%s (%s B)", num(a[0]), num(a[1]))
+	})
+	ps := make([]string, len(r.set.procs))
+	for i, p := range r.set.procs {
+		ps[i] = fmt.Sprint(p)
+	}
+	row(fmt.Sprintf("contended throughput, P = %s (× floor)", strings.Join(ps, " / ")), func(c string) string {
+		var cells []string
+		for _, p := range r.set.procs {
+			cells = append(cells, r.ratio(r.contend, c, p))
+		}
+		return strings.Join(cells, " / ")
+	})
+	row("lost updates, all contended runs", func(c string) string { return lost(r.contend[c]) })
+	fa := r.set.fairnessAt
+	row(fmt.Sprintf("fairness, P = %d, %v: slowest / fastest process", fa, r.set.span), func(c string) string {
+		return fairness(r.contend[c], fa)
+	})
+	row(fmt.Sprintf("longest wait, P = %d", fa), func(c string) string {
+		if res, ok := r.contend[c][fa]; ok {
+			return dur(res.maxWait)
+		}
+		return ""
+	})
+	row("hand-off between two processes, p50 / p99", func(c string) string { return p50p99(r.handoff[c]) })
+	row("a waiting process's file operations per second", func(c string) string {
+		if v, ok := r.waitOps[c]; ok {
+			return fmt.Sprintf("%.0f", math.Max(v, 0))
+		}
+		return ""
+	})
+
+	if r.sshfs {
+		cols = []string{cFloor, cNfslock, cNoWatch}
+		w("\nAcross two sshfs clients of one export (processes alternate between the two mounts; caching off; `scripts/sshfs-rig.sh`):\n\n|  |")
+		for _, c := range cols {
+			w(" %s |", r.columnTitle(c))
+		}
+		w("\n|---|%s\n", strings.Repeat("---|", len(cols)))
+		sp := make([]string, len(r.set.sshfsProcs))
+		for i, p := range r.set.sshfsProcs {
+			sp[i] = fmt.Sprint(p)
+		}
+		row(fmt.Sprintf("contended throughput, P = %s (× floor)", strings.Join(sp, " / ")), func(c string) string {
+			var cells []string
+			for _, p := range r.set.sshfsProcs {
+				cells = append(cells, r.ratio(r.sshfsContend, c, p))
+			}
+			return strings.Join(cells, " / ")
+		})
+		row("lost updates, all contended runs", func(c string) string { return lost(r.sshfsContend[c]) })
+		top := r.set.sshfsProcs[len(r.set.sshfsProcs)-1]
+		row(fmt.Sprintf("fairness, P = %d, %v: slowest / fastest process", top, r.set.sshfsSpan), func(c string) string {
+			return fairness(r.sshfsContend[c], top)
+		})
+		row(fmt.Sprintf("longest wait, P = %d", top), func(c string) string {
+			if res, ok := r.sshfsContend[c][top]; ok {
+				return dur(res.maxWait)
+			}
+			return ""
+		})
+		row("hand-off between the two clients, p50 / p99", func(c string) string { return p50p99(r.sshfsHandoff[c]) })
+	}
+
+	w("\n")
+	w("* floor: the algorithm as bare `golang.org/x/sys/unix` calls with no checks (write the claim, date it, link; unlink twice), polling a busy lock every %v with nanosleep.\n", floorPoll)
+	w("* Uncontended: one process locks and unlocks in a loop; the median of %d rounds that interleave the contenders. System calls: `strace -f -c` of %d cycles less %d, per cycle; in brackets the Go or Python runtime's own (futex, nanosleep, signals, memory).\n",
+		r.set.cycleRounds, r.set.straceN[1], r.set.straceN[0])
+	w("* Contended: P processes on one lock for %v each; under the lock a process reads a shared counter, holds the lock %v and writes the counter plus one. Throughput is cycles per second over the floor's at the same P (floor: %s). Lost updates: the processes' cycles less the final counter.\n",
+		r.set.span, r.set.hold, r.floorRates())
+	w("* Hand-off: two processes pass the lock back and forth; the holder, once the other is waiting, keeps it 1–5 ms more, then releases it. From just before the release to the return of the other's lock; %d hand-offs (flufl.lock: %d).\n",
+		2*(r.set.handoffs-1), 2*(r.set.fluflRounds-1))
+	w("* A waiting process's file operations: the system calls, other than the runtime's, of a process waiting for a lock that another host holds, per second (`strace -f -c` of a wait of %v less one of %v).\n",
+		r.set.wait[1], r.set.wait[0])
+	for _, n := range r.notes {
+		w("* %s\n", n)
+	}
+	return b.String()
+}
+
+// floorRates gives the floor's cycles per second at each P.
+func (r *results) floorRates() string {
+	var cells []string
+	for _, p := range r.set.procs {
+		if res, ok := r.contend[cFloor][p]; ok {
+			cells = append(cells, fmt.Sprintf("%.0f", res.perSecond()))
+		} else {
+			cells = append(cells, "?")
+		}
+	}
+	return strings.Join(cells, " / ") + " per second"
+}
+
+// ratio is contender c's throughput at P = p over the floor's.
+func (r *results) ratio(m map[string]map[int]contended, c string, p int) string {
+	res, ok := m[c][p]
+	if !ok {
+		return "?"
+	}
+	fl, ok := m[cFloor][p]
+	if !ok || fl.total() == 0 {
+		return fmt.Sprintf("%.0f/s", res.perSecond())
+	}
+	return fmt.Sprintf("%.2f", res.perSecond()/fl.perSecond())
+}
+
+func lost(runs map[int]contended) string {
+	if len(runs) == 0 {
+		return ""
+	}
+	var n int64
+	for _, res := range runs {
+		n += res.lost
+	}
+	return fmt.Sprint(n)
+}
+
+func fairness(runs map[int]contended, p int) string {
+	res, ok := runs[p]
+	if !ok || len(res.counts) == 0 {
+		return ""
+	}
+	lo, hi := res.counts[0], res.counts[0]
+	for _, n := range res.counts {
+		lo, hi = min(lo, n), max(hi, n)
+	}
+	if hi == 0 {
+		return "0 / 0"
+	}
+	return fmt.Sprintf("%d / %d (%.2f)", lo, hi, float64(lo)/float64(hi))
+}
+
+func p50p99(lat []time.Duration) string {
+	if len(lat) == 0 {
+		return ""
+	}
+	return dur(percentile(lat, 50)) + " / " + dur(percentile(lat, 99))
+}
+
+// percentile returns the p-th percentile of the sorted durations d, by the
+// nearest-rank method.
+func percentile(d []time.Duration, p int) time.Duration {
+	rank := (len(d)*p + 99) / 100
+	return d[max(rank, 1)-1]
+}
+
+// dur writes d with three significant digits at most.
+func dur(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return us(d)
+	case d < time.Second:
+		return fmt.Sprintf("%.3g ms", float64(d)/1e6)
+	}
+	return fmt.Sprintf("%.3g s", d.Seconds())
+}
+
+func us(d time.Duration) string { return fmt.Sprintf("%.3g µs", float64(d)/1e3) }
+
+// num writes n with one decimal, or none if it is whole to within 0.05.
+func num(n float64) string {
+	if math.Abs(n-math.Round(n)) < 0.05 {
+		return fmt.Sprintf("%.0f", n)
+	}
+	return fmt.Sprintf("%.1f", n)
+}
+
+// The targets of issue 12, checked for the maintainers on standard error.
+// waitOpsBefore is what a waiting process made per second with the default
+// backoff before issue 12 (1 ms doubling to 100 ms, each poll a link, a
+// read and a stat of the lock file): the bound for WithWatcher(false).
+const waitOpsBefore = 93
+
+func (r *results) targets() string {
+	var b strings.Builder
+	check := func(ok, known bool, what string) {
+		mark := "ok  "
+		switch {
+		case !known:
+			mark = "??  "
+		case !ok:
+			mark = "MISS"
+		}
+		fmt.Fprintf(&b, "  %s %s\n", mark, what)
+	}
+	b.WriteString("targets of issue 12:\n")
+	calls, known := r.calls[cNfslock]
+	own, _ := calls.split()
+	check(own <= 9, known, fmt.Sprintf("uncontended system calls %.1f <= 9", own))
+	fl, nf := r.cycle[cFloor], r.cycle[cNfslock]
+	check(float64(nf) <= 1.15*float64(fl), fl > 0 && nf > 0, fmt.Sprintf("uncontended time %v <= 1.15 × floor %v", nf, fl))
+	for _, p := range r.set.procs {
+		res, ok1 := r.contend[cNfslock][p]
+		f, ok2 := r.contend[cFloor][p]
+		ratio := res.perSecond() / f.perSecond()
+		check(ratio >= 0.9, ok1 && ok2, fmt.Sprintf("defaults, P = %d: throughput %.2f >= 0.9 × floor", p, ratio))
+	}
+	fair := func(c string, want float64) {
+		res, ok := r.contend[c][r.set.fairnessAt]
+		lo, hi := math.MaxInt, 0
+		for _, n := range res.counts {
+			lo, hi = min(lo, n), max(hi, n)
+		}
+		v := float64(lo) / float64(hi)
+		check(v >= want, ok && hi > 0, fmt.Sprintf("%s, P = %d: slowest/fastest %.2f >= %.2f", c, r.set.fairnessAt, v, want))
+	}
+	fair(cNfslock, 0.67)
+	handoff := func(c string, limit time.Duration) {
+		lat := r.handoff[c]
+		var p50 time.Duration
+		if len(lat) > 0 {
+			p50 = percentile(lat, 50)
+		}
+		check(p50 <= limit, len(lat) > 0, fmt.Sprintf("%s: hand-off p50 %v <= %v", c, p50, limit))
+	}
+	handoff(cNfslock, 100*time.Microsecond)
+	fair(cNoWatch, 0.25)
+	res, ok := r.contend[cNoWatch][r.set.fairnessAt]
+	check(res.maxWait <= time.Second, ok, fmt.Sprintf("%s, P = %d: longest wait %v <= 1s", cNoWatch, r.set.fairnessAt, res.maxWait))
+	handoff(cNoWatch, 2*time.Millisecond)
+	ops, ok := r.waitOps[cNoWatch]
+	check(ops <= waitOpsBefore, ok, fmt.Sprintf("%s: a waiter's file operations %.0f/s <= %d/s (the default backoff before issue 12)", cNoWatch, ops, waitOpsBefore))
+	var lostAll int64
+	for _, m := range []map[string]map[int]contended{r.contend, r.sshfsContend} {
+		for _, runs := range m {
+			for _, res := range runs {
+				lostAll += res.lost
+			}
+		}
+	}
+	check(lostAll == 0, true, fmt.Sprintf("lost updates %d == 0", lostAll))
+	return b.String()
+}

@@ -1,0 +1,259 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A worker is one process of a workload: this program started again with
+// the argument "worker" and a spec in JSON, or the Python script for
+// flufl.lock, which takes the same spec and answers in the same way. It
+// prints "ready" once it has set up, waits for a line on its standard
+// input with the start time (Unix nanoseconds), runs, and prints its
+// result as one line of JSON.
+type spec struct {
+	Contender string `json:"contender"`
+	Mode      string `json:"mode"` // cycle, contend, handoff or wait
+	Lock      string `json:"lock"`
+	Counter   string `json:"counter,omitempty"` // contend
+	N         int    `json:"n,omitempty"`       // cycle: cycles; handoff: rounds
+	Warm      int    `json:"warm,omitempty"`    // cycle: cycles before the timed ones
+	Hold      int64  `json:"hold_ns,omitempty"` // contend: ns the lock is held per cycle
+	Span      int64  `json:"span_ns,omitempty"` // contend: ns to run; wait: ns to wait
+	First     bool   `json:"first,omitempty"`   // handoff: this process takes the lock first
+}
+
+type result struct {
+	Cycles   int     `json:"cycles"`
+	NS       int64   `json:"ns"`                 // cycle: time of the timed cycles
+	Mallocs  uint64  `json:"mallocs,omitempty"`  // cycle: heap allocations in them
+	Bytes    uint64  `json:"bytes,omitempty"`    // cycle: bytes allocated in them
+	MaxWait  int64   `json:"max_wait_ns"`        // contend: longest time in lock()
+	Releases []int64 `json:"releases,omitempty"` // handoff: Unix ns just before each unlock
+	Acquires []int64 `json:"acquires,omitempty"` // handoff: Unix ns just after each lock
+	Err      string  `json:"err,omitempty"`
+}
+
+// workerMain runs a worker for the spec in arg and prints its result.
+func workerMain(arg string) {
+	var s spec
+	var r result
+	if err := json.Unmarshal([]byte(arg), &s); err != nil {
+		r.Err = fmt.Sprintf("bad spec %q: %v", arg, err)
+	} else if err := runWorker(s, &r); err != nil {
+		r.Err = err.Error()
+	}
+	out, _ := json.Marshal(r)
+	fmt.Printf("%s\n", out)
+}
+
+func runWorker(s spec, r *result) error {
+	m, err := newMutex(s.Contender, s.Lock)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	fmt.Println("ready")
+	start, err := readStart()
+	if err != nil {
+		return err
+	}
+	time.Sleep(time.Until(start))
+	switch s.Mode {
+	case "cycle":
+		return cycle(ctx, m, s, r)
+	case "contend":
+		return contend(ctx, m, s, start, r)
+	case "handoff":
+		return handoff(ctx, m, s, r)
+	case "wait":
+		ctx, cancel := context.WithTimeout(ctx, time.Duration(s.Span))
+		defer cancel()
+		if err := m.lock(ctx); err == nil {
+			return errors.New("the waiter took a lock that was held")
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown mode %q", s.Mode)
+}
+
+// readStart reads the start time from standard input.
+func readStart() (time.Time, error) {
+	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	if err != nil {
+		return time.Time{}, fmt.Errorf("reading the start time: %w", err)
+	}
+	ns, err := strconv.ParseInt(line[:len(line)-1], 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("start time %q: %w", line, err)
+	}
+	return time.Unix(0, ns), nil
+}
+
+// cycle locks and unlocks s.Warm times, then s.N times timed.
+func cycle(ctx context.Context, m mutex, s spec, r *result) error {
+	one := func() error {
+		if err := m.lock(ctx); err != nil {
+			return err
+		}
+		return m.unlock()
+	}
+	for range s.Warm {
+		if err := one(); err != nil {
+			return err
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	t0 := time.Now()
+	for range s.N {
+		if err := one(); err != nil {
+			return err
+		}
+	}
+	r.NS = time.Since(t0).Nanoseconds()
+	runtime.ReadMemStats(&after)
+	r.Cycles = s.N
+	r.Mallocs = after.Mallocs - before.Mallocs
+	r.Bytes = after.TotalAlloc - before.TotalAlloc
+	return nil
+}
+
+// contend takes the lock over and over until the span is over: under the
+// lock it reads the shared counter, holds the lock s.Hold, and writes the
+// counter plus one. A lost update shows as a counter below the sum of the
+// cycles.
+func contend(ctx context.Context, m mutex, s spec, start time.Time, r *result) error {
+	end := start.Add(time.Duration(s.Span))
+	hold := unix.NsecToTimespec(s.Hold)
+	for time.Now().Before(end) {
+		t0 := time.Now()
+		if err := m.lock(ctx); err != nil {
+			return err
+		}
+		r.MaxWait = max(r.MaxWait, time.Since(t0).Nanoseconds())
+		n, err := readCounter(s.Counter)
+		if err == nil {
+			unix.Nanosleep(&hold, nil) // a nanosleep sleeps 100 µs, a Go timer at least 1 ms
+			err = writeCounter(s.Counter, n+1)
+		}
+		if uerr := m.unlock(); err == nil {
+			err = uerr
+		}
+		if err != nil {
+			return err
+		}
+		r.Cycles++
+	}
+	return nil
+}
+
+// The counter is a decimal number at the start of a file, opened for each
+// access so that a network filesystem's client sees other clients' writes.
+func readCounter(path string) (int64, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return parseCounter(data)
+}
+
+func parseCounter(data []byte) (int64, error) {
+	i := 0
+	for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return 0, fmt.Errorf("counter file holds %q, not a number", data)
+	}
+	return strconv.ParseInt(string(data[:i]), 10, 64)
+}
+
+func writeCounter(path string, n int64) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	// Fixed width, so that no shorter write leaves digits behind.
+	_, err = fmt.Fprintf(f, "%020d\n", n)
+	return errors.Join(err, f.Close())
+}
+
+// handoff passes the lock back and forth with its peer, s.N times each way.
+// The peer's messages come on descriptor 3 and go out on descriptor 4:
+// 'w' says "I am about to wait for the lock", 'a' "I have taken it". The
+// holder, told that the peer waits, keeps the lock a random 1–5 ms more
+// (so that releases fall at random points of the waiter's polling), notes
+// the time and releases; the waiter notes the time at which its lock
+// returned. The times are wall-clock, the system clock both processes read.
+func handoff(ctx context.Context, m mutex, s spec, r *result) error {
+	in, out := os.NewFile(3, "from-peer"), os.NewFile(4, "to-peer")
+	msg := make([]byte, 1)
+	send := func(b byte) error { msg[0] = b; _, err := out.Write(msg); return err }
+	expect := func(want byte) error {
+		if _, err := io.ReadFull(in, msg); err != nil {
+			return fmt.Errorf("waiting for %q from the peer: %w", want, err)
+		}
+		if msg[0] != want {
+			return fmt.Errorf("peer sent %q, want %q", msg[0], want)
+		}
+		return nil
+	}
+	hold := func() error {
+		if err := expect('w'); err != nil {
+			return err
+		}
+		time.Sleep(time.Millisecond + rand.N(4*time.Millisecond))
+		r.Releases = append(r.Releases, time.Now().UnixNano())
+		if err := m.unlock(); err != nil {
+			return err
+		}
+		return expect('a')
+	}
+	wait := func() error {
+		if err := send('w'); err != nil {
+			return err
+		}
+		if err := m.lock(ctx); err != nil {
+			return err
+		}
+		r.Acquires = append(r.Acquires, time.Now().UnixNano())
+		return send('a')
+	}
+	turns := []func() error{wait, hold}
+	if s.First {
+		if err := m.lock(ctx); err != nil {
+			return err
+		}
+		if err := send('a'); err != nil {
+			return err
+		}
+		turns = []func() error{hold, wait}
+	} else if err := expect('a'); err != nil {
+		return err
+	}
+	for range s.N {
+		for _, turn := range turns {
+			if err := turn(); err != nil {
+				return err
+			}
+		}
+	}
+	if s.First {
+		return m.unlock() // it took the lock last
+	}
+	return nil
+}

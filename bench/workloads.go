@@ -1,0 +1,216 @@
+//go:build linux
+
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// uncontended is one round of the uncontended cycle: one process locks and
+// unlocks n times.
+type uncontended struct {
+	perCycle          time.Duration
+	mallocs, bytes    float64 // per cycle
+	ownCalls, rtCalls float64 // per cycle, from strace
+	calls             syscallCounts
+}
+
+// cycleOnce times n uncontended cycles of contender, after warm ones.
+func (e *env) cycleOnce(contender, dir string, n, warm int) (uncontended, error) {
+	p, err := e.start(contender, spec{Mode: "cycle", Lock: filepath.Join(dir, contender+".lock"), N: n, Warm: warm}, nil)
+	if err != nil {
+		return uncontended{}, err
+	}
+	rs, err := run([]*proc{p})
+	if err != nil {
+		return uncontended{}, err
+	}
+	r := rs[0]
+	return uncontended{
+		perCycle: time.Duration(r.NS / int64(r.Cycles)),
+		mallocs:  float64(r.Mallocs) / float64(r.Cycles),
+		bytes:    float64(r.Bytes) / float64(r.Cycles),
+	}, nil
+}
+
+// cycleCalls counts the system calls of one uncontended cycle: the
+// difference between runs of n1 and n2 cycles, divided by n2 - n1, so that
+// everything a process does to start and stop cancels out.
+func (e *env) cycleCalls(contender, dir string, n1, n2 int) (syscallCounts, error) {
+	s := spec{Mode: "cycle", Lock: filepath.Join(dir, contender+".lock"), Warm: 20}
+	s.N = n1
+	c1, err := e.straced(contender, s, dir)
+	if err != nil {
+		return nil, err
+	}
+	s.N = n2
+	c2, err := e.straced(contender, s, dir)
+	if err != nil {
+		return nil, err
+	}
+	return c2.sub(c1).scale(1 / float64(n2-n1)), nil
+}
+
+// contended is one run of P processes cycling on one lock.
+type contended struct {
+	procs   int
+	span    time.Duration
+	counts  []int // cycles per process
+	maxWait time.Duration
+	lost    int64 // cycles counted by the processes but missing from the counter
+}
+
+func (c contended) total() int {
+	t := 0
+	for _, n := range c.counts {
+		t += n
+	}
+	return t
+}
+
+func (c contended) perSecond() float64 { return float64(c.total()) / c.span.Seconds() }
+
+// contend runs procs processes of contender for span, each holding the lock
+// hold per cycle while it increments a shared counter. dirs are the
+// directories (one per client) in which processes take turns to find the
+// lock file and counter: the same directory through different mounts.
+func (e *env) contend(contender string, dirs []string, procs int, span, hold time.Duration) (contended, error) {
+	name := contender + "-contend"
+	for _, d := range dirs[:1] {
+		if err := os.WriteFile(filepath.Join(d, name+".counter"), fmt.Appendf(nil, "%020d\n", 0), 0o644); err != nil {
+			return contended{}, err
+		}
+	}
+	specs := make([]spec, procs)
+	for i := range specs {
+		d := dirs[i%len(dirs)]
+		specs[i] = spec{Mode: "contend", Lock: filepath.Join(d, name+".lock"), Counter: filepath.Join(d, name+".counter"),
+			Hold: hold.Nanoseconds(), Span: span.Nanoseconds()}
+	}
+	ps, err := e.startMany(contender, specs, nil)
+	if err != nil {
+		return contended{}, err
+	}
+	rs, err := run(ps)
+	if err != nil {
+		return contended{}, err
+	}
+	c := contended{procs: procs, span: span}
+	for _, r := range rs {
+		c.counts = append(c.counts, r.Cycles)
+		c.maxWait = max(c.maxWait, time.Duration(r.MaxWait))
+	}
+	final, err := readCounter(filepath.Join(dirs[0], name+".counter"))
+	if err != nil {
+		return c, err
+	}
+	c.lost = int64(c.total()) - final
+	return c, nil
+}
+
+// handoff passes the lock back and forth between two processes of
+// contender, rounds times each way, and returns the hand-off latencies (the
+// first round's left out as a warm-up). The processes find the lock in
+// dirs[0] and dirs[len(dirs)-1].
+func (e *env) handoff(contender string, dirs []string, rounds int) ([]time.Duration, error) {
+	aIn, bOut, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	bIn, aOut, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	pipes := []*os.File{aIn, bOut, bIn, aOut}
+	defer func() {
+		for _, f := range pipes {
+			f.Close()
+		}
+	}()
+	name := contender + "-handoff.lock"
+	specs := []spec{
+		{Mode: "handoff", Lock: filepath.Join(dirs[0], name), N: rounds, First: true},
+		{Mode: "handoff", Lock: filepath.Join(dirs[len(dirs)-1], name), N: rounds},
+	}
+	ps, err := e.startMany(contender, specs, [][]*os.File{{aIn, aOut}, {bIn, bOut}})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range pipes { // the workers have their own copies
+		f.Close()
+	}
+	pipes = nil
+	rs, err := run(ps)
+	if err != nil {
+		return nil, err
+	}
+	a, b := rs[0], rs[1]
+	if len(a.Releases) != rounds || len(b.Acquires) != rounds || len(b.Releases) != rounds || len(a.Acquires) != rounds {
+		return nil, fmt.Errorf("hand-off workers recorded %d/%d and %d/%d releases/acquisitions, want %d each",
+			len(a.Releases), len(a.Acquires), len(b.Releases), len(b.Acquires), rounds)
+	}
+	var lat []time.Duration
+	for i := 1; i < rounds; i++ {
+		lat = append(lat, time.Duration(b.Acquires[i]-a.Releases[i]), time.Duration(a.Acquires[i]-b.Releases[i]))
+	}
+	slices.Sort(lat)
+	return lat, nil
+}
+
+// waitOps measures how many file operations a process waiting for a lock
+// held by someone else makes per second: the system calls (other than the
+// runtime's) of a waiter that gives up after w2, less those of one that
+// gives up after w1, over w2 - w1.
+func (e *env) waitOps(contender, dir string, w1, w2 time.Duration) (float64, syscallCounts, error) {
+	path := filepath.Join(dir, contender+"-wait.lock")
+	release, err := holdForever(contender, path)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer release()
+	s := spec{Mode: "wait", Lock: path}
+	var counts [2]syscallCounts
+	for i, w := range []time.Duration{w1, w2} {
+		s.Span = w.Nanoseconds()
+		if counts[i], err = e.straced(contender, s, dir); err != nil {
+			return 0, nil, err
+		}
+	}
+	d := counts[1].sub(counts[0]).scale(1 / (w2 - w1).Seconds())
+	own, _ := d.split()
+	return own, d, nil
+}
+
+// holdForever makes the lock at path busy for contender, as a holder on
+// another host would, with an expiry an hour away; release undoes it.
+func holdForever(contender, path string) (release func(), err error) {
+	if contender == cFlock {
+		fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
+			unix.Close(fd)
+			return nil, err
+		}
+		return func() { unix.Close(fd); os.Remove(path) }, nil
+	}
+	claim := strings.Join([]string{path, "elsewhere.example.org", "4242", "1"}, "|")
+	if err := os.WriteFile(claim, []byte(claim), 0o644); err != nil {
+		return nil, err
+	}
+	later := time.Now().Add(time.Hour)
+	if err := errors.Join(os.Chtimes(claim, later, later), os.Link(claim, path)); err != nil {
+		os.Remove(claim)
+		return nil, err
+	}
+	return func() { os.Remove(path); os.Remove(claim) }, nil
+}
