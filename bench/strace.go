@@ -27,7 +27,7 @@ var runtimeCalls = map[string]bool{
 	"set_robust_list": true, "rseq": true, "exit": true, "exit_group": true,
 	"getrandom": true, "sched_getaffinity": true, "prlimit64": true,
 	"clock_gettime": true, "gettimeofday": true, "select": true, "pselect6": true,
-	"poll": true, "ppoll": true, "epoll_create1": true, "eventfd2": true, "epoll_ctl": true,
+	"poll": true, "ppoll": true, "epoll_create1": true, "eventfd2": true,
 }
 
 // split returns the total of the lock's own calls and of the runtime's.
