@@ -28,9 +28,9 @@ func (l *Lock) TryLock() error {
 	}
 	// One attempt, but an inconclusive one (the lock file vanished under
 	// us, a transient error) is repeated at once, a few times.
-	r := l.attempt(op)
+	r := l.attempt(op, true)
 	for i := 0; i < 3 && r.outcome == again; i++ {
-		r = l.attempt(op)
+		r = l.attempt(op, false)
 	}
 	if r.outcome == busy && l.expired(r.obs.info.ModTime) {
 		if _, err := l.breakLock(r.obs); err != nil {
@@ -39,7 +39,7 @@ func (l *Lock) TryLock() error {
 			}
 			l.log.Warn("breaking expired lock failed", "err", err)
 		}
-		r = l.attempt(op)
+		r = l.attempt(op, false)
 	}
 	switch r.outcome {
 	case acquired:
@@ -101,9 +101,9 @@ func (l *Lock) Lock(ctx context.Context) error {
 	wait := backoff{min: l.minWait, max: l.maxWait}
 	var last observation
 	claimDue, claimGone := l.clock.Now().Add(l.redateEvery()), false // see waitclaim.go
-	for {
+	for first := true; ; first = false {
 		claimDue = l.tendClaim(claimDue, claimGone)
-		r := l.attempt(op)
+		r := l.attempt(op, first)
 		claimGone = r.outcome == again && isNotExist(r.err)
 		switch r.outcome {
 		case acquired:
@@ -271,11 +271,13 @@ type result struct {
 }
 
 // attempt links the claim file to the lock file and judges the outcome.
-func (l *Lock) attempt(op string) result {
+// first says that this is the first attempt of a TryLock or Lock, made
+// right after the claim was dated.
+func (l *Lock) attempt(op string, first bool) result {
 	linkErr := l.fsys.Link(l.claim, l.path)
 	if linkErr == nil {
 		l.noteLinkCounts()
-		l.acquired()
+		l.acquired(first)
 		return result{outcome: acquired}
 	}
 	// On NFS a link can succeed while its reply is lost, and the retried
@@ -287,7 +289,7 @@ func (l *Lock) attempt(op string) result {
 	}
 	if err == nil && l.owns(o) {
 		l.log.Debug("link failed but the lock file is ours: reply lost", "err", linkErr)
-		l.acquired()
+		l.acquired(false)
 		return result{outcome: acquired}
 	}
 	switch {
@@ -321,15 +323,29 @@ func (l *Lock) attempt(op string) result {
 	}
 }
 
-// acquired records that this Lock now holds the lock and dates it again, so
-// that the lifetime counts from acquisition rather than from the first try.
-func (l *Lock) acquired() {
-	if err := l.touch(l.claim); err != nil {
-		l.log.Warn("lock taken but not re-dated: it expires a lifetime after the claim was written", "err", err)
+// acquired records that this Lock now holds the lock. The lifetime counts
+// from acquisition, so the claim is dated again, unless this was the first
+// attempt of the call, made right after the claim was dated (no more than
+// freshClaim ago), as on a free lock: then the claim's date already is
+// acquisition plus the lifetime, give or take that much, and the second
+// utimensat of flufl.lock's algorithm is saved.
+func (l *Lock) acquired(first bool) {
+	l.mu.Lock()
+	fresh := first && l.clock.Now().Sub(l.datedAt) <= freshClaim
+	l.mu.Unlock()
+	if !fresh {
+		if err := l.touch(l.claim); err != nil {
+			l.log.Warn("lock taken but not re-dated: it expires a lifetime after the claim was dated", "err", err)
+		}
 	}
 	l.setHeld(true)
 	l.log.Debug("lock acquired")
 }
+
+// freshClaim is how recently a claim must have been dated for a link of it
+// to need no new date: a lock's expiry may fall this much short of its
+// acquisition plus the lifetime.
+const freshClaim = time.Millisecond
 
 // fail removes the claim file and returns a failed result carrying err.
 func (l *Lock) fail(op string, err error) result {

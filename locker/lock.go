@@ -52,6 +52,7 @@ type Lock struct {
 	lifetime   time.Duration
 	held       bool           // this Lock took the lock and has not released it
 	expiry     time.Time      // the expiry this Lock last gave its lock
+	datedAt    time.Time      // when, by l.clock, it last dated its claim file
 	keepAlive  *KeepAlive     // refreshing in the background, or nil
 	stopWatch  func() error   // ends the directory watch of the Lock in progress
 	background sync.WaitGroup // work that outlives a call: stopping a watch
@@ -238,6 +239,7 @@ func (l *Lock) touch(name string) error {
 	if name == l.claim {
 		l.mu.Lock()
 		l.expiry = t
+		l.datedAt = l.clock.Now()
 		l.mu.Unlock()
 	}
 	return nil

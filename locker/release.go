@@ -21,6 +21,13 @@ func (l *Lock) unlock(unconditional bool) error {
 	const op = "unlock"
 	l.stopKeepAlive()
 	l.background.Wait()
+	if done, err := l.releaseHeld(); done {
+		if err != nil {
+			return &Error{Op: op, Path: l.path, Err: err}
+		}
+		l.log.Debug("lock released")
+		return nil
+	}
 	o, err := l.observe()
 	if err != nil {
 		return &Error{Op: op, Path: l.path, Err: err}
@@ -52,6 +59,51 @@ func (l *Lock) unlock(unconditional bool) error {
 	}
 	l.log.Debug("lock released")
 	return nil
+}
+
+// releaseHeld is the release of a lock this Lock took and has not yet seen
+// expire, on a filesystem that counts links: the common case, made with
+// three file operations instead of seven. It reports whether it did the
+// release, with its error, as the long way would report it; if it did not,
+// it changed nothing, and unlock goes the long way
+// (read the lock file, judge it, remove it under the break lock if it may
+// have expired).
+//
+// Ownership is checked on the claim file instead of the lock file: the
+// claim file has a second link only while this Lock's link of it to the
+// lock path stands (a claim file is linked nowhere else, and a lock file
+// removed or replaced behind the holder's back leaves the claim with one
+// link, or gone). Its modification time is the lock's expiry. While that is
+// in the future, no breaker may touch the lock (breaking waits for expiry
+// plus the clock slop, in the same server clock), so nothing can come
+// between this check and the removal but a breaker that disregards the
+// rules: a forced break, or one whose clock is wrong by more than the slop,
+// which is no worse than for the long way, whose check comes just as
+// early. An expired lock is left to the long way, which removes it under
+// the break lock.
+func (l *Lock) releaseHeld() (done bool, err error) {
+	l.mu.Lock()
+	fast := l.held && l.linksKnown && !l.noLinks
+	l.mu.Unlock()
+	if !fast || l.mayBeBroken() {
+		return false, nil
+	}
+	fi, err := l.fsys.Stat(l.claim)
+	if err != nil || fi.Links != 2 || !l.serverNow().Before(fi.ModTime) {
+		return false, nil
+	}
+	err = l.fsys.Remove(l.path)
+	switch {
+	case isNotExist(err):
+		return false, nil // removed behind our back: the long way says so
+	case err != nil:
+		err = fmt.Errorf("removing lock file: %w", err)
+	}
+	l.setHeld(false)
+	if cerr := l.removeIfExists(l.claim); cerr != nil {
+		err = appendErr(err, fmt.Errorf("removing claim file: %w", cerr))
+	}
+	return true, err
 }
 
 // removeLockFile removes the lock file, which o showed to be ours. While our
