@@ -3,16 +3,23 @@
 package posix
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/nfslock/nfslock/locker"
 	"golang.org/x/sys/unix"
 )
 
-var _ locker.Watcher = (*FS)(nil)
+var (
+	_ locker.Watcher      = (*FS)(nil)
+	_ locker.EntryWatcher = (*FS)(nil)
+)
 
 // watchMask selects the inotify events that change the set of entries of a
 // directory, or end the directory itself. IN_ONLYDIR makes a watch of
@@ -41,7 +48,25 @@ const watchMask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN
 // (/proc/sys/fs/inotify/max_user_instances and max_user_watches); a Lock
 // then polls.
 func (*FS) Watch(dir string) (events <-chan struct{}, stop func() error, err error) {
-	w, err := startWatch(dir)
+	w, err := startWatch(dir, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	return w.events, w.stop, nil
+}
+
+// WatchEntry is like Watch, but sends on events only for changes of the
+// entry called name in dir (its creation, removal, or a rename to or from
+// it) and of dir itself, and implements locker.EntryWatcher: a Lock then
+// wakes when its lock file comes or goes, not for every claim file. The
+// kernel queues events for every entry; the reading goroutine drops those
+// of other names. If the kernel's queue overflowed, it sends, since the
+// event it was waiting for may be among those lost.
+func (*FS) WatchEntry(dir, name string) (events <-chan struct{}, stop func() error, err error) {
+	if name == "" || name == "." || name == ".." || strings.ContainsRune(name, '/') {
+		return nil, nil, pathError("watch", filepath.Join(dir, name), unix.EINVAL)
+	}
+	w, err := startWatch(dir, name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -56,6 +81,7 @@ type watch struct {
 	// descriptor is closed only once that Read has returned, so it cannot
 	// be reused by another file while the reader still refers to it.
 	file   *os.File
+	name   string // report only changes of this entry, if not ""
 	events chan struct{}
 	done   chan struct{} // closed when read returns
 	err    error         // why read returned, if not because of stop
@@ -64,14 +90,16 @@ type watch struct {
 	stopErr error
 }
 
-// startWatch starts a watch of dir and the goroutine that reads it.
-func startWatch(dir string) (*watch, error) {
+// startWatch starts a watch of dir, of the entry name only if name is not
+// "", and the goroutine that reads it.
+func startWatch(dir, name string) (*watch, error) {
 	fd, err := inotifyDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	w := &watch{
 		file:   os.NewFile(uintptr(fd), "inotify:"+dir),
+		name:   name,
 		events: make(chan struct{}, 1),
 		done:   make(chan struct{}),
 	}
@@ -102,7 +130,7 @@ func (w *watch) read() {
 	// this one holds at least one event with the longest name.
 	buf := make([]byte, 4096)
 	for {
-		_, err := w.file.Read(buf)
+		n, err := w.file.Read(buf)
 		if err != nil {
 			if !errors.Is(err, os.ErrClosed) {
 				if err == io.EOF {
@@ -115,8 +143,38 @@ func (w *watch) read() {
 			}
 			return
 		}
-		w.notify()
+		if w.name == "" || concerns(buf[:n], w.name) {
+			w.notify()
+		}
 	}
+}
+
+// concerns reports whether the inotify events in buf, as read(2) returns
+// them, include one about the entry name or the watched directory itself,
+// or an overflow of the kernel's queue. Each event is a struct
+// inotify_event (wd, mask, cookie, len) followed by len bytes of name,
+// padded with NULs.
+func concerns(buf []byte, name string) bool {
+	const self = unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_IGNORED | unix.IN_UNMOUNT | unix.IN_Q_OVERFLOW
+	for len(buf) >= unix.SizeofInotifyEvent {
+		ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[0]))
+		end := unix.SizeofInotifyEvent + int(ev.Len)
+		if end > len(buf) {
+			return true // cannot happen; if it does, do not miss an event
+		}
+		if ev.Mask&self != 0 {
+			return true
+		}
+		entry := buf[unix.SizeofInotifyEvent:end]
+		if i := bytes.IndexByte(entry, 0); i >= 0 {
+			entry = entry[:i]
+		}
+		if string(entry) == name {
+			return true
+		}
+		buf = buf[end:]
+	}
+	return false
 }
 
 // notify sends on events unless a notification is already waiting.

@@ -170,7 +170,7 @@ func TestWatchNotifiesAgain(t *testing.T) {
 // descriptor, and a second stop does no harm.
 func TestWatchStop(t *testing.T) {
 	dir, _ := watchDirs(t)
-	w, err := startWatch(dir)
+	w, err := startWatch(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,5 +277,104 @@ func TestLockWakesOnRelease(t *testing.T) {
 	}
 	if err := waiter.Unlock(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// entryCases are changes made to the directories of watchDirs, and
+// whether each concerns the entry "f" of dir, which WatchEntry(dir, "f")
+// must report.
+var entryCases = []struct {
+	name   string
+	change func(dir, other string) error
+	want   bool
+}{
+	{"remove it", func(d, _ string) error { return os.Remove(filepath.Join(d, "f")) }, true},
+	{"rename it away", func(d, _ string) error { return os.Rename(filepath.Join(d, "f"), filepath.Join(d, "g")) }, true},
+	{"rename it out", func(d, o string) error { return os.Rename(filepath.Join(d, "f"), filepath.Join(o, "f")) }, true},
+	{"rename onto it", func(d, o string) error { return os.Rename(filepath.Join(o, "x"), filepath.Join(d, "f")) }, true},
+	{"create it", func(d, _ string) error {
+		if err := os.Remove(filepath.Join(d, "f")); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(d, "f"), nil, 0o644)
+	}, true},
+	{"link to it", func(d, _ string) error {
+		if err := os.Remove(filepath.Join(d, "f")); err != nil {
+			return err
+		}
+		return os.Link(filepath.Join(d, "f1"), filepath.Join(d, "f"))
+	}, true},
+	{"rename the directory", func(d, o string) error { return os.Rename(d, filepath.Join(o, "d2")) }, true},
+
+	{"create another", func(d, _ string) error { return os.WriteFile(filepath.Join(d, "new"), nil, 0o644) }, false},
+	{"remove another", func(d, _ string) error { return os.Remove(filepath.Join(d, "f1")) }, false},
+	{"rename another", func(d, _ string) error { return os.Rename(filepath.Join(d, "f1"), filepath.Join(d, "g")) }, false},
+	{"link it elsewhere", func(d, _ string) error { return os.Link(filepath.Join(d, "f"), filepath.Join(d, "g")) }, false},
+	{"create one with a longer name", func(d, _ string) error { return os.WriteFile(filepath.Join(d, "ff"), nil, 0o644) }, false},
+}
+
+// TestConcerns checks the filter of WatchEntry on what the kernel queues:
+// an inotify read just after a change returns its events, so concerns can
+// be judged on them with no goroutine in the way.
+func TestConcerns(t *testing.T) {
+	for _, tt := range entryCases {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, other := watchDirs(t)
+			fd, err := inotifyDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unix.Close(fd)
+			if err := tt.change(dir, other); err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 4096)
+			n, err := unix.Read(fd, buf)
+			if err != nil {
+				t.Fatalf("no event for the change: read: %v", err)
+			}
+			if got := concerns(buf[:n], "f"); got != tt.want {
+				t.Errorf("concerns(events of %q, \"f\") = %v, want %v", tt.name, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestWatchEntry checks that the changes of the watched entry reach the
+// events channel of WatchEntry.
+func TestWatchEntry(t *testing.T) {
+	for _, tt := range entryCases {
+		if !tt.want {
+			continue // TestConcerns shows that they are dropped
+		}
+		t.Run(tt.name, func(t *testing.T) {
+			dir, other := watchDirs(t)
+			events, stop, err := New().WatchEntry(dir, "f")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stop()
+			if err := tt.change(dir, other); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-events:
+			case <-time.After(patience):
+				t.Fatalf("watching %s for f: no notification %v after the change", dir, patience)
+			}
+		})
+	}
+}
+
+// TestWatchEntryRefusesPaths: the entry is a name, not a path.
+func TestWatchEntryRefusesPaths(t *testing.T) {
+	dir, _ := watchDirs(t)
+	for _, name := range []string{"", ".", "..", "sub/f"} {
+		if _, stop, err := New().WatchEntry(dir, name); !errors.Is(err, unix.EINVAL) {
+			if stop != nil {
+				stop()
+			}
+			t.Errorf("WatchEntry(%s, %q): got %v, want EINVAL", dir, name, err)
+		}
 	}
 }

@@ -24,15 +24,21 @@ def now_ns():
 
 
 def read_counter(path):
-    with open(path, "rb") as f:
-        data = f.read()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        data = os.read(fd, 32)
+    finally:
+        os.close(fd)
     digits = len(data) - len(data.lstrip(b"0123456789"))
     return int(data[:digits] or b"x")
 
 
 def write_counter(path, n):
-    with open(path, "r+b") as f:
-        f.write(b"%020d\n" % n)
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, b"%020d\n" % n)
+    finally:
+        os.close(fd)
 
 
 def cycle(lock, s, r):

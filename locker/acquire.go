@@ -28,9 +28,9 @@ func (l *Lock) TryLock() error {
 	}
 	// One attempt, but an inconclusive one (the lock file vanished under
 	// us, a transient error) is repeated at once, a few times.
-	r := l.attempt(op, true)
+	r := l.attempt(op, true, nil)
 	for i := 0; i < 3 && r.outcome == again; i++ {
-		r = l.attempt(op, false)
+		r = l.attempt(op, false, nil)
 	}
 	if r.outcome == busy && l.expired(r.obs.info.ModTime) {
 		if _, err := l.breakLock(r.obs); err != nil {
@@ -39,7 +39,7 @@ func (l *Lock) TryLock() error {
 			}
 			l.log.Warn("breaking expired lock failed", "err", err)
 		}
-		r = l.attempt(op, false)
+		r = l.attempt(op, false, nil)
 	}
 	switch r.outcome {
 	case acquired:
@@ -82,39 +82,50 @@ func (l *Lock) Lock(ctx context.Context) error {
 	if l.timeout > 0 {
 		deadline = l.clock.Now().Add(l.timeout)
 	}
+	// A watch kept from an earlier wait serves from the start; otherwise
+	// one starts only once the lock is found busy, so that an uncontended
+	// Lock does not pay for it (see wait.go).
+	events := l.useWatch(false)
+	watchTried := events != nil
+	defer func() {
+		if events != nil {
+			l.doneWithWatch()
+		}
+	}()
+	if err := l.yieldTurn(ctx, events); err != nil {
+		return &Error{Op: op, Path: l.path, Err: err}
+	}
 	if err := l.prepareClaim(op); err != nil {
 		return err
 	}
-	// The directory watch starts only once the lock is found busy, so that
-	// an uncontended Lock does not pay for it; it is stopped in the
-	// background, off the path of the hand-off.
-	var events <-chan struct{}
-	watchTried, took := false, false
-	defer func() {
-		if events != nil {
-			l.stopWatchLater()
-			if !took {
-				l.background.Wait() // nothing of a failed Lock outlives it
-			}
-		}
-	}()
 	wait := backoff{min: l.minWait, max: l.maxWait}
-	var last observation
+	var last observation // the last look at the lock file
+	var lastFull time.Time
 	claimDue, claimGone := l.clock.Now().Add(l.redateEvery()), false // see waitclaim.go
 	for first := true; ; first = false {
 		claimDue = l.tendClaim(claimDue, claimGone)
-		r := l.attempt(op, first)
+		var seen *observation
+		if last.exists && last.isClaim && l.clock.Now().Sub(lastFull) < fullLookEvery {
+			seen = &last // a stat may do (see glance)
+		}
+		r := l.attempt(op, first, seen)
 		claimGone = r.outcome == again && isNotExist(r.err)
 		switch r.outcome {
 		case acquired:
 			if err := l.fence(op); err != nil { // see fence.go
 				return err
 			}
-			took = true
 			return nil
 		case failed:
 			return r.err
 		case busy:
+			l.noteBusy()
+			if last.exists && changedHands(last.info, r.obs.info) {
+				wait.limit(l.turnPoll()) // see wait.go
+			}
+			if !r.obs.glanced {
+				lastFull = l.clock.Now()
+			}
 			last = r.obs
 			if l.expired(r.obs.info.ModTime) {
 				broke, err := l.breakLock(r.obs)
@@ -132,9 +143,9 @@ func (l *Lock) Lock(ctx context.Context) error {
 		case again:
 			l.log.Debug("lock attempt inconclusive, retrying", "err", r.err)
 		}
-		if !watchTried {
+		if events == nil && !watchTried {
 			watchTried = true
-			if events = l.watch(); events != nil {
+			if events = l.useWatch(true); events != nil {
 				continue // a release before the watch began would go unseen: look again
 			}
 		}
@@ -157,67 +168,6 @@ func (l *Lock) Lock(ctx context.Context) error {
 			wait = backoff{min: l.minWait, max: l.maxWait}
 		}
 	}
-}
-
-// watch starts watching the lock's directory, if the backend can and the
-// Lock may. It returns nil otherwise.
-func (l *Lock) watch() <-chan struct{} {
-	w, ok := l.fsys.(Watcher)
-	if !ok || l.noWatch {
-		return nil
-	}
-	events, stop, err := w.Watch(l.dir)
-	if err != nil {
-		l.log.Debug("cannot watch the lock directory; polling only", "err", err)
-		return nil
-	}
-	l.mu.Lock()
-	l.stopWatch = stop
-	l.mu.Unlock()
-	return events
-}
-
-// stopWatchLater stops the directory watch in the background: closing an
-// inotify instance can take a few hundred microseconds, which a waiter that
-// just took the lock should not spend before returning. Unlock waits for it.
-func (l *Lock) stopWatchLater() {
-	l.mu.Lock()
-	stop := l.stopWatch
-	l.stopWatch = nil
-	l.mu.Unlock()
-	if stop == nil {
-		return
-	}
-	l.background.Add(1)
-	go func() {
-		defer l.background.Done()
-		if err := stop(); err != nil {
-			l.log.Debug("stopping the directory watch", "err", err)
-		}
-	}()
-}
-
-// sleep waits for d, until ctx is done, or until the directory changes. It
-// reports whether a change woke it.
-func (l *Lock) sleep(ctx context.Context, d time.Duration, events <-chan struct{}) (woken bool, err error) {
-	if events == nil {
-		return false, l.clock.Sleep(ctx, d)
-	}
-	wctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		select {
-		case <-events:
-			woken = true
-			cancel()
-		case <-wctx.Done():
-		}
-	}()
-	l.clock.Sleep(wctx, d)
-	cancel()
-	<-done
-	return woken, ctx.Err()
 }
 
 // checkHeld refuses to take a lock this Lock already holds. Rewriting the
@@ -272,13 +222,20 @@ type result struct {
 
 // attempt links the claim file to the lock file and judges the outcome.
 // first says that this is the first attempt of a TryLock or Lock, made
-// right after the claim was dated.
-func (l *Lock) attempt(op string, first bool) result {
+// right after the claim was dated; seen, if not nil, is an earlier full
+// look at the lock file in this wait, which lets a busy lock be judged by a
+// stat alone (see glance in wait.go).
+func (l *Lock) attempt(op string, first bool, seen *observation) result {
 	linkErr := l.fsys.Link(l.claim, l.path)
 	if linkErr == nil {
 		l.noteLinkCounts()
 		l.acquired(first)
 		return result{outcome: acquired}
+	}
+	if seen != nil && errors.Is(linkErr, fs.ErrExist) {
+		if r, ok := l.glance(*seen); ok {
+			return r
+		}
 	}
 	// On NFS a link can succeed while its reply is lost, and the retried
 	// request then fails with EEXIST. Whatever the error, if the lock file
@@ -358,6 +315,12 @@ func (l *Lock) fail(op string, err error) result {
 // abandon gives up a wait: it removes the claim file and returns an *Error
 // with cause, naming the last holder seen.
 func (l *Lock) abandon(op string, last observation, cause error) error {
+	if last.glanced {
+		// Name the holder of now, not of the last full look.
+		if o, err := l.observe(); err == nil {
+			last = o
+		}
+	}
 	if rerr := l.removeIfExists(l.claim); rerr != nil {
 		cause = appendErr(cause, fmt.Errorf("removing claim file: %w", rerr))
 	}

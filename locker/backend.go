@@ -190,3 +190,17 @@ type Watcher interface {
 	// watch and releases its resources; events is not closed.
 	Watch(dir string) (events <-chan struct{}, stop func() error, err error)
 }
+
+// EntryWatcher is an optional capability of a Watcher: it watches one entry
+// of a directory. A Lock uses it, where the backend has it, so that its
+// waits end when the lock file itself comes or goes, and not each time a
+// claim file beside it does: with several claimants, each cycle of the lock
+// creates and removes claim files too, and every waiter woken by those
+// makes a useless attempt.
+type EntryWatcher interface {
+	// WatchEntry is like Watch, but need report only the creation, removal
+	// or renaming (to or from) of the entry called name in dir, and the
+	// removal or renaming of dir itself. It may report more (a watch that
+	// lost track of events reports, to be safe), never less.
+	WatchEntry(dir, name string) (events <-chan struct{}, stop func() error, err error)
+}

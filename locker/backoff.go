@@ -21,3 +21,11 @@ func (b *backoff) next() time.Duration {
 	half := d / 2
 	return half + rand.N(d-half+1)
 }
+
+// limit makes the next wait at most d (before jitter), and the waits after
+// it grow from there.
+func (b *backoff) limit(d time.Duration) {
+	if b.cur > d {
+		b.cur = max(d, b.min)
+	}
+}

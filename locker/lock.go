@@ -54,8 +54,9 @@ type Lock struct {
 	expiry     time.Time      // the expiry this Lock last gave its lock
 	datedAt    time.Time      // when, by l.clock, it last dated its claim file
 	keepAlive  *KeepAlive     // refreshing in the background, or nil
-	stopWatch  func() error   // ends the directory watch of the Lock in progress
-	background sync.WaitGroup // work that outlives a call: stopping a watch
+	watch      *dirWatch      // the directory watch kept between waits, or nil (see wait.go)
+	busyAt     time.Time      // when this Lock last found the lock held by another
+	releasedAt time.Time      // when this Lock last released the lock
 	// The file server's clock (see skew.go).
 	serverTime bool          // write and judge lock times in the server's frame
 	offset     time.Duration // server clock minus ours

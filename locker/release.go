@@ -20,8 +20,8 @@ func (l *Lock) UnlockUnconditionally() error { return l.unlock(true) }
 func (l *Lock) unlock(unconditional bool) error {
 	const op = "unlock"
 	l.stopKeepAlive()
-	l.background.Wait()
 	if done, err := l.releaseHeld(); done {
+		l.noteReleased() // see yieldTurn in wait.go
 		if err != nil {
 			return &Error{Op: op, Path: l.path, Err: err}
 		}
@@ -49,6 +49,9 @@ func (l *Lock) unlock(unconditional bool) error {
 	}
 	if !owned && !unconditional && errs == nil {
 		errs = ErrNotLocked
+	}
+	if owned {
+		l.noteReleased()
 	}
 	if errs != nil {
 		var holder *Details

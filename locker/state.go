@@ -65,6 +65,9 @@ type observation struct {
 	// foreign, if not nil, says the lock path holds something no lock
 	// makes (see read.go); exists is then true and the rest is empty.
 	foreign error
+	// glanced says that info is from a later stat than contents (see
+	// glance in wait.go): the holder may since have changed.
+	glanced bool
 }
 
 func (o observation) details() *Details {

@@ -1,0 +1,309 @@
+package locker
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"time"
+)
+
+// Waiting for a busy lock, fast and fair, without a busier poll.
+//
+// A waiting Lock tries to link its claim again after each wait, and each
+// try costs file operations, which on NFS are round trips to a server that
+// other clients share. Four things keep waits short and fair without more
+// of them:
+//
+//  1. One directory watch for the life of a Lock. Where the backend can
+//     watch the directory (inotify, on Linux), a Lock that finds the lock
+//     busy starts a watch and keeps it across its waits; it stops when no
+//     wait has used it for watchIdle. Starting and stopping an inotify
+//     instance costs a few system calls and, on close, a kernel grace
+//     period of up to milliseconds, which a per-wait watch paid on every
+//     hand-off.
+//  2. A glance instead of a look. After a failed link, a Lock that has read
+//     the lock file earlier in the same wait judges it by a stat alone, as
+//     long as that shows nothing that needs the contents: not expired (a
+//     break needs them), not possibly its own link (a link whose reply was
+//     lost, on NFS), not anything but a file of a claim's size. Every
+//     fullLookEvery it reads the file in full all the same, so that an
+//     object that no lock makes, put there in the meantime, is reported.
+//     A poll is then two file operations (link, stat) instead of seven.
+//  3. A steady poll while the lock changes hands. A waiter whose glances
+//     show a new holder each time polls at most every turnPoll instead of
+//     backing off towards the maximum: under churn, waiters that have
+//     waited long would otherwise poll least often and lose every race to
+//     newcomers. While one holder keeps the lock, the backoff grows as
+//     before, so that a long wait costs less than it used to.
+//  4. Turns. A process that releases a lock it had to wait for, and wants
+//     it again at once, would take it before any waiter has noticed that
+//     it is free (a waiter without a watcher, on another host, polls every
+//     few milliseconds at best), and could keep it for ever. So a Lock that
+//     saw the lock busy within the last contentionMemory, released it less
+//     than turnWait ago and finds it free, first looks for other claimants'
+//     claim files beside the lock file; if there are any, it leaves the
+//     lock to them for up to turnWait, until one has taken it (a watcher
+//     sees that at once; without one it sleeps the whole turnWait). A Lock
+//     of a lock that is free and unclaimed never waits.
+
+const (
+	// watchIdle is how long a Lock keeps its directory watch after the
+	// last wait that used it.
+	watchIdle = time.Second
+	// fullLookEvery bounds the time between two full reads of the lock
+	// file while a Lock waits.
+	fullLookEvery = time.Second
+	// contentionMemory is how long after it last found the lock busy a
+	// Lock still expects other claimants.
+	contentionMemory = time.Second
+)
+
+// turnPoll is the longest a waiter waits between two polls while the lock
+// changes hands, and turnWait how long a releaser that wants the lock back
+// leaves it to others: eight and sixteen times the shortest backoff (8 ms
+// and 16 ms by default), within the longest. A releaser waits long enough
+// for every waiter to poll at least once.
+func (l *Lock) turnPoll() time.Duration { return min(8*l.minWait, l.maxWait) }
+func (l *Lock) turnWait() time.Duration { return 2 * l.turnPoll() }
+
+// A dirWatch is the directory watch a Lock keeps between its waits.
+type dirWatch struct {
+	events <-chan struct{}
+	stop   func() error
+	users  int         // calls of the Lock using it now
+	idle   *time.Timer // stops it once unused for watchIdle
+}
+
+// useWatch returns the events of the Lock's directory watch, emptied of
+// what happened before this call. If none runs, it starts one if start is
+// true, and returns nil otherwise. It returns nil if the backend cannot
+// watch the directory or the Lock may not (WithWatcher(false)). Every
+// non-nil return must be matched by a call of doneWithWatch.
+func (l *Lock) useWatch(start bool) <-chan struct{} {
+	if l.noWatch {
+		return nil
+	}
+	l.mu.Lock()
+	if w := l.watch; w != nil {
+		w.users++
+		if w.idle != nil {
+			w.idle.Stop() // if it fired already, it sees users > 0 and leaves w alone
+			w.idle = nil
+		}
+		l.mu.Unlock()
+		for drained := false; !drained; {
+			select {
+			case <-w.events:
+			default:
+				drained = true
+			}
+		}
+		return w.events
+	}
+	l.mu.Unlock()
+	if !start {
+		return nil
+	}
+	var events <-chan struct{}
+	var stop func() error
+	var err error
+	switch w := l.fsys.(type) {
+	case EntryWatcher:
+		events, stop, err = w.WatchEntry(l.dir, l.base)
+	case Watcher:
+		events, stop, err = w.Watch(l.dir)
+	default:
+		return nil
+	}
+	if err != nil {
+		l.log.Debug("cannot watch the lock directory; polling only", "err", err)
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.watch != nil {
+		// Another call of this Lock started one meanwhile: use that.
+		l.watch.users++
+		go stop()
+		return l.watch.events
+	}
+	l.watch = &dirWatch{events: events, stop: stop, users: 1}
+	return events
+}
+
+// doneWithWatch says that a call that got events from useWatch no longer
+// uses them. The watch stops once no call has used it for watchIdle: its
+// inotify instance is closed then, off the path of any hand-off.
+func (l *Lock) doneWithWatch() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.watch
+	if w == nil {
+		return
+	}
+	if w.users--; w.users > 0 {
+		return
+	}
+	w.idle = time.AfterFunc(watchIdle, func() {
+		l.mu.Lock()
+		if l.watch != w || w.users > 0 {
+			l.mu.Unlock()
+			return
+		}
+		l.watch = nil
+		l.mu.Unlock()
+		if err := w.stop(); err != nil {
+			l.log.Debug("stopping the directory watch", "err", err)
+		}
+	})
+}
+
+// sleep waits for d, until ctx is done, or until the directory changes. It
+// reports whether a change woke it.
+func (l *Lock) sleep(ctx context.Context, d time.Duration, events <-chan struct{}) (woken bool, err error) {
+	if events == nil {
+		return false, l.clock.Sleep(ctx, d)
+	}
+	if _, ok := l.clock.(RealClock); ok {
+		// What RealClock.Sleep does, with the events in the same select:
+		// no goroutine and no context between a release and the waiter.
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-events:
+			return true, nil
+		case <-t.C:
+			return false, nil
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-events:
+			woken = true
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	l.clock.Sleep(wctx, d)
+	cancel()
+	<-done
+	return woken, ctx.Err()
+}
+
+// noteBusy records that this Lock found the lock held by someone else.
+func (l *Lock) noteBusy() {
+	now := l.clock.Now()
+	l.mu.Lock()
+	l.busyAt = now
+	l.mu.Unlock()
+}
+
+// noteReleased records that this Lock released the lock it held.
+func (l *Lock) noteReleased() {
+	now := l.clock.Now()
+	l.mu.Lock()
+	l.releasedAt = now
+	l.mu.Unlock()
+}
+
+// yieldTurn leaves the lock to the other claimants for a while, if this
+// Lock has just released it, saw it busy not long ago, finds it free and
+// sees claim files of others beside it (see the top of this file). It
+// returns once one of them has taken it, after turnWait, or with ctx's
+// error if ctx ends first.
+func (l *Lock) yieldTurn(ctx context.Context, events <-chan struct{}) error {
+	now := l.clock.Now()
+	l.mu.Lock()
+	until := l.releasedAt.Add(l.turnWait())
+	recent := !l.busyAt.IsZero() && now.Sub(l.busyAt) < contentionMemory
+	l.mu.Unlock()
+	if !recent || !now.Before(until) || !l.lockFree() || !l.othersClaiming() {
+		return nil
+	}
+	for {
+		left := until.Sub(l.clock.Now())
+		if left <= 0 {
+			return nil
+		}
+		if events == nil {
+			// Nothing would tell us sooner that a waiter took it.
+			return l.clock.Sleep(ctx, left)
+		}
+		woken, err := l.sleep(ctx, left, events)
+		if err != nil {
+			return err
+		}
+		if woken && !l.lockFree() {
+			return nil
+		}
+	}
+}
+
+// lockFree reports whether a stat of the lock path finds nothing there.
+func (l *Lock) lockFree() bool {
+	_, err := l.fsys.Stat(l.path)
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+// othersClaiming reports whether the lock's directory holds a claim file of
+// this lock file other than this Lock's own: a claimant waiting for it, or
+// one that died waiting, whose file a sweep removes in time. It needs a
+// backend that can list a directory; without one it reports false.
+func (l *Lock) othersClaiming() bool {
+	dr, ok := l.fsys.(DirReader)
+	if !ok {
+		return false
+	}
+	names, err := dr.ReadDirNames(l.dir)
+	if err != nil {
+		return false
+	}
+	own := baseName(l.claim)
+	for _, name := range names {
+		if name == own {
+			continue
+		}
+		if c, ok := parseClaim(name, l.sep, l.base); ok && c.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// glance judges a lock file that a failed link found, from a stat alone,
+// given seen, the last full look at it in this wait. It reports false if
+// the stat shows anything that needs the contents (see the top of this
+// file); the caller then reads the file.
+func (l *Lock) glance(seen observation) (result, bool) {
+	fi, err := l.fsys.Stat(l.path)
+	switch {
+	case isNotExist(err):
+		return result{outcome: again}, true // released since the link failed
+	case err != nil, fi.IsDir, fi.Size <= 0, fi.Size > MaxClaimLen, l.expired(fi.ModTime):
+		return result{}, false
+	}
+	l.mu.Lock()
+	ours := l.expiry
+	l.mu.Unlock()
+	if d := ours.Sub(fi.ModTime); d >= 0 && d < time.Microsecond {
+		// Our own claim's date, as a filesystem with times to the
+		// microsecond or finer stores it: perhaps our link made this lock
+		// file and only its reply was lost.
+		return result{}, false
+	}
+	o := seen
+	o.info = fi
+	o.glanced = true
+	return result{outcome: busy, obs: o}, true
+}
+
+// changedHands reports whether two looks at the lock file show different
+// lock files: another holder, or the same one after a refresh.
+func changedHands(a, b FileInfo) bool {
+	return !a.ModTime.Equal(b.ModTime) || a.Size != b.Size
+}
