@@ -16,3 +16,14 @@ func (l *Lock) SweepNow() (removed int, got bool, err error) {
 	})
 	return removed, got, err
 }
+
+// StopIdleWatchNow stops l's directory watch if no call uses it, as l does
+// by itself once it has been idle for a second.
+func StopIdleWatchNow(l *Lock) {
+	l.mu.Lock()
+	w := l.watch
+	l.mu.Unlock()
+	if w != nil {
+		l.stopIdleWatch(w)
+	}
+}

@@ -50,13 +50,13 @@ type Lock struct {
 
 	mu         sync.Mutex
 	lifetime   time.Duration
-	held       bool           // this Lock took the lock and has not released it
-	expiry     time.Time      // the expiry this Lock last gave its lock
-	datedAt    time.Time      // when, by l.clock, it last dated its claim file
-	keepAlive  *KeepAlive     // refreshing in the background, or nil
-	watch      *dirWatch      // the directory watch kept between waits, or nil (see wait.go)
-	busyAt     time.Time      // when this Lock last found the lock held by another
-	releasedAt time.Time      // when this Lock last released the lock
+	held       bool       // this Lock took the lock and has not released it
+	expiry     time.Time  // the expiry this Lock last gave its lock
+	datedAt    time.Time  // when, by l.clock, it last dated its claim file
+	keepAlive  *KeepAlive // refreshing in the background, or nil
+	watch      *dirWatch  // the directory watch kept between waits, or nil (see wait.go)
+	busyAt     time.Time  // when this Lock last found the lock held by another
+	releasedAt time.Time  // when this Lock last released the lock
 	// The file server's clock (see skew.go).
 	serverTime bool          // write and judge lock times in the server's frame
 	offset     time.Duration // server clock minus ours

@@ -25,8 +25,8 @@ import (
 //     the lock file earlier in the same wait judges it by a stat alone, as
 //     long as that shows nothing that needs the contents: not expired (a
 //     break needs them), not possibly its own link (a link whose reply was
-//     lost, on NFS), not anything but a file of a claim's size. Every
-//     fullLookEvery it reads the file in full all the same, so that an
+//     lost, on NFS), not anything but a file of a claim's size with as many
+//     links as at the last look. Every fullLookEvery it reads the file in full all the same, so that an
 //     object that no lock makes, put there in the meantime, is reported.
 //     A poll is then two file operations (link, stat) instead of seven.
 //  3. A steady poll while the lock changes hands. A waiter whose glances
@@ -144,18 +144,25 @@ func (l *Lock) doneWithWatch() {
 	if w.users--; w.users > 0 {
 		return
 	}
-	w.idle = time.AfterFunc(watchIdle, func() {
-		l.mu.Lock()
-		if l.watch != w || w.users > 0 {
-			l.mu.Unlock()
-			return
-		}
-		l.watch = nil
+	w.idle = time.AfterFunc(watchIdle, func() { l.stopIdleWatch(w) })
+}
+
+// stopIdleWatch stops the watch w, unless a call of the Lock uses it again
+// or it is no longer the Lock's.
+func (l *Lock) stopIdleWatch(w *dirWatch) {
+	l.mu.Lock()
+	if l.watch != w || w.users > 0 {
 		l.mu.Unlock()
-		if err := w.stop(); err != nil {
-			l.log.Debug("stopping the directory watch", "err", err)
-		}
-	})
+		return
+	}
+	l.watch = nil
+	if w.idle != nil {
+		w.idle.Stop()
+	}
+	l.mu.Unlock()
+	if err := w.stop(); err != nil {
+		l.log.Debug("stopping the directory watch", "err", err)
+	}
 }
 
 // sleep waits for d, until ctx is done, or until the directory changes. It
@@ -284,7 +291,9 @@ func (l *Lock) glance(seen observation) (result, bool) {
 	switch {
 	case isNotExist(err):
 		return result{outcome: again}, true // released since the link failed
-	case err != nil, fi.IsDir, fi.Size <= 0, fi.Size > MaxClaimLen, l.expired(fi.ModTime):
+	case err != nil, fi.IsDir, fi.Size <= 0, fi.Size > MaxClaimLen, fi.Links != seen.info.Links, l.expired(fi.ModTime):
+		// Gone odd, or lost or gained a link (its claim file removed, a
+		// symbolic link put in its place), or breakable: read it.
 		return result{}, false
 	}
 	l.mu.Lock()
