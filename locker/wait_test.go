@@ -142,8 +142,17 @@ func TestReleaserLeavesTheTurnToAWaiter(t *testing.T) {
 	aDone, _ := goLock(t, a)
 	// The waiter polls within a millisecond; the releaser stays away
 	// longer.
-	if err := w.clk.BlockUntilSleepers(ctx, 2); err != nil {
-		t.Fatal(err)
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	slept := make(chan error, 1)
+	go func() { slept <- w.clk.BlockUntilSleepers(bctx, 2) }()
+	select {
+	case err := <-slept:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case err := <-aDone:
+		t.Fatalf("the releaser's Lock returned (%v) at once, while another claimant waited", err)
 	}
 	w.clk.Advance(locker.DefaultMinBackoff)
 	if err := <-bDone; err != nil {
@@ -235,10 +244,15 @@ func TestWaiterReadsAChangedLockFile(t *testing.T) {
 	if err := holder.Lock(ctx); err != nil {
 		t.Fatal(err)
 	}
+	w.clk.Advance(time.Second) // so that the waiter's claim is not dated like the lock (see glance)
 	waiter := w.newLock(t, nil, nil, locker.WithWatcher(false))
 	done, _ := goLock(t, waiter)
 	if err := w.clk.BlockUntilSleepers(ctx, 1); err != nil {
 		t.Fatal(err)
+	}
+	w.clk.Advance(locker.DefaultMaxBackoff) // its first glance
+	if err, returned := sleepsOrReturns(t, w, done); returned {
+		t.Fatalf("Lock of a held lock returned %v", err)
 	}
 	if err := w.fs.Remove(lockPath); err != nil {
 		t.Fatal(err)
@@ -247,7 +261,7 @@ func TestWaiterReadsAChangedLockFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for polls := 1; ; polls++ {
-		w.clk.Advance(locker.DefaultMinBackoff)
+		w.clk.Advance(locker.DefaultMaxBackoff) // one poll
 		if err, returned := sleepsOrReturns(t, w, done); returned {
 			if !errors.Is(err, locker.ErrForeignFile) {
 				t.Fatalf("Lock with a symbolic link put at the lock path while it waited: got %v, want ErrForeignFile", err)
