@@ -19,6 +19,7 @@ import (
 var (
 	_ locker.Watcher      = (*FS)(nil)
 	_ locker.EntryWatcher = (*FS)(nil)
+	_ locker.EntryWatch   = (*entryWatch)(nil)
 )
 
 // watchMask selects the inotify events that change the set of entries of a
@@ -48,29 +49,80 @@ const watchMask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN
 // (/proc/sys/fs/inotify/max_user_instances and max_user_watches); a Lock
 // then polls.
 func (*FS) Watch(dir string) (events <-chan struct{}, stop func() error, err error) {
-	w, err := startWatch(dir, "")
+	w, err := startWatch(dir, "", watchMask)
 	if err != nil {
 		return nil, nil, err
 	}
 	return w.events, w.stop, nil
 }
 
-// WatchEntry is like Watch, but sends on events only for changes of the
-// entry called name in dir (its creation, removal, or a rename to or from
-// it) and of dir itself, and implements locker.EntryWatcher: a Lock then
-// wakes when its lock file comes or goes, not for every claim file. The
-// kernel queues events for every entry; the reading goroutine drops those
-// of other names. If the kernel's queue overflowed, it sends, since the
-// event it was waiting for may be among those lost.
-func (*FS) WatchEntry(dir, name string) (events <-chan struct{}, stop func() error, err error) {
+// WatchEntry starts a watch of the entry called name in the directory dir
+// and implements locker.EntryWatcher: a Lock waiting for a busy lock then
+// wakes when its lock file goes, not each time a claim file comes or goes.
+// The watch reports the entry's departures (its removal, or a rename away)
+// until Arrivals(true) makes it report its arrivals (its creation, a hard
+// link or a rename into place) instead, and always the removal or renaming
+// of dir itself. inotify queues events for every entry of dir of the kinds
+// asked for; the reading goroutine drops those of other names. If the
+// kernel's queue overflowed, it sends, since the event it was waiting for
+// may be among those lost. A name that is not a single path element fails
+// with EINVAL.
+func (*FS) WatchEntry(dir, name string) (locker.EntryWatch, error) {
 	if name == "" || name == "." || name == ".." || strings.ContainsRune(name, '/') {
-		return nil, nil, pathError("watch", filepath.Join(dir, name), unix.EINVAL)
+		return nil, pathError("watch", filepath.Join(dir, name), unix.EINVAL)
 	}
-	w, err := startWatch(dir, name)
+	w, err := startWatch(dir, name, departuresMask)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return w.events, w.stop, nil
+	return &entryWatch{watch: w, dir: dir}, nil
+}
+
+// The masks of an entry watch: departures or arrivals of entries, and the
+// end of the directory itself.
+const (
+	departuresMask = unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVE_SELF | unix.IN_DELETE_SELF | unix.IN_ONLYDIR
+	arrivalsMask   = unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_MOVE_SELF | unix.IN_DELETE_SELF | unix.IN_ONLYDIR
+)
+
+// entryWatch is a watch of one entry, whose mask can be switched.
+type entryWatch struct {
+	*watch
+	dir      string
+	mu       sync.Mutex
+	arrivals bool
+	stopped  bool
+}
+
+func (e *entryWatch) Events() <-chan struct{} { return e.events }
+
+// Arrivals switches the watch's mask with inotify_add_watch, which replaces
+// the mask of the instance's watch of dir.
+func (e *entryWatch) Arrivals(on bool) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stopped {
+		return pathError("watch", e.dir, os.ErrClosed)
+	}
+	if on == e.arrivals {
+		return nil
+	}
+	mask := uint32(departuresMask)
+	if on {
+		mask = arrivalsMask
+	}
+	if _, err := ignoringEINTR2(func() (int, error) { return unix.InotifyAddWatch(e.fd, e.dir, mask) }); err != nil {
+		return pathError("watch", e.dir, err)
+	}
+	e.arrivals = on
+	return nil
+}
+
+func (e *entryWatch) Stop() error {
+	e.mu.Lock()
+	e.stopped = true // no Arrivals on a descriptor that may be reused
+	e.mu.Unlock()
+	return e.stop()
 }
 
 // A watch is one inotify instance watching one directory.
@@ -81,6 +133,7 @@ type watch struct {
 	// descriptor is closed only once that Read has returned, so it cannot
 	// be reused by another file while the reader still refers to it.
 	file   *os.File
+	fd     int    // file's descriptor, valid until stop
 	name   string // report only changes of this entry, if not ""
 	events chan struct{}
 	done   chan struct{} // closed when read returns
@@ -90,15 +143,16 @@ type watch struct {
 	stopErr error
 }
 
-// startWatch starts a watch of dir, of the entry name only if name is not
-// "", and the goroutine that reads it.
-func startWatch(dir, name string) (*watch, error) {
-	fd, err := inotifyDir(dir)
+// startWatch starts a watch of dir for the events of mask, of the entry
+// name only if name is not "", and the goroutine that reads it.
+func startWatch(dir, name string, mask uint32) (*watch, error) {
+	fd, err := inotifyDir(dir, mask)
 	if err != nil {
 		return nil, err
 	}
 	w := &watch{
 		file:   os.NewFile(uintptr(fd), "inotify:"+dir),
+		fd:     fd,
 		name:   name,
 		events: make(chan struct{}, 1),
 		done:   make(chan struct{}),
@@ -107,13 +161,14 @@ func startWatch(dir, name string) (*watch, error) {
 	return w, nil
 }
 
-// inotifyDir returns a new non-blocking inotify descriptor watching dir.
-func inotifyDir(dir string) (int, error) {
+// inotifyDir returns a new non-blocking inotify descriptor watching dir
+// for the events of mask.
+func inotifyDir(dir string, mask uint32) (int, error) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
 		return -1, pathError("watch", dir, err)
 	}
-	_, err = ignoringEINTR2(func() (int, error) { return unix.InotifyAddWatch(fd, dir, watchMask) })
+	_, err = ignoringEINTR2(func() (int, error) { return unix.InotifyAddWatch(fd, dir, mask) })
 	if err != nil {
 		unix.Close(fd)
 		return -1, pathError("watch", dir, err)

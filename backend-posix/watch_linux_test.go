@@ -98,7 +98,7 @@ func TestInotifyDir(t *testing.T) {
 			if tt.sub {
 				watched = filepath.Join(dir, "sub")
 			}
-			fd, err := inotifyDir(watched)
+			fd, err := inotifyDir(watched, watchMask)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -170,7 +170,7 @@ func TestWatchNotifiesAgain(t *testing.T) {
 // descriptor, and a second stop does no harm.
 func TestWatchStop(t *testing.T) {
 	dir, _ := watchDirs(t)
-	w, err := startWatch(dir, "")
+	w, err := startWatch(dir, "", watchMask)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,89 +280,139 @@ func TestLockWakesOnRelease(t *testing.T) {
 	}
 }
 
-// entryCases are changes made to the directories of watchDirs, and
-// whether each concerns the entry "f" of dir, which WatchEntry(dir, "f")
-// must report.
+// entryCases are changes made to the directories of watchDirs, after
+// prep (made before the watch starts), and whether each is a departure or
+// an arrival of the entry "f" of dir, or both (the directory itself goes),
+// or neither.
 var entryCases = []struct {
-	name   string
-	change func(dir, other string) error
-	want   bool
+	name         string
+	prep, change func(dir, other string) error
+	departs      bool
+	arrives      bool
 }{
-	{"remove it", func(d, _ string) error { return os.Remove(filepath.Join(d, "f")) }, true},
-	{"rename it away", func(d, _ string) error { return os.Rename(filepath.Join(d, "f"), filepath.Join(d, "g")) }, true},
-	{"rename it out", func(d, o string) error { return os.Rename(filepath.Join(d, "f"), filepath.Join(o, "f")) }, true},
-	{"rename onto it", func(d, o string) error { return os.Rename(filepath.Join(o, "x"), filepath.Join(d, "f")) }, true},
-	{"create it", func(d, _ string) error {
-		if err := os.Remove(filepath.Join(d, "f")); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(d, "f"), nil, 0o644)
-	}, true},
-	{"link to it", func(d, _ string) error {
-		if err := os.Remove(filepath.Join(d, "f")); err != nil {
-			return err
-		}
-		return os.Link(filepath.Join(d, "f1"), filepath.Join(d, "f"))
-	}, true},
-	{"rename the directory", func(d, o string) error { return os.Rename(d, filepath.Join(o, "d2")) }, true},
+	{"remove it", nil, func(d, _ string) error { return os.Remove(filepath.Join(d, "f")) }, true, false},
+	{"rename it away", nil, func(d, _ string) error { return os.Rename(filepath.Join(d, "f"), filepath.Join(d, "g")) }, true, false},
+	{"rename it out", nil, func(d, o string) error { return os.Rename(filepath.Join(d, "f"), filepath.Join(o, "f")) }, true, false},
+	{"create it", removeF, func(d, _ string) error { return os.WriteFile(filepath.Join(d, "f"), nil, 0o644) }, false, true},
+	{"link to it", removeF, func(d, _ string) error { return os.Link(filepath.Join(d, "f1"), filepath.Join(d, "f")) }, false, true},
+	{"rename to it", removeF, func(d, _ string) error { return os.Rename(filepath.Join(d, "f1"), filepath.Join(d, "f")) }, false, true},
+	{"rename in to it", removeF, func(d, o string) error { return os.Rename(filepath.Join(o, "x"), filepath.Join(d, "f")) }, false, true},
+	{"rename the directory", nil, func(d, o string) error { return os.Rename(d, filepath.Join(o, "d2")) }, true, true},
 
-	{"create another", func(d, _ string) error { return os.WriteFile(filepath.Join(d, "new"), nil, 0o644) }, false},
-	{"remove another", func(d, _ string) error { return os.Remove(filepath.Join(d, "f1")) }, false},
-	{"rename another", func(d, _ string) error { return os.Rename(filepath.Join(d, "f1"), filepath.Join(d, "g")) }, false},
-	{"link it elsewhere", func(d, _ string) error { return os.Link(filepath.Join(d, "f"), filepath.Join(d, "g")) }, false},
-	{"create one with a longer name", func(d, _ string) error { return os.WriteFile(filepath.Join(d, "ff"), nil, 0o644) }, false},
+	{"create another", nil, func(d, _ string) error { return os.WriteFile(filepath.Join(d, "new"), nil, 0o644) }, false, false},
+	{"remove another", nil, func(d, _ string) error { return os.Remove(filepath.Join(d, "f1")) }, false, false},
+	{"rename another", nil, func(d, _ string) error { return os.Rename(filepath.Join(d, "f1"), filepath.Join(d, "g")) }, false, false},
+	{"link it elsewhere", nil, func(d, _ string) error { return os.Link(filepath.Join(d, "f"), filepath.Join(d, "g")) }, false, false},
+	{"create one with a longer name", nil, func(d, _ string) error { return os.WriteFile(filepath.Join(d, "ff"), nil, 0o644) }, false, false},
+	{"write it", nil, func(d, _ string) error { return os.WriteFile(filepath.Join(d, "f"), []byte("new"), 0o644) }, false, false},
+	{"chtimes it", nil, func(d, _ string) error { return os.Chtimes(filepath.Join(d, "f"), time.Now(), time.Now()) }, false, false},
 }
 
-// TestConcerns checks the filter of WatchEntry on what the kernel queues:
-// an inotify read just after a change returns its events, so concerns can
-// be judged on them with no goroutine in the way.
-func TestConcerns(t *testing.T) {
-	for _, tt := range entryCases {
-		t.Run(tt.name, func(t *testing.T) {
-			dir, other := watchDirs(t)
-			fd, err := inotifyDir(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer unix.Close(fd)
-			if err := tt.change(dir, other); err != nil {
-				t.Fatal(err)
-			}
-			buf := make([]byte, 4096)
-			n, err := unix.Read(fd, buf)
-			if err != nil {
-				t.Fatalf("no event for the change: read: %v", err)
-			}
-			if got := concerns(buf[:n], "f"); got != tt.want {
-				t.Errorf("concerns(events of %q, \"f\") = %v, want %v", tt.name, got, tt.want)
-			}
-		})
+func removeF(d, _ string) error { return os.Remove(filepath.Join(d, "f")) }
+
+// entryModes are the two masks of an entry watch, with the Arrivals switch
+// that selects each.
+var entryModes = []struct {
+	name     string
+	mask     uint32
+	arrivals bool
+}{{"departures", departuresMask, false}, {"arrivals", arrivalsMask, true}}
+
+// TestEntryEvents checks what the kernel queues for each mask of an entry
+// watch and how concerns, the filter of its reading goroutine, judges it:
+// an inotify read just after a change returns its events, or EAGAIN if
+// there are none, with no goroutine in the way.
+func TestEntryEvents(t *testing.T) {
+	for _, mode := range entryModes {
+		for _, tt := range entryCases {
+			t.Run(mode.name+"/"+tt.name, func(t *testing.T) {
+				want := tt.departs && !mode.arrivals || tt.arrives && mode.arrivals
+				dir, other := watchDirs(t)
+				if tt.prep != nil {
+					if err := tt.prep(dir, other); err != nil {
+						t.Fatal(err)
+					}
+				}
+				fd, err := inotifyDir(dir, mode.mask)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer unix.Close(fd)
+				if err := tt.change(dir, other); err != nil {
+					t.Fatal(err)
+				}
+				buf := make([]byte, 4096)
+				n, err := unix.Read(fd, buf)
+				got := err == nil && concerns(buf[:max(n, 0)], "f")
+				if err != nil && err != unix.EAGAIN {
+					t.Fatalf("read: %v", err)
+				}
+				if got != want {
+					t.Errorf("watching %s for %s of f: reported %v, want %v", dir, mode.name, got, want)
+				}
+			})
+		}
 	}
 }
 
-// TestWatchEntry checks that the changes of the watched entry reach the
-// events channel of WatchEntry.
+// TestWatchEntry checks that what an entry watch must report reaches its
+// events channel, after a switch to arrivals and back if the mode says.
 func TestWatchEntry(t *testing.T) {
-	for _, tt := range entryCases {
-		if !tt.want {
-			continue // TestConcerns shows that they are dropped
+	for _, mode := range entryModes {
+		for _, tt := range entryCases {
+			if !(tt.departs && !mode.arrivals || tt.arrives && mode.arrivals) {
+				continue // TestEntryEvents shows that they are not reported
+			}
+			t.Run(mode.name+"/"+tt.name, func(t *testing.T) {
+				dir, other := watchDirs(t)
+				if tt.prep != nil {
+					if err := tt.prep(dir, other); err != nil {
+						t.Fatal(err)
+					}
+				}
+				w, err := New().WatchEntry(dir, "f")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer w.Stop()
+				if mode.arrivals {
+					if err := w.Arrivals(true); err != nil {
+						t.Fatal(err)
+					}
+				} else { // there and back again
+					if err := errors.Join(w.Arrivals(true), w.Arrivals(false)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := tt.change(dir, other); err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case <-w.Events():
+				case <-time.After(patience):
+					t.Fatalf("watching %s for %s of f: no notification %v after the change", dir, mode.name, patience)
+				}
+			})
 		}
-		t.Run(tt.name, func(t *testing.T) {
-			dir, other := watchDirs(t)
-			events, stop, err := New().WatchEntry(dir, "f")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer stop()
-			if err := tt.change(dir, other); err != nil {
-				t.Fatal(err)
-			}
-			select {
-			case <-events:
-			case <-time.After(patience):
-				t.Fatalf("watching %s for f: no notification %v after the change", dir, patience)
-			}
-		})
+	}
+}
+
+// TestEntryWatchStop: Arrivals after Stop fails instead of touching a
+// descriptor that may since name another file, and Stop may be repeated.
+func TestEntryWatchStop(t *testing.T) {
+	dir, _ := watchDirs(t)
+	w, err := New().WatchEntry(dir, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if err := w.Arrivals(true); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Arrivals after Stop: got %v, want os.ErrClosed", err)
+	}
+	if err := w.Stop(); err != nil {
+		t.Errorf("second Stop: %v, want nil", err)
 	}
 }
 
@@ -370,9 +420,9 @@ func TestWatchEntry(t *testing.T) {
 func TestWatchEntryRefusesPaths(t *testing.T) {
 	dir, _ := watchDirs(t)
 	for _, name := range []string{"", ".", "..", "sub/f"} {
-		if _, stop, err := New().WatchEntry(dir, name); !errors.Is(err, unix.EINVAL) {
-			if stop != nil {
-				stop()
+		if w, err := New().WatchEntry(dir, name); !errors.Is(err, unix.EINVAL) {
+			if w != nil {
+				w.Stop()
 			}
 			t.Errorf("WatchEntry(%s, %q): got %v, want EINVAL", dir, name, err)
 		}

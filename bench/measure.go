@@ -106,7 +106,7 @@ func measure(e *env, set settings, work string, notes []string) *results {
 				r.contend[c] = map[int]contended{}
 			}
 			r.contend[c][p] = res
-			detail("%s, P = %d: %.0f/s, counts %v, longest wait %v, lost %d", c, p, res.perSecond(), res.counts, res.maxWait, res.lost)
+			detail("%s, P = %d: %.0f/s, counts %v (quick %v), longest wait %v, lost %d", c, p, res.perSecond(), res.counts, res.quick, res.maxWait, res.lost)
 		}
 	}
 
@@ -172,7 +172,7 @@ func measure(e *env, set settings, work string, notes []string) *results {
 				r.sshfsContend[c] = map[int]contended{}
 			}
 			r.sshfsContend[c][p] = res
-			detail("%s, P = %d: %.0f/s, counts %v, longest wait %v, lost %d", c, p, res.perSecond(), res.counts, res.maxWait, res.lost)
+			detail("%s, P = %d: %.0f/s, counts %v (quick %v), longest wait %v, lost %d", c, p, res.perSecond(), res.counts, res.quick, res.maxWait, res.lost)
 		}
 		progress("sshfs, two clients: hand-off, %s", c)
 		lat, err := e.handoff(c, dirs, set.sshfsRounds)

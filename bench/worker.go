@@ -42,6 +42,7 @@ type result struct {
 	Mallocs  uint64  `json:"mallocs,omitempty"`  // cycle: heap allocations in them
 	Bytes    uint64  `json:"bytes,omitempty"`    // cycle: bytes allocated in them
 	MaxWait  int64   `json:"max_wait_ns"`        // contend: longest time in lock()
+	Quick    int     `json:"quick,omitempty"`    // contend: cycles whose lock() took less than 50 µs
 	Releases []int64 `json:"releases,omitempty"` // handoff: Unix ns just before each unlock
 	Acquires []int64 `json:"acquires,omitempty"` // handoff: Unix ns just after each lock
 	Err      string  `json:"err,omitempty"`
@@ -144,7 +145,11 @@ func contend(ctx context.Context, m mutex, s spec, start time.Time, r *result) e
 		if err := m.lock(ctx); err != nil {
 			return err
 		}
-		r.MaxWait = max(r.MaxWait, time.Since(t0).Nanoseconds())
+		waited := time.Since(t0)
+		r.MaxWait = max(r.MaxWait, waited.Nanoseconds())
+		if waited < 50*time.Microsecond {
+			r.Quick++
+		}
 		n, err := readCounter(s.Counter)
 		if err == nil {
 			unix.Nanosleep(&hold, nil) // a nanosleep sleeps 100 µs, a Go timer at least 1 ms

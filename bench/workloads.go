@@ -64,6 +64,7 @@ type contended struct {
 	procs   int
 	span    time.Duration
 	counts  []int // cycles per process
+	quick   []int // cycles per process whose lock() took under 50 µs
 	maxWait time.Duration
 	lost    int64 // cycles counted by the processes but missing from the counter
 }
@@ -106,6 +107,7 @@ func (e *env) contend(contender string, dirs []string, procs int, span, hold tim
 	c := contended{procs: procs, span: span}
 	for _, r := range rs {
 		c.counts = append(c.counts, r.Cycles)
+		c.quick = append(c.quick, r.Quick)
 		c.maxWait = max(c.maxWait, time.Duration(r.MaxWait))
 	}
 	final, err := readCounter(filepath.Join(dirs[0], name+".counter"))

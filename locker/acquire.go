@@ -85,14 +85,14 @@ func (l *Lock) Lock(ctx context.Context) error {
 	// A watch kept from an earlier wait serves from the start; otherwise
 	// one starts only once the lock is found busy, so that an uncontended
 	// Lock does not pay for it (see wait.go).
-	events := l.useWatch(false)
-	watchTried := events != nil
+	w := l.useWatch(false)
+	watchTried := w != nil
 	defer func() {
-		if events != nil {
-			l.doneWithWatch()
+		if w != nil {
+			l.doneWithWatch(w)
 		}
 	}()
-	if err := l.yieldTurn(ctx, events); err != nil {
+	if err := l.yieldTurn(ctx, w); err != nil {
 		return &Error{Op: op, Path: l.path, Err: err}
 	}
 	if err := l.prepareClaim(op); err != nil {
@@ -101,6 +101,7 @@ func (l *Lock) Lock(ctx context.Context) error {
 	wait := backoff{min: l.minWait, max: l.maxWait}
 	var last observation // the last look at the lock file
 	var lastFull time.Time
+	waited := false                                                  // found the lock busy
 	claimDue, claimGone := l.clock.Now().Add(l.redateEvery()), false // see waitclaim.go
 	for first := true; ; first = false {
 		claimDue = l.tendClaim(claimDue, claimGone)
@@ -112,6 +113,10 @@ func (l *Lock) Lock(ctx context.Context) error {
 		claimGone = r.outcome == again && isNotExist(r.err)
 		switch r.outcome {
 		case acquired:
+			l.noteAcquired(waited)
+			if waited && w != nil {
+				l.retireWatch(w) // see wait.go
+			}
 			if err := l.fence(op); err != nil { // see fence.go
 				return err
 			}
@@ -119,6 +124,7 @@ func (l *Lock) Lock(ctx context.Context) error {
 		case failed:
 			return r.err
 		case busy:
+			waited = true
 			l.noteBusy()
 			if last.exists && changedHands(last.info, r.obs.info) {
 				wait.limit(l.turnPoll()) // see wait.go
@@ -143,9 +149,9 @@ func (l *Lock) Lock(ctx context.Context) error {
 		case again:
 			l.log.Debug("lock attempt inconclusive, retrying", "err", r.err)
 		}
-		if events == nil && !watchTried {
+		if w == nil && !watchTried {
 			watchTried = true
-			if events = l.useWatch(true); events != nil {
+			if w = l.useWatch(true); w != nil {
 				continue // a release before the watch began would go unseen: look again
 			}
 		}
@@ -156,6 +162,10 @@ func (l *Lock) Lock(ctx context.Context) error {
 				return l.abandon(op, last, &timeoutError{after: l.timeout})
 			}
 			d = min(d, left)
+		}
+		var events <-chan struct{}
+		if w != nil {
+			events = w.events
 		}
 		woken, err := l.sleep(ctx, d, events)
 		if err != nil {

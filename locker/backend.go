@@ -191,16 +191,35 @@ type Watcher interface {
 	Watch(dir string) (events <-chan struct{}, stop func() error, err error)
 }
 
-// EntryWatcher is an optional capability of a Watcher: it watches one entry
-// of a directory. A Lock uses it, where the backend has it, so that its
-// waits end when the lock file itself comes or goes, and not each time a
-// claim file beside it does: with several claimants, each cycle of the lock
-// creates and removes claim files too, and every waiter woken by those
-// makes a useless attempt.
+// EntryWatcher is an optional capability of a backend: it watches one
+// entry of a directory come and go. A Lock uses it, where the backend has
+// it, in place of Watcher: a waiter then wakes when the lock file goes, and
+// not each time a claim file beside it comes or goes, nor when the next
+// holder's lock file comes. With several claimants every turn of the lock
+// creates and removes claim files and a lock file, and each waiter woken
+// by those makes a useless attempt.
 type EntryWatcher interface {
-	// WatchEntry is like Watch, but need report only the creation, removal
-	// or renaming (to or from) of the entry called name in dir, and the
-	// removal or renaming of dir itself. It may report more (a watch that
-	// lost track of events reports, to be safe), never less.
-	WatchEntry(dir, name string) (events <-chan struct{}, stop func() error, err error)
+	// WatchEntry starts a watch of the entry called name in the directory
+	// dir, reporting departures. It fails if dir is not a directory, and
+	// if name is not a single path element.
+	WatchEntry(dir, name string) (EntryWatch, error)
+}
+
+// An EntryWatch is a watch of one directory entry, from EntryWatcher.
+type EntryWatch interface {
+	// Events receives a notification whenever the entry departs (is
+	// removed, or renamed away) or, after Arrivals(true), whenever it
+	// arrives (is created, linked or renamed into place), and whenever
+	// the directory itself is removed or renamed. A notification not yet
+	// received absorbs later ones. One may come for other reasons (a watch
+	// that lost track of events sends one, to be safe), but none is ever
+	// missing.
+	Events() <-chan struct{}
+	// Arrivals switches the watch between reporting the entry's arrivals
+	// (on) and its departures (off, as at the start). Changes made after
+	// it returns are reported as the switch says.
+	Arrivals(on bool) error
+	// Stop ends the watch and releases its resources; Events is not
+	// closed. Calling it again returns the same result.
+	Stop() error
 }

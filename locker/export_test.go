@@ -27,3 +27,7 @@ func StopIdleWatchNow(l *Lock) {
 		l.stopIdleWatch(w)
 	}
 }
+
+// TurnStreak is how many times in a row a Lock takes the lock at once
+// before it leaves a turn to others.
+const TurnStreak = turnStreak

@@ -56,6 +56,7 @@ type Lock struct {
 	keepAlive  *KeepAlive // refreshing in the background, or nil
 	watch      *dirWatch  // the directory watch kept between waits, or nil (see wait.go)
 	busyAt     time.Time  // when this Lock last found the lock held by another
+	streak     int        // acquisitions in a row that did not find the lock busy
 	releasedAt time.Time  // when this Lock last released the lock
 	// The file server's clock (see skew.go).
 	serverTime bool          // write and judge lock times in the server's frame

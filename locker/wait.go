@@ -64,22 +64,44 @@ const (
 // and 16 ms by default), within the longest. A releaser waits long enough
 // for every waiter to poll at least once.
 func (l *Lock) turnPoll() time.Duration { return min(8*l.minWait, l.maxWait) }
+
+// turnStreak is how many times in a row a Lock may take the lock without
+// finding it busy before it leaves a turn to others: a releaser that takes
+// the lock back at once costs no hand-off, which is most of the throughput
+// a lock file can have, and others still get the lock every few turns.
+const turnStreak = 4
+
 func (l *Lock) turnWait() time.Duration { return 2 * l.turnPoll() }
 
 // A dirWatch is the directory watch a Lock keeps between its waits.
 type dirWatch struct {
 	events <-chan struct{}
 	stop   func() error
-	users  int         // calls of the Lock using it now
-	idle   *time.Timer // stops it once unused for watchIdle
+	// arrivals switches an EntryWatch between arrivals and departures of
+	// the lock file; nil for a Watcher's watch, which reports both.
+	arrivals func(on bool) error
+	users    int         // calls of the Lock using it now
+	idle     *time.Timer // stops it once unused for watchIdle
 }
 
-// useWatch returns the events of the Lock's directory watch, emptied of
-// what happened before this call. If none runs, it starts one if start is
-// true, and returns nil otherwise. It returns nil if the backend cannot
-// watch the directory or the Lock may not (WithWatcher(false)). Every
-// non-nil return must be matched by a call of doneWithWatch.
-func (l *Lock) useWatch(start bool) <-chan struct{} {
+// expectArrival makes w report the lock file's arrivals (on) or departures
+// (off), where it can tell them apart. If the switch fails, w reports
+// nothing more and polling alone ends the waits.
+func (w *dirWatch) expectArrival(on bool) {
+	if w != nil && w.arrivals != nil {
+		w.arrivals(on)
+	}
+}
+
+// useWatch returns the Lock's directory watch, its events emptied of what
+// happened before this call, reporting departures of the lock file. If
+// none runs, it starts one if start is true, and returns nil otherwise. It
+// returns nil if the backend cannot watch the directory or the Lock may
+// not (WithWatcher(false)). Every non-nil return must be matched by a call
+// of doneWithWatch. (Two calls of one Lock at once share the watch, and
+// may see each other's switch between arrivals and departures: a wake too
+// many or too few, which the next poll makes up for.)
+func (l *Lock) useWatch(start bool) *dirWatch {
 	if l.noWatch {
 		return nil
 	}
@@ -98,25 +120,29 @@ func (l *Lock) useWatch(start bool) <-chan struct{} {
 				drained = true
 			}
 		}
-		return w.events
+		return w
 	}
 	l.mu.Unlock()
 	if !start {
 		return nil
 	}
-	var events <-chan struct{}
-	var stop func() error
-	var err error
-	switch w := l.fsys.(type) {
+	w := &dirWatch{users: 1}
+	switch fsys := l.fsys.(type) {
 	case EntryWatcher:
-		events, stop, err = w.WatchEntry(l.dir, l.base)
+		ew, err := fsys.WatchEntry(l.dir, l.base)
+		if err != nil {
+			l.log.Debug("cannot watch the lock file; polling only", "err", err)
+			return nil
+		}
+		w.events, w.stop, w.arrivals = ew.Events(), ew.Stop, ew.Arrivals
 	case Watcher:
-		events, stop, err = w.Watch(l.dir)
+		events, stop, err := fsys.Watch(l.dir)
+		if err != nil {
+			l.log.Debug("cannot watch the lock directory; polling only", "err", err)
+			return nil
+		}
+		w.events, w.stop = events, stop
 	default:
-		return nil
-	}
-	if err != nil {
-		l.log.Debug("cannot watch the lock directory; polling only", "err", err)
 		return nil
 	}
 	l.mu.Lock()
@@ -124,27 +150,47 @@ func (l *Lock) useWatch(start bool) <-chan struct{} {
 	if l.watch != nil {
 		// Another call of this Lock started one meanwhile: use that.
 		l.watch.users++
-		go stop()
-		return l.watch.events
+		go w.stop()
+		return l.watch
 	}
-	l.watch = &dirWatch{events: events, stop: stop, users: 1}
-	return events
+	l.watch = w
+	return w
 }
 
-// doneWithWatch says that a call that got events from useWatch no longer
-// uses them. The watch stops once no call has used it for watchIdle: its
-// inotify instance is closed then, off the path of any hand-off.
-func (l *Lock) doneWithWatch() {
+// doneWithWatch says that a call that got w from useWatch no longer uses
+// it. The watch stops once no call has used it for watchIdle: its inotify
+// instance is closed then, off the path of any hand-off. A watch retired
+// meanwhile (see retireWatch) stops as soon as no call uses it.
+func (l *Lock) doneWithWatch(w *dirWatch) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	w := l.watch
-	if w == nil {
-		return
-	}
 	if w.users--; w.users > 0 {
 		return
 	}
+	if l.watch != w {
+		go func() {
+			if err := w.stop(); err != nil {
+				l.log.Debug("stopping the directory watch", "err", err)
+			}
+		}()
+		return
+	}
 	w.idle = time.AfterFunc(watchIdle, func() { l.stopIdleWatch(w) })
+}
+
+// retireWatch makes the next wait of the Lock start a new watch instead of
+// using w. A Lock calls it when a wait ends with the lock taken: the kernel
+// wakes the watchers of a directory in an order fixed for the life of each
+// watch, and the first to wake wins the race that follows a release, so a
+// Lock that kept its watch would keep its place and win, or lose, every
+// race. A new watch takes a new place in that order, and the places go
+// round.
+func (l *Lock) retireWatch(w *dirWatch) {
+	l.mu.Lock()
+	if l.watch == w {
+		l.watch = nil
+	}
+	l.mu.Unlock()
 }
 
 // stopIdleWatch stops the watch w, unless a call of the Lock uses it again
@@ -202,6 +248,18 @@ func (l *Lock) sleep(ctx context.Context, d time.Duration, events <-chan struct{
 	return woken, ctx.Err()
 }
 
+// noteAcquired records how this Lock took the lock: after finding it busy
+// (waited), or at once.
+func (l *Lock) noteAcquired(waited bool) {
+	l.mu.Lock()
+	if waited {
+		l.streak = 0
+	} else {
+		l.streak++
+	}
+	l.mu.Unlock()
+}
+
 // noteBusy records that this Lock found the lock held by someone else.
 func (l *Lock) noteBusy() {
 	now := l.clock.Now()
@@ -219,17 +277,25 @@ func (l *Lock) noteReleased() {
 }
 
 // yieldTurn leaves the lock to the other claimants for a while, if this
-// Lock has just released it, saw it busy not long ago, finds it free and
-// sees claim files of others beside it (see the top of this file). It
-// returns once one of them has taken it, after turnWait, or with ctx's
-// error if ctx ends first.
-func (l *Lock) yieldTurn(ctx context.Context, events <-chan struct{}) error {
+// Lock has taken it turnStreak times in a row without finding it busy,
+// has just released it, saw it busy not long ago, finds it free and sees
+// claim files of others beside it (see the top of this file). It returns
+// once one of them has taken it, after turnWait, or with ctx's error if
+// ctx ends first.
+func (l *Lock) yieldTurn(ctx context.Context, w *dirWatch) error {
 	now := l.clock.Now()
 	l.mu.Lock()
 	until := l.releasedAt.Add(l.turnWait())
-	recent := !l.busyAt.IsZero() && now.Sub(l.busyAt) < contentionMemory
+	due := l.streak >= turnStreak && !l.busyAt.IsZero() && now.Sub(l.busyAt) < contentionMemory
 	l.mu.Unlock()
-	if !recent || !now.Before(until) || !l.lockFree() || !l.othersClaiming() {
+	if !due || !now.Before(until) {
+		return nil
+	}
+	// Watch for the lock file's arrival before looking, so that an arrival
+	// just after the look is seen.
+	w.expectArrival(true)
+	defer w.expectArrival(false)
+	if !l.lockFree() || !l.othersClaiming() {
 		return nil
 	}
 	for {
@@ -237,11 +303,11 @@ func (l *Lock) yieldTurn(ctx context.Context, events <-chan struct{}) error {
 		if left <= 0 {
 			return nil
 		}
-		if events == nil {
+		if w == nil {
 			// Nothing would tell us sooner that a waiter took it.
 			return l.clock.Sleep(ctx, left)
 		}
-		woken, err := l.sleep(ctx, left, events)
+		woken, err := l.sleep(ctx, left, w.events)
 		if err != nil {
 			return err
 		}

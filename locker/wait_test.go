@@ -123,9 +123,10 @@ func contendedHolder(t *testing.T, w *world, opts ...locker.Option) *locker.Lock
 	return l
 }
 
-// TestReleaserLeavesTheTurnToAWaiter: a Lock that had to wait for the lock,
-// released it and wants it again at once, while another claimant waits
-// for it without a watcher, leaves it to that waiter first.
+// TestReleaserLeavesTheTurnToAWaiter: a Lock that saw the lock busy lately
+// and has since taken it several times in a row at once, while another
+// claimant waits for it without a watcher, leaves the next turn to that
+// waiter.
 func TestReleaserLeavesTheTurnToAWaiter(t *testing.T) {
 	w := newWorld(t)
 	w.clk.AutoAdvance(false)
@@ -135,6 +136,15 @@ func TestReleaserLeavesTheTurnToAWaiter(t *testing.T) {
 	bDone, _ := goLock(t, b)
 	if err := w.clk.BlockUntilSleepers(ctx, 1); err != nil {
 		t.Fatal(err)
+	}
+	// The releaser takes it back at once, while the waiter sleeps.
+	for i := range locker.TurnStreak {
+		if err := a.Unlock(); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Lock(ctx); err != nil { // a wait would block: the clock stands still
+			t.Fatalf("Lock %d of %d of a releaser taking the lock back: %v", i+1, locker.TurnStreak, err)
+		}
 	}
 	if err := a.Unlock(); err != nil {
 		t.Fatal(err)
@@ -366,8 +376,9 @@ func TestWaiterPollsSteadilyWhileTheLockChangesHands(t *testing.T) {
 // started and stopped.
 type countingWatcher struct {
 	*memfs.Host
-	mu            sync.Mutex
-	starts, stops int
+	mu      sync.Mutex
+	starts  int
+	stopped chan struct{} // receives once per watch stopped
 }
 
 func (c *countingWatcher) Watch(dir string) (<-chan struct{}, func() error, error) {
@@ -378,32 +389,45 @@ func (c *countingWatcher) Watch(dir string) (<-chan struct{}, func() error, erro
 	c.mu.Lock()
 	c.starts++
 	c.mu.Unlock()
+	var once sync.Once
 	return events, func() error {
-		c.mu.Lock()
-		c.stops++
-		c.mu.Unlock()
+		once.Do(func() { c.stopped <- struct{}{} })
 		return stop()
 	}, nil
 }
 
-func (c *countingWatcher) counts() (starts, stops int) {
+func (c *countingWatcher) started() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.starts, c.stops
+	return c.starts
 }
 
-// TestOneWatchForManyWaits: a Lock keeps its directory watch from one wait
-// to the next.
-func TestOneWatchForManyWaits(t *testing.T) {
+// TestWatchKeptAndRenewed: a Lock keeps its directory watch from a wait
+// that gave up to the next, and starts a new one after a wait that took
+// the lock (see retireWatch); every watch is stopped in the end.
+func TestWatchKeptAndRenewed(t *testing.T) {
 	w := newWorld(t)
 	w.clk.AutoAdvance(false)
-	cw := &countingWatcher{Host: w.host}
+	cw := &countingWatcher{Host: w.host, stopped: make(chan struct{}, 10)}
 	holder := w.newLock(t, nil, nil)
+	if err := holder.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
 	waiter := w.newLock(t, nil, cw)
-	for range 3 {
-		if err := holder.Lock(ctx); err != nil {
+	for range 2 {
+		done, cancel := goLock(t, waiter)
+		if err := w.clk.BlockUntilSleepers(ctx, 1); err != nil {
 			t.Fatal(err)
 		}
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("Lock cancelled while it waited: got %v, want context.Canceled", err)
+		}
+	}
+	if n := cw.started(); n != 1 {
+		t.Errorf("two waits that gave up started %d watches, want 1", n)
+	}
+	for round := range 2 {
 		done, _ := goLock(t, waiter)
 		if err := w.clk.BlockUntilSleepers(ctx, 1); err != nil {
 			t.Fatal(err)
@@ -412,17 +436,27 @@ func TestOneWatchForManyWaits(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := <-done; err != nil { // the watch wakes it: no clock advance
-			t.Fatal(err)
+			t.Fatalf("round %d: %v", round, err)
 		}
 		if err := waiter.Unlock(); err != nil {
 			t.Fatal(err)
 		}
+		if err := holder.Lock(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if starts, _ := cw.counts(); starts != 1 {
-		t.Errorf("three waits of one Lock started %d directory watches, want 1", starts)
+	if n := cw.started(); n != 2 {
+		t.Errorf("two waits that took the lock, after the first watch was started, started %d watches in all, want 2", n)
 	}
 	locker.StopIdleWatchNow(waiter)
-	if starts, stops := cw.counts(); stops != starts {
-		t.Errorf("after the idle watch was stopped: %d watches started, %d stopped", starts, stops)
+	for range cw.started() {
+		select {
+		case <-cw.stopped:
+		case <-time.After(10 * time.Second): // a stop runs on another goroutine
+			t.Fatalf("a directory watch was not stopped")
+		}
+	}
+	if err := holder.Unlock(); err != nil {
+		t.Fatal(err)
 	}
 }
