@@ -11,40 +11,51 @@ import (
 //
 // A waiting Lock tries to link its claim again after each wait, and each
 // try costs file operations, which on NFS are round trips to a server that
-// other clients share. Four things keep waits short and fair without more
+// other clients share. Five things keep waits short and fair without more
 // of them:
 //
-//  1. One directory watch for the life of a Lock. Where the backend can
+//  1. A watch of the lock file, kept between waits. Where the backend can
 //     watch the directory (inotify, on Linux), a Lock that finds the lock
-//     busy starts a watch and keeps it across its waits; it stops when no
-//     wait has used it for watchIdle. Starting and stopping an inotify
-//     instance costs a few system calls and, on close, a kernel grace
-//     period of up to milliseconds, which a per-wait watch paid on every
-//     hand-off.
+//     busy starts a watch; with an EntryWatcher it wakes only when the
+//     lock file goes, not when claim files come and go beside it. The
+//     watch is kept from one wait to the next and stops once no wait has
+//     used it for watchIdle (closing an inotify instance waits for a
+//     kernel grace period, up to milliseconds, which a hand-off should not
+//     wait for), except that a wait that took the lock starts a new one
+//     next time: the kernel wakes a directory's watchers in an order fixed
+//     for each watch's life, and the first woken wins the race that
+//     follows a release, so a kept watch would win, or lose, every race.
 //  2. A glance instead of a look. After a failed link, a Lock that has read
 //     the lock file earlier in the same wait judges it by a stat alone, as
 //     long as that shows nothing that needs the contents: not expired (a
 //     break needs them), not possibly its own link (a link whose reply was
 //     lost, on NFS), not anything but a file of a claim's size with as many
-//     links as at the last look. Every fullLookEvery it reads the file in full all the same, so that an
-//     object that no lock makes, put there in the meantime, is reported.
-//     A poll is then two file operations (link, stat) instead of seven.
+//     links as at the last look. Every fullLookEvery it reads the file in
+//     full all the same, so that an object that no lock makes, put there
+//     in the meantime, is reported. A poll is then two file operations
+//     (link, stat) instead of seven.
 //  3. A steady poll while the lock changes hands. A waiter whose glances
 //     show a new holder each time polls at most every turnPoll instead of
 //     backing off towards the maximum: under churn, waiters that have
 //     waited long would otherwise poll least often and lose every race to
 //     newcomers. While one holder keeps the lock, the backoff grows as
 //     before, so that a long wait costs less than it used to.
-//  4. Turns. A process that releases a lock it had to wait for, and wants
-//     it again at once, would take it before any waiter has noticed that
-//     it is free (a waiter without a watcher, on another host, polls every
-//     few milliseconds at best), and could keep it for ever. So a Lock that
-//     saw the lock busy within the last contentionMemory, released it less
-//     than turnWait ago and finds it free, first looks for other claimants'
-//     claim files beside the lock file; if there are any, it leaves the
-//     lock to them for up to turnWait, until one has taken it (a watcher
-//     sees that at once; without one it sleeps the whole turnWait). A Lock
-//     of a lock that is free and unclaimed never waits.
+//  4. Re-takes. A process that releases the lock and wants it again at
+//     once takes it back before any waiter has noticed that it was free:
+//     no hand-off, so no wait for a waiter to wake or poll. Most of the
+//     throughput a lock file can have comes from these, as it does for the
+//     floor of the algorithm (the same calls with no checks) under
+//     contention.
+//  5. Turns. Left at that, a releaser could keep the lock for ever (a
+//     waiter without a watcher, on another host, polls every few
+//     milliseconds at best). So a Lock that has taken the lock turnStreak
+//     times in a row without finding it busy, saw it busy within the last
+//     contentionMemory, released it less than turnWait ago and finds it
+//     free, first looks for other claimants' claim files beside the lock
+//     file; if there are any, it leaves the lock to them for up to
+//     turnWait, until one has taken it (a watcher sees that at once;
+//     without one it sleeps the whole turnWait). A Lock of a lock that is
+//     free and unclaimed never waits.
 
 const (
 	// watchIdle is how long a Lock keeps its directory watch after the
@@ -56,22 +67,18 @@ const (
 	// contentionMemory is how long after it last found the lock busy a
 	// Lock still expects other claimants.
 	contentionMemory = time.Second
+	// turnStreak is how many times in a row a Lock takes the lock without
+	// finding it busy before it leaves a turn to others.
+	turnStreak = 4
 )
 
 // turnPoll is the longest a waiter waits between two polls while the lock
-// changes hands, and turnWait how long a releaser that wants the lock back
-// leaves it to others: eight and sixteen times the shortest backoff (8 ms
-// and 16 ms by default), within the longest. A releaser waits long enough
-// for every waiter to poll at least once.
+// changes hands, and turnWait how long a releaser that gives a turn leaves
+// the lock to others: eight and sixteen times the shortest backoff (8 ms
+// and 16 ms by default), but not more than the longest backoff step. A
+// releaser waits long enough for every waiter to poll at least once.
 func (l *Lock) turnPoll() time.Duration { return min(8*l.minWait, l.maxWait) }
-
-// turnStreak is how many times in a row a Lock may take the lock without
-// finding it busy before it leaves a turn to others: a releaser that takes
-// the lock back at once costs no hand-off, which is most of the throughput
-// a lock file can have, and others still get the lock every few turns.
-const turnStreak = 4
-
-func (l *Lock) turnWait() time.Duration { return 2 * l.turnPoll() }
+func (l *Lock) turnWait() time.Duration { return max(l.turnPoll(), min(2*l.turnPoll(), l.maxWait)) }
 
 // A dirWatch is the directory watch a Lock keeps between its waits.
 type dirWatch struct {
