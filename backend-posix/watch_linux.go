@@ -60,67 +60,72 @@ func (*FS) Watch(dir string) (events <-chan struct{}, stop func() error, err err
 // and implements locker.EntryWatcher: a Lock waiting for a busy lock then
 // wakes when its lock file goes, not each time a claim file comes or goes.
 // The watch reports the entry's departures (its removal, or a rename away)
-// until Arrivals(true) makes it report its arrivals (its creation, a hard
-// link or a rename into place) instead, and always the removal or renaming
-// of dir itself. inotify queues events for every entry of dir of the kinds
-// asked for; the reading goroutine drops those of other names. If the
-// kernel's queue overflowed, it sends, since the event it was waiting for
-// may be among those lost. A name that is not a single path element fails
-// with EINVAL.
+// until Report says otherwise: its arrivals (its creation, a hard link or a
+// rename into place), or none; and always the removal or renaming of dir
+// itself. inotify queues events for every entry of dir of the kinds asked
+// for; the reading goroutine drops those of other names. If the kernel's
+// queue overflowed, it sends, since the event it was waiting for may be
+// among those lost. A name that is not a single path element fails with
+// EINVAL.
 func (*FS) WatchEntry(dir, name string) (locker.EntryWatch, error) {
 	if name == "" || name == "." || name == ".." || strings.ContainsRune(name, '/') {
 		return nil, pathError("watch", filepath.Join(dir, name), unix.EINVAL)
 	}
-	w, err := startWatch(dir, name, departuresMask)
+	w, err := startWatch(dir, name, entryMasks[locker.ReportDepartures])
 	if err != nil {
 		return nil, err
 	}
 	return &entryWatch{watch: w, dir: dir}, nil
 }
 
-// The masks of an entry watch: departures or arrivals of entries, and the
-// end of the directory itself.
-const (
-	departuresMask = unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVE_SELF | unix.IN_DELETE_SELF | unix.IN_ONLYDIR
-	arrivalsMask   = unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_MOVE_SELF | unix.IN_DELETE_SELF | unix.IN_ONLYDIR
-)
+// entryMasks are the inotify masks of an entry watch for each setting of
+// Report: the changes of entries asked for, and the end of the directory
+// itself.
+var entryMasks = map[locker.EntryEvents]uint32{
+	locker.ReportDepartures: unix.IN_DELETE | unix.IN_MOVED_FROM | dirEnd,
+	locker.ReportArrivals:   unix.IN_CREATE | unix.IN_MOVED_TO | dirEnd,
+	locker.ReportNothing:    dirEnd,
+}
+
+const dirEnd = unix.IN_MOVE_SELF | unix.IN_DELETE_SELF | unix.IN_ONLYDIR
 
 // entryWatch is a watch of one entry, whose mask can be switched.
 type entryWatch struct {
 	*watch
-	dir      string
-	mu       sync.Mutex
-	arrivals bool
-	stopped  bool
+	dir     string
+	mu      sync.Mutex
+	which   locker.EntryEvents
+	stopped bool
 }
 
 func (e *entryWatch) Events() <-chan struct{} { return e.events }
 
-// Arrivals switches the watch's mask with inotify_add_watch, which replaces
-// the mask of the instance's watch of dir.
-func (e *entryWatch) Arrivals(on bool) error {
+// Report switches the watch's mask with inotify_add_watch, which replaces
+// the mask of the instance's watch of dir: one system call, and none if
+// the setting does not change.
+func (e *entryWatch) Report(which locker.EntryEvents) error {
+	mask, ok := entryMasks[which]
+	if !ok {
+		return pathError("watch", e.dir, unix.EINVAL)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.stopped {
 		return pathError("watch", e.dir, os.ErrClosed)
 	}
-	if on == e.arrivals {
+	if which == e.which {
 		return nil
-	}
-	mask := uint32(departuresMask)
-	if on {
-		mask = arrivalsMask
 	}
 	if _, err := ignoringEINTR2(func() (int, error) { return unix.InotifyAddWatch(e.fd, e.dir, mask) }); err != nil {
 		return pathError("watch", e.dir, err)
 	}
-	e.arrivals = on
+	e.which = which
 	return nil
 }
 
 func (e *entryWatch) Stop() error {
 	e.mu.Lock()
-	e.stopped = true // no Arrivals on a descriptor that may be reused
+	e.stopped = true // no Report on a descriptor that may be reused
 	e.mu.Unlock()
 	return e.stop()
 }

@@ -310,13 +310,23 @@ var entryCases = []struct {
 
 func removeF(d, _ string) error { return os.Remove(filepath.Join(d, "f")) }
 
-// entryModes are the two masks of an entry watch, with the Arrivals switch
-// that selects each.
+// entryModes are the settings of an entry watch.
 var entryModes = []struct {
-	name     string
-	mask     uint32
-	arrivals bool
-}{{"departures", departuresMask, false}, {"arrivals", arrivalsMask, true}}
+	name  string
+	which locker.EntryEvents
+}{{"departures", locker.ReportDepartures}, {"arrivals", locker.ReportArrivals}, {"nothing", locker.ReportNothing}}
+
+// reported says whether a change of the kinds departs and arrives (both
+// for the directory's own end) must be reported by a watch set to which.
+func reported(which locker.EntryEvents, departs, arrives bool) bool {
+	switch which {
+	case locker.ReportDepartures:
+		return departs
+	case locker.ReportArrivals:
+		return arrives
+	}
+	return departs && arrives
+}
 
 // TestEntryEvents checks what the kernel queues for each mask of an entry
 // watch and how concerns, the filter of its reading goroutine, judges it:
@@ -326,14 +336,14 @@ func TestEntryEvents(t *testing.T) {
 	for _, mode := range entryModes {
 		for _, tt := range entryCases {
 			t.Run(mode.name+"/"+tt.name, func(t *testing.T) {
-				want := tt.departs && !mode.arrivals || tt.arrives && mode.arrivals
+				want := reported(mode.which, tt.departs, tt.arrives)
 				dir, other := watchDirs(t)
 				if tt.prep != nil {
 					if err := tt.prep(dir, other); err != nil {
 						t.Fatal(err)
 					}
 				}
-				fd, err := inotifyDir(dir, mode.mask)
+				fd, err := inotifyDir(dir, entryMasks[mode.which])
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -356,11 +366,11 @@ func TestEntryEvents(t *testing.T) {
 }
 
 // TestWatchEntry checks that what an entry watch must report reaches its
-// events channel, after a switch to arrivals and back if the mode says.
+// events channel, after switches through every setting to the one tested.
 func TestWatchEntry(t *testing.T) {
 	for _, mode := range entryModes {
 		for _, tt := range entryCases {
-			if !(tt.departs && !mode.arrivals || tt.arrives && mode.arrivals) {
+			if !reported(mode.which, tt.departs, tt.arrives) {
 				continue // TestEntryEvents shows that they are not reported
 			}
 			t.Run(mode.name+"/"+tt.name, func(t *testing.T) {
@@ -375,14 +385,14 @@ func TestWatchEntry(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer w.Stop()
-				if mode.arrivals {
-					if err := w.Arrivals(true); err != nil {
+				// Through the other settings to this one.
+				for _, m := range entryModes {
+					if err := w.Report(m.which); err != nil {
 						t.Fatal(err)
 					}
-				} else { // there and back again
-					if err := errors.Join(w.Arrivals(true), w.Arrivals(false)); err != nil {
-						t.Fatal(err)
-					}
+				}
+				if err := w.Report(mode.which); err != nil {
+					t.Fatal(err)
 				}
 				if err := tt.change(dir, other); err != nil {
 					t.Fatal(err)
@@ -397,7 +407,7 @@ func TestWatchEntry(t *testing.T) {
 	}
 }
 
-// TestEntryWatchStop: Arrivals after Stop fails instead of touching a
+// TestEntryWatchStop: Report after Stop fails instead of touching a
 // descriptor that may since name another file, and Stop may be repeated.
 func TestEntryWatchStop(t *testing.T) {
 	dir, _ := watchDirs(t)
@@ -408,8 +418,8 @@ func TestEntryWatchStop(t *testing.T) {
 	if err := w.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
-	if err := w.Arrivals(true); !errors.Is(err, os.ErrClosed) {
-		t.Errorf("Arrivals after Stop: got %v, want os.ErrClosed", err)
+	if err := w.Report(locker.ReportArrivals); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Report after Stop: got %v, want os.ErrClosed", err)
 	}
 	if err := w.Stop(); err != nil {
 		t.Errorf("second Stop: %v, want nil", err)

@@ -102,6 +102,7 @@ func (l *Lock) Lock(ctx context.Context) error {
 	var last observation // the last look at the lock file
 	var lastFull time.Time
 	waited := false                                                  // found the lock busy
+	woken := false                                                   // the watch ended the last wait
 	claimDue, claimGone := l.clock.Now().Add(l.redateEvery()), false // see waitclaim.go
 	for first := true; ; first = false {
 		claimDue = l.tendClaim(claimDue, claimGone)
@@ -155,7 +156,18 @@ func (l *Lock) Lock(ctx context.Context) error {
 				continue // a release before the watch began would go unseen: look again
 			}
 		}
-		d := min(wait.next(), max(claimDue.Sub(l.clock.Now()), 0))
+		d := wait.next()
+		var events <-chan struct{}
+		if w != nil {
+			events = w.events
+		}
+		// A waiter that a release woke and that was beaten to the lock
+		// pauses its watch until its next poll (see wait.go).
+		paused := woken && r.outcome == busy && w.canPause()
+		if paused {
+			events, d = nil, l.pauseFor()
+		}
+		d = min(d, max(claimDue.Sub(l.clock.Now()), 0))
 		if !deadline.IsZero() {
 			left := deadline.Sub(l.clock.Now())
 			if left <= 0 {
@@ -163,11 +175,14 @@ func (l *Lock) Lock(ctx context.Context) error {
 			}
 			d = min(d, left)
 		}
-		var events <-chan struct{}
-		if w != nil {
-			events = w.events
+		if paused {
+			w.expect(ReportNothing)
 		}
-		woken, err := l.sleep(ctx, d, events)
+		var err error
+		woken, err = l.sleep(ctx, d, events)
+		if paused {
+			w.expect(ReportDepartures)
+		}
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
 				err = &timeoutError{ctx: err}

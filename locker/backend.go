@@ -195,9 +195,9 @@ type Watcher interface {
 // entry of a directory come and go. A Lock uses it, where the backend has
 // it, in place of Watcher: a waiter then wakes when the lock file goes, and
 // not each time a claim file beside it comes or goes, nor when the next
-// holder's lock file comes. With several claimants every turn of the lock
-// creates and removes claim files and a lock file, and each waiter woken
-// by those makes a useless attempt.
+// holder's lock file comes; and a waiter that has no use for wake-ups for
+// a while (see the locker's wait.go) stops them without giving up its
+// watch.
 type EntryWatcher interface {
 	// WatchEntry starts a watch of the entry called name in the directory
 	// dir, reporting departures. It fails if dir is not a directory, and
@@ -207,19 +207,30 @@ type EntryWatcher interface {
 
 // An EntryWatch is a watch of one directory entry, from EntryWatcher.
 type EntryWatch interface {
-	// Events receives a notification whenever the entry departs (is
-	// removed, or renamed away) or, after Arrivals(true), whenever it
-	// arrives (is created, linked or renamed into place), and whenever
-	// the directory itself is removed or renamed. A notification not yet
-	// received absorbs later ones. One may come for other reasons (a watch
-	// that lost track of events sends one, to be safe), but none is ever
-	// missing.
+	// Events receives a notification whenever the entry changes as Report
+	// last said (at first, whenever it departs), and whenever the
+	// directory itself is removed or renamed. A notification not yet
+	// received absorbs later ones. One may come for other reasons (a
+	// watch that lost track of events sends one, to be safe), but none
+	// is ever missing.
 	Events() <-chan struct{}
-	// Arrivals switches the watch between reporting the entry's arrivals
-	// (on) and its departures (off, as at the start). Changes made after
-	// it returns are reported as the switch says.
-	Arrivals(on bool) error
+	// Report says which changes of the entry Events reports from now on.
+	Report(which EntryEvents) error
 	// Stop ends the watch and releases its resources; Events is not
 	// closed. Calling it again returns the same result.
 	Stop() error
 }
+
+// EntryEvents says which changes of its entry an EntryWatch reports.
+type EntryEvents int
+
+const (
+	// ReportDepartures reports the entry's removal, or its renaming away.
+	ReportDepartures EntryEvents = iota
+	// ReportArrivals reports the entry's creation, a hard link made at
+	// its name, or a rename into place.
+	ReportArrivals
+	// ReportNothing reports no change of the entry: only the end of the
+	// directory itself.
+	ReportNothing
+)

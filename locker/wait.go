@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"math/rand/v2"
 	"time"
 )
 
@@ -45,7 +46,12 @@ import (
 //     no hand-off, so no wait for a waiter to wake or poll. Most of the
 //     throughput a lock file can have comes from these, as it does for the
 //     floor of the algorithm (the same calls with no checks) under
-//     contention.
+//     contention. Each release still wakes every watching waiter, to lose
+//     the race: with a few waiters, those wake-ups cost more processor
+//     time than everything else. So a waiter that a release woke and that
+//     then found the lock taken again pauses its watch (an EntryWatch
+//     reports nothing) until its next poll, pauseFor later; the waiters
+//     that still watch are those that lost no race lately.
 //  5. Turns. Left at that, a releaser could keep the lock for ever (a
 //     waiter without a watcher, on another host, polls every few
 //     milliseconds at best). So a Lock that has taken the lock turnStreak
@@ -69,7 +75,7 @@ const (
 	contentionMemory = time.Second
 	// turnStreak is how many times in a row a Lock takes the lock without
 	// finding it busy before it leaves a turn to others.
-	turnStreak = 4
+	turnStreak = 32
 )
 
 // turnPoll is the longest a waiter waits between two polls while the lock
@@ -78,27 +84,38 @@ const (
 // and 16 ms by default), but not more than the longest backoff step. A
 // releaser waits long enough for every waiter to poll at least once.
 func (l *Lock) turnPoll() time.Duration { return min(8*l.minWait, l.maxWait) }
+
+// pauseFor is how long a waiter that lost a race it was woken for stops
+// its watch: between one and two shortest backoff steps (1–2 ms by
+// default), jittered, so that the paused waiters come back one by one.
+func (l *Lock) pauseFor() time.Duration {
+	return l.minWait + time.Duration(rand.Int64N(int64(l.minWait)+1))
+}
 func (l *Lock) turnWait() time.Duration { return max(l.turnPoll(), min(2*l.turnPoll(), l.maxWait)) }
 
 // A dirWatch is the directory watch a Lock keeps between its waits.
 type dirWatch struct {
 	events <-chan struct{}
 	stop   func() error
-	// arrivals switches an EntryWatch between arrivals and departures of
-	// the lock file; nil for a Watcher's watch, which reports both.
-	arrivals func(on bool) error
-	users    int         // calls of the Lock using it now
-	idle     *time.Timer // stops it once unused for watchIdle
+	// report sets what an EntryWatch reports of the lock file; nil for a
+	// Watcher's watch, which reports everything.
+	report func(EntryEvents) error
+	users  int         // calls of the Lock using it now
+	idle   *time.Timer // stops it once unused for watchIdle
 }
 
-// expectArrival makes w report the lock file's arrivals (on) or departures
-// (off), where it can tell them apart. If the switch fails, w reports
-// nothing more and polling alone ends the waits.
-func (w *dirWatch) expectArrival(on bool) {
-	if w != nil && w.arrivals != nil {
-		w.arrivals(on)
+// expect makes w report which changes of the lock file, where it can tell
+// them apart. If the switch fails, w may report less, and polling ends the
+// waits.
+func (w *dirWatch) expect(which EntryEvents) {
+	if w != nil && w.report != nil {
+		w.report(which)
 	}
 }
+
+// canPause reports whether w can stop reporting changes of the lock file
+// and start again (see pause).
+func (w *dirWatch) canPause() bool { return w != nil && w.report != nil }
 
 // useWatch returns the Lock's directory watch, its events emptied of what
 // happened before this call, reporting departures of the lock file. If
@@ -141,7 +158,7 @@ func (l *Lock) useWatch(start bool) *dirWatch {
 			l.log.Debug("cannot watch the lock file; polling only", "err", err)
 			return nil
 		}
-		w.events, w.stop, w.arrivals = ew.Events(), ew.Stop, ew.Arrivals
+		w.events, w.stop, w.report = ew.Events(), ew.Stop, ew.Report
 	case Watcher:
 		events, stop, err := fsys.Watch(l.dir)
 		if err != nil {
@@ -300,8 +317,8 @@ func (l *Lock) yieldTurn(ctx context.Context, w *dirWatch) error {
 	}
 	// Watch for the lock file's arrival before looking, so that an arrival
 	// just after the look is seen.
-	w.expectArrival(true)
-	defer w.expectArrival(false)
+	w.expect(ReportArrivals)
+	defer w.expect(ReportDepartures)
 	if !l.lockFree() || !l.othersClaiming() {
 		return nil
 	}
