@@ -234,14 +234,17 @@ func (l *Lock) isHeld() bool {
 // touch sets name's times to now plus the lifetime: on the claim file of a
 // held lock this moves the lock's expiry.
 func (l *Lock) touch(name string) error {
-	t := l.serverNow().Add(l.Lifetime())
+	now := l.clock.Now()
+	l.mu.Lock()
+	t := now.Add(l.offset).Add(l.lifetime) // in the server's frame (see skew.go)
+	l.mu.Unlock()
 	if err := l.fsys.Chtimes(name, t, t); err != nil {
 		return err
 	}
 	if name == l.claim {
 		l.mu.Lock()
 		l.expiry = t
-		l.datedAt = l.clock.Now()
+		l.datedAt = now
 		l.mu.Unlock()
 	}
 	return nil

@@ -85,14 +85,15 @@ func (l *Lock) unlock(unconditional bool) error {
 // early. An expired lock is left to the long way, which removes it under
 // the break lock.
 func (l *Lock) releaseHeld() (done bool, err error) {
+	now := l.serverNow()
 	l.mu.Lock()
-	fast := l.held && l.linksKnown && !l.noLinks
+	fast := l.held && l.linksKnown && !l.noLinks && now.Before(l.expiry) // see mayBeBroken
 	l.mu.Unlock()
-	if !fast || l.mayBeBroken() {
+	if !fast {
 		return false, nil
 	}
 	fi, err := l.fsys.Stat(l.claim)
-	if err != nil || fi.Links != 2 || !l.serverNow().Before(fi.ModTime) {
+	if err != nil || fi.Links != 2 || !now.Before(fi.ModTime) {
 		return false, nil
 	}
 	err = l.fsys.Remove(l.path)

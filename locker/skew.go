@@ -43,10 +43,10 @@ func (l *Lock) serverNow() time.Time {
 // writeClaimAndMeasure writes the claim file and, now and then, learns from
 // its mtime the server clock's offset and the timestamp granularity.
 func (l *Lock) writeClaimAndMeasure() error {
-	l.mu.Lock()
-	due := l.serverTime && (l.measuredAt.IsZero() || l.clock.Now().Sub(l.measuredAt) >= skewInterval)
-	l.mu.Unlock()
 	t0 := l.clock.Now()
+	l.mu.Lock()
+	due := l.serverTime && (l.measuredAt.IsZero() || t0.Sub(l.measuredAt) >= skewInterval)
+	l.mu.Unlock()
 	if err := l.writeFresh(l.claim, []byte(l.claim)); err != nil {
 		return err
 	}

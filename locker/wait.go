@@ -307,12 +307,18 @@ func (l *Lock) noteReleased() {
 // once one of them has taken it, after turnWait, or with ctx's error if
 // ctx ends first.
 func (l *Lock) yieldTurn(ctx context.Context, w *dirWatch) error {
+	l.mu.Lock()
+	due := l.streak >= turnStreak
+	l.mu.Unlock()
+	if !due {
+		return nil
+	}
 	now := l.clock.Now()
 	l.mu.Lock()
 	until := l.releasedAt.Add(l.turnWait())
-	due := l.streak >= turnStreak && !l.busyAt.IsZero() && now.Sub(l.busyAt) < contentionMemory
+	due = !l.busyAt.IsZero() && now.Sub(l.busyAt) < contentionMemory && now.Before(until)
 	l.mu.Unlock()
-	if !due || !now.Before(until) {
+	if !due {
 		return nil
 	}
 	// Watch for the lock file's arrival before looking, so that an arrival
