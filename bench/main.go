@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -94,6 +95,8 @@ func main() {
 	only := flag.String("only", "", "comma-separated contenders to run (default all): "+strings.Join(contenders, ","))
 	workloads := flag.String("run", "", "comma-separated workloads to run (default all): "+strings.Join(allWorkloads, ","))
 	flag.BoolVar(&verbose, "v", false, "report details on standard error: system calls by name, per-process counts, every hand-off")
+	span := flag.Duration("span", 0, "length of each contended run (default 10s, 2s with -quick)")
+	procs := flag.String("p", "", "comma-separated numbers of contending processes (default 2,4,8)")
 	out := flag.String("o", "", "also write the table to this file")
 	readme := flag.String("readme", "", "replace the part of this README between the bench markers with the table")
 	flag.Parse()
@@ -102,6 +105,20 @@ func main() {
 	mode := "full"
 	if *quickFlag {
 		set, mode = quick(), "quick"
+	}
+	if *span > 0 {
+		set.span = *span
+	}
+	if *procs != "" {
+		set.procs = nil
+		for _, f := range strings.Split(*procs, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil || n < 1 {
+				log.Fatalf("-p: %q is not a number of processes", f)
+			}
+			set.procs = append(set.procs, n)
+		}
+		set.fairnessAt = set.procs[len(set.procs)-1]
 	}
 	set.contendersOn = contenders
 	set.workloads = allWorkloads
@@ -156,6 +173,12 @@ func main() {
 	}
 	if *dir != defaultDir() {
 		args = append(args, "-dir", *dir)
+	}
+	if *span > 0 {
+		args = append(args, "-span", span.String())
+	}
+	if *procs != "" {
+		args = append(args, "-p", *procs)
 	}
 	t0 := time.Now()
 	load0 := loadAverage()

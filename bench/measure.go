@@ -106,7 +106,7 @@ func measure(e *env, set settings, work string, notes []string) *results {
 				r.contend[c] = map[int]contended{}
 			}
 			r.contend[c][p] = res
-			detail("%s, P = %d: %.0f/s, counts %v (quick %v), longest wait %v, lost %d", c, p, res.perSecond(), res.counts, res.quick, res.maxWait, res.lost)
+			detail("%s, P = %d: %.0f/s, counts %v (quick %v), longest wait %v, lost %d, CPU %v per cycle", c, p, res.perSecond(), res.counts, res.quick, res.maxWait, res.lost, res.cpu/time.Duration(max(res.total(), 1)))
 		}
 	}
 
@@ -172,7 +172,7 @@ func measure(e *env, set settings, work string, notes []string) *results {
 				r.sshfsContend[c] = map[int]contended{}
 			}
 			r.sshfsContend[c][p] = res
-			detail("%s, P = %d: %.0f/s, counts %v (quick %v), longest wait %v, lost %d", c, p, res.perSecond(), res.counts, res.quick, res.maxWait, res.lost)
+			detail("%s, P = %d: %.0f/s, counts %v (quick %v), longest wait %v, lost %d, CPU %v per cycle", c, p, res.perSecond(), res.counts, res.quick, res.maxWait, res.lost, res.cpu/time.Duration(max(res.total(), 1)))
 		}
 		progress("sshfs, two clients: hand-off, %s", c)
 		lat, err := e.handoff(c, dirs, set.sshfsRounds)

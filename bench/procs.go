@@ -115,6 +115,9 @@ func (p *proc) finish() (result, error) {
 	if werr != nil {
 		return r, fmt.Errorf("%s worker: %v; stderr: %s", p.name, werr, p.stderr.String())
 	}
+	if ps := p.cmd.ProcessState; ps != nil {
+		r.CPU = ps.UserTime() + ps.SystemTime()
+	}
 	return r, nil
 }
 

@@ -46,6 +46,8 @@ type result struct {
 	Releases []int64 `json:"releases,omitempty"` // handoff: Unix ns just before each unlock
 	Acquires []int64 `json:"acquires,omitempty"` // handoff: Unix ns just after each lock
 	Err      string  `json:"err,omitempty"`
+
+	CPU time.Duration `json:"-"` // user and system time of the process, filled in by its parent
 }
 
 // workerMain runs a worker for the spec in arg and prints its result.

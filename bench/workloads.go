@@ -65,6 +65,7 @@ type contended struct {
 	span    time.Duration
 	counts  []int // cycles per process
 	quick   []int // cycles per process whose lock() took under 50 µs
+	cpu     time.Duration // of all the processes
 	maxWait time.Duration
 	lost    int64 // cycles counted by the processes but missing from the counter
 }
@@ -108,6 +109,7 @@ func (e *env) contend(contender string, dirs []string, procs int, span, hold tim
 	for _, r := range rs {
 		c.counts = append(c.counts, r.Cycles)
 		c.quick = append(c.quick, r.Quick)
+		c.cpu += r.CPU
 		c.maxWait = max(c.maxWait, time.Duration(r.MaxWait))
 	}
 	final, err := readCounter(filepath.Join(dirs[0], name+".counter"))
