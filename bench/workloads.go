@@ -63,8 +63,8 @@ func (e *env) cycleCalls(contender, dir string, n1, n2 int) (syscallCounts, erro
 type contended struct {
 	procs   int
 	span    time.Duration
-	counts  []int // cycles per process
-	quick   []int // cycles per process whose lock() took under 50 µs
+	counts  []int         // cycles per process
+	quick   []int         // cycles per process whose lock() took under 50 µs
 	cpu     time.Duration // of all the processes
 	maxWait time.Duration
 	lost    int64 // cycles counted by the processes but missing from the counter
