@@ -94,7 +94,12 @@ func WithClockSlop(d time.Duration) Option { return func(c *config) { c.slop = d
 
 // WithBackoff sets the shortest and longest wait between two attempts to
 // take a busy lock (DefaultMinBackoff and DefaultMaxBackoff). Waits double
-// from min to max; each is jittered down by up to half.
+// from min to max; each is jittered down by up to half. While the lock
+// changes hands between two attempts, the next wait is at most eight times
+// min (within max), so that waiters that have waited long do not poll less
+// often than newcomers; while one holder keeps the lock, the waits grow to
+// max. A Lock that gives other claimants a turn (see Lock) leaves them the
+// lock for up to sixteen times min (within max).
 func WithBackoff(min, max time.Duration) Option {
 	return func(c *config) { c.minBackoff, c.maxBackoff = min, max }
 }
@@ -112,9 +117,13 @@ func WithRetryErrors(errs ...error) Option {
 // nothing.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
-// WithWatcher sets whether Lock uses the backend's Watcher, when it has one,
-// to wake as soon as the lock is released. The default is true; false makes
-// a waiting Lock rely on polling alone.
+// WithWatcher sets whether Lock uses the backend's Watcher or
+// EntryWatcher, when it has one, to wake as soon as the lock is released.
+// The default is true; false makes a waiting Lock rely on polling alone.
+// A Lock keeps its watch from one wait to the next, and stops it once no
+// wait has used it for a second: for up to a second after Lock returns, the
+// watch (an inotify instance and the goroutine that reads it, on Linux)
+// remains.
 func WithWatcher(use bool) Option { return func(c *config) { c.noWatch = !use } }
 
 // WithServerTime sets whether the Lock writes and judges lock times in the
