@@ -52,7 +52,12 @@ type FS interface {
 	// replace it. A symbolic link at oldname is linked itself, not followed
 	// (linkat without AT_SYMLINK_FOLLOW).
 	Link(oldname, newname string) error
-	// Stat describes name, following symbolic links, like os.Stat.
+	// Stat describes name, following symbolic links, like os.Stat. Where
+	// a network filesystem's client keeps an attribute cache, Stat should
+	// ask for the attributes as the server has them, if the platform lets
+	// it (the posix backend does, on Linux): a Lock that holds the lock
+	// checks, by a Stat of its claim file, that the lock file is still a
+	// link to it before it removes the lock file.
 	Stat(name string) (FileInfo, error)
 	// Chtimes sets the access and modification times of name, like
 	// os.Chtimes, but of a symbolic link at name itself, never of the file

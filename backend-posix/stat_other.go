@@ -1,0 +1,9 @@
+//go:build darwin || freebsd || netbsd || openbsd
+
+package posix
+
+import "github.com/nfslock/nfslock/locker"
+
+// statFresh is stat(2): these systems have no way to ask a network
+// filesystem's client for attributes fresher than its cache.
+func statFresh(name string) (locker.FileInfo, error) { return statPlain(name) }
