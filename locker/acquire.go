@@ -100,7 +100,10 @@ func (l *Lock) Lock(ctx context.Context) error {
 			l.doneWithWatch(w)
 		}
 	}()
-	if err := l.yieldTurn(ctx, w); err != nil {
+	if err := l.yieldTurn(ctx, w, deadline); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = &timeoutError{ctx: err}
+		}
 		return &Error{Op: op, Path: l.path, Err: err}
 	}
 	if err := l.prepareClaim(op); err != nil {
@@ -109,9 +112,11 @@ func (l *Lock) Lock(ctx context.Context) error {
 	wait := backoff{min: l.minWait, max: l.maxWait}
 	var last observation // the last look at the lock file
 	var lastFull time.Time
-	waited := false                                                  // found the lock busy
-	woken := false                                                   // the watch ended the last wait
-	claimDue, claimGone := l.clock.Now().Add(l.redateEvery()), false // see waitclaim.go
+	waited := false // found the lock busy
+	woken := false  // the watch ended the last wait
+	// The claim file is dated again every third of the lifetime while it
+	// waits (see waitclaim.go).
+	claimDue, claimGone := l.clock.Now().Add(l.redateEvery()), false
 	for first := true; ; first = false {
 		claimDue = l.tendClaim(claimDue, claimGone)
 		var seen *observation

@@ -84,6 +84,7 @@ const (
 // and 16 ms by default), but not more than the longest backoff step. A
 // releaser waits long enough for every waiter to poll at least once.
 func (l *Lock) turnPoll() time.Duration { return min(8*l.minWait, l.maxWait) }
+func (l *Lock) turnWait() time.Duration { return max(l.turnPoll(), min(2*l.turnPoll(), l.maxWait)) }
 
 // pauseFor is how long a waiter that lost a race it was woken for stops
 // its watch: between one and two shortest backoff steps (1–2 ms by
@@ -91,7 +92,6 @@ func (l *Lock) turnPoll() time.Duration { return min(8*l.minWait, l.maxWait) }
 func (l *Lock) pauseFor() time.Duration {
 	return l.minWait + time.Duration(rand.Int64N(int64(l.minWait)+1))
 }
-func (l *Lock) turnWait() time.Duration { return max(l.turnPoll(), min(2*l.turnPoll(), l.maxWait)) }
 
 // A dirWatch is the directory watch a Lock keeps between its waits.
 type dirWatch struct {
@@ -114,7 +114,7 @@ func (w *dirWatch) expect(which EntryEvents) {
 }
 
 // canPause reports whether w can stop reporting changes of the lock file
-// and start again (see pause).
+// and start again (see Re-takes at the top of this file).
 func (w *dirWatch) canPause() bool { return w != nil && w.report != nil }
 
 // useWatch returns the Lock's directory watch, its events emptied of what
@@ -304,9 +304,9 @@ func (l *Lock) noteReleased() {
 // Lock has taken it turnStreak times in a row without finding it busy,
 // has just released it, saw it busy not long ago, finds it free and sees
 // claim files of others beside it (see the top of this file). It returns
-// once one of them has taken it, after turnWait, or with ctx's error if
-// ctx ends first.
-func (l *Lock) yieldTurn(ctx context.Context, w *dirWatch) error {
+// once one of them has taken it, after turnWait or at deadline (if not
+// zero), or with ctx's error if ctx ends first.
+func (l *Lock) yieldTurn(ctx context.Context, w *dirWatch, deadline time.Time) error {
 	l.mu.Lock()
 	due := l.streak >= turnStreak
 	l.mu.Unlock()
@@ -316,8 +316,12 @@ func (l *Lock) yieldTurn(ctx context.Context, w *dirWatch) error {
 	now := l.clock.Now()
 	l.mu.Lock()
 	until := l.releasedAt.Add(l.turnWait())
-	due = !l.busyAt.IsZero() && now.Sub(l.busyAt) < contentionMemory && now.Before(until)
+	due = !l.busyAt.IsZero() && now.Sub(l.busyAt) < contentionMemory
 	l.mu.Unlock()
+	if !deadline.IsZero() && deadline.Before(until) {
+		until = deadline
+	}
+	due = due && now.Before(until)
 	if !due {
 		return nil
 	}
