@@ -32,6 +32,7 @@ type settings struct {
 	straceN      [2]int         // cycles of the two strace runs
 	procs        []int          // P of the contended runs
 	span         time.Duration  // of each contended run
+	passes       int            // of all the contended runs
 	hold         time.Duration  // the lock is held this long per cycle
 	handoffs     int            // rounds each way of the hand-off
 	fluflRounds  int            // the same for flufl.lock, whose hand-off takes a second
@@ -55,6 +56,7 @@ func full() settings {
 		straceN:     [2]int{200, 1200},
 		procs:       []int{2, 4, 8},
 		span:        10 * time.Second,
+		passes:      2,
 		hold:        100 * time.Microsecond,
 		handoffs:    100,
 		fluflRounds: 8,
@@ -74,6 +76,7 @@ func quick() settings {
 		s.cycleN[k] = n / 4
 	}
 	s.span = 2 * time.Second
+	s.passes = 1
 	s.handoffs = 30
 	s.fluflRounds = 3
 	s.wait = [2]time.Duration{500 * time.Millisecond, 1500 * time.Millisecond}

@@ -91,22 +91,31 @@ func measure(e *env, set settings, work string, notes []string) *results {
 		}
 	}
 
-	for _, p := range set.procs {
-		for _, c := range on {
-			if !doing("contend") {
-				break
+	// The contended runs in passes, the second in the reverse order, so
+	// that a neighbour's burst of work does not fall on one contender
+	// alone; each contender's passes are merged.
+	for pass := range set.passes {
+		order := slices.Clone(on)
+		if pass%2 == 1 {
+			slices.Reverse(order)
+		}
+		for _, p := range set.procs {
+			for _, c := range order {
+				if !doing("contend") {
+					break
+				}
+				progress("contended: %s, P = %d, %v (pass %d of %d)", c, p, set.span, pass+1, set.passes)
+				res, err := e.contend(c, []string{work}, p, set.span, set.hold)
+				if err != nil {
+					fail("contended", c, err)
+					continue
+				}
+				if r.contend[c] == nil {
+					r.contend[c] = map[int]contended{}
+				}
+				r.contend[c][p] = r.contend[c][p].merge(res)
+				detail("%s, P = %d: %.0f/s, counts %v (quick %v), longest wait %v, lost %d, CPU %v per cycle", c, p, res.perSecond(), res.counts, res.quick, res.maxWait, res.lost, res.cpu/time.Duration(max(res.total(), 1)))
 			}
-			progress("contended: %s, P = %d, %v", c, p, set.span)
-			res, err := e.contend(c, []string{work}, p, set.span, set.hold)
-			if err != nil {
-				fail("contended", c, err)
-				continue
-			}
-			if r.contend[c] == nil {
-				r.contend[c] = map[int]contended{}
-			}
-			r.contend[c][p] = res
-			detail("%s, P = %d: %.0f/s, counts %v (quick %v), longest wait %v, lost %d, CPU %v per cycle", c, p, res.perSecond(), res.counts, res.quick, res.maxWait, res.lost, res.cpu/time.Duration(max(res.total(), 1)))
 		}
 	}
 

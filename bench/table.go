@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -149,8 +150,8 @@ func (r *results) markdown() string {
 	w("* floor: the algorithm as bare `golang.org/x/sys/unix` calls with no checks (write the claim, date it, link; unlink twice), polling a busy lock every %v with nanosleep.\n", floorPoll)
 	w("* Uncontended: one process locks and unlocks in a loop; the median of %d rounds that interleave the contenders. System calls: `strace -f -c` of %d cycles less %d, per cycle; in brackets the Go or Python runtime's own (futex, nanosleep, signals, memory).\n",
 		r.set.cycleRounds, r.set.straceN[1], r.set.straceN[0])
-	w("* Contended: P processes on one lock for %v each; under the lock a process reads a shared counter, holds the lock %v and writes the counter plus one. Throughput is cycles per second over the floor's at the same P (floor: %s). Lost updates: the processes' cycles less the final counter.\n",
-		r.set.span, r.set.hold, r.floorRates())
+	w("* Contended: P processes on one lock for %v, %s; under the lock a process reads a shared counter, holds the lock %v and writes the counter plus one. Throughput is cycles per second over the floor's at the same P (floor: %s). Fairness and the longest wait are those of the less fair run. Lost updates: the processes' cycles less the final counter.\n",
+		r.set.span, passesText(r.set.passes), r.set.hold, r.floorRates())
 	w("* Hand-off: two processes pass the lock back and forth; the holder, once the other is waiting, keeps it 1–5 ms more, then releases it. From just before the release to the return of the other's lock; %d hand-offs (flufl.lock: %d).\n",
 		2*(r.set.handoffs-1), 2*(r.set.fluflRounds-1))
 	w("* A waiting process's file operations: the system calls, other than the runtime's, of a process waiting for a lock that another host holds, per second (`strace -f -c` of a wait of %v less one of %v).\n",
@@ -159,6 +160,14 @@ func (r *results) markdown() string {
 		w("* %s\n", n)
 	}
 	return b.String()
+}
+
+// passesText says how many contended runs each contender had.
+func passesText(n int) string {
+	if n == 1 {
+		return "once"
+	}
+	return fmt.Sprintf("%d times (the runs of all contenders in turn, then again in the reverse order)", n)
 }
 
 // floorRates gives the floor's cycles per second at each P.
@@ -203,10 +212,7 @@ func fairness(runs map[int]contended, p int) string {
 	if !ok || len(res.counts) == 0 {
 		return ""
 	}
-	lo, hi := res.counts[0], res.counts[0]
-	for _, n := range res.counts {
-		lo, hi = min(lo, n), max(hi, n)
-	}
+	lo, hi := slices.Min(res.counts), slices.Max(res.counts)
 	if hi == 0 {
 		return "0 / 0"
 	}
@@ -281,12 +287,8 @@ func (r *results) targets() string {
 	}
 	fair := func(c string, want float64) {
 		res, ok := r.contend[c][r.set.fairnessAt]
-		lo, hi := math.MaxInt, 0
-		for _, n := range res.counts {
-			lo, hi = min(lo, n), max(hi, n)
-		}
-		v := float64(lo) / float64(hi)
-		check(v >= want, ok && hi > 0, fmt.Sprintf("%s, P = %d: slowest/fastest %.2f >= %.2f", c, r.set.fairnessAt, v, want))
+		v := res.spread()
+		check(v >= want, ok && len(res.counts) > 0, fmt.Sprintf("%s, P = %d: slowest/fastest %.2f >= %.2f", c, r.set.fairnessAt, v, want))
 	}
 	fair(cNfslock, 0.67)
 	handoff := func(c string, limit time.Duration) {

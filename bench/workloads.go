@@ -59,26 +59,54 @@ func (e *env) cycleCalls(contender, dir string, n1, n2 int) (syscallCounts, erro
 	return c2.sub(c1).scale(1 / float64(n2-n1)), nil
 }
 
-// contended is one run of P processes cycling on one lock.
+// contended is one run, or several merged, of P processes cycling on one
+// lock.
 type contended struct {
 	procs   int
-	span    time.Duration
-	counts  []int         // cycles per process
-	quick   []int         // cycles per process whose lock() took under 50 µs
-	cpu     time.Duration // of all the processes
-	maxWait time.Duration
-	lost    int64 // cycles counted by the processes but missing from the counter
+	span    time.Duration // of all the runs
+	cycles  int           // of all the processes in all the runs
+	counts  []int         // cycles per process, in the run whose slowest and fastest differ most
+	quick   []int         // cycles per process of that run whose lock() took under 50 µs
+	cpu     time.Duration // of all the processes in all the runs
+	maxWait time.Duration // in any run
+	lost    int64         // cycles counted by the processes but missing from the counter, in all the runs
+	runs    int
 }
 
-func (c contended) total() int {
-	t := 0
-	for _, n := range c.counts {
-		t += n
+func (c contended) total() int { return c.cycles }
+
+func (c contended) perSecond() float64 { return float64(c.cycles) / c.span.Seconds() }
+
+// spread is slowest/fastest of the run kept in counts.
+func (c contended) spread() float64 {
+	if len(c.counts) == 0 {
+		return 1
 	}
-	return t
+	lo, hi := slices.Min(c.counts), slices.Max(c.counts)
+	if hi == 0 {
+		return 1
+	}
+	return float64(lo) / float64(hi)
 }
 
-func (c contended) perSecond() float64 { return float64(c.total()) / c.span.Seconds() }
+// merge adds the run d to c: throughput over both, the fairness of the
+// less fair, the longest wait of either, lost updates of both.
+func (c contended) merge(d contended) contended {
+	if c.runs == 0 {
+		return d
+	}
+	m := c
+	m.span += d.span
+	m.cycles += d.cycles
+	m.cpu += d.cpu
+	m.maxWait = max(c.maxWait, d.maxWait)
+	m.lost += d.lost
+	m.runs += d.runs
+	if d.spread() < c.spread() {
+		m.counts, m.quick = d.counts, d.quick
+	}
+	return m
+}
 
 // contend runs procs processes of contender for span, each holding the lock
 // hold per cycle while it increments a shared counter. dirs are the
@@ -105,8 +133,9 @@ func (e *env) contend(contender string, dirs []string, procs int, span, hold tim
 	if err != nil {
 		return contended{}, err
 	}
-	c := contended{procs: procs, span: span}
+	c := contended{procs: procs, span: span, runs: 1}
 	for _, r := range rs {
+		c.cycles += r.Cycles
 		c.counts = append(c.counts, r.Cycles)
 		c.quick = append(c.quick, r.Quick)
 		c.cpu += r.CPU
