@@ -79,7 +79,7 @@ func measure(e *env, set settings, work string, notes []string) *results {
 	}
 
 	if e.strace != "" && doing("strace") {
-		progress("system calls per uncontended cycle (strace -f -c)")
+		progress("system calls per uncontended cycle (strace -f)")
 		for _, c := range on {
 			calls, err := e.cycleCalls(c, work, set.straceN[0], set.straceN[1])
 			if err != nil {

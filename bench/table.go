@@ -148,13 +148,13 @@ func (r *results) markdown() string {
 
 	w("\n")
 	w("* floor: the algorithm as bare `golang.org/x/sys/unix` calls with no checks (write the claim, date it, link; unlink twice), polling a busy lock every %v with nanosleep.\n", floorPoll)
-	w("* Uncontended: one process locks and unlocks in a loop; the median of %d rounds that interleave the contenders. System calls: `strace -f -c` of %d cycles less %d, per cycle; in brackets the Go or Python runtime's own (futex, nanosleep, signals, memory).\n",
+	w("* Uncontended: one process locks and unlocks in a loop; the median of %d rounds that interleave the contenders. System calls: `strace -f` of %d cycles less %d, per cycle; in brackets the Go or Python runtime's own (futex, nanosleep, signals, memory, the poller).\n",
 		r.set.cycleRounds, r.set.straceN[1], r.set.straceN[0])
 	w("* Contended: P processes on one lock for %v, %s; under the lock a process reads a shared counter, holds the lock %v and writes the counter plus one. Throughput is cycles per second over the floor's at the same P (floor: %s). Fairness and the longest wait are those of the less fair run. Lost updates: the processes' cycles less the final counter.\n",
 		r.set.span, passesText(r.set.passes), r.set.hold, r.floorRates())
 	w("* Hand-off: two processes pass the lock back and forth; the holder, once the other is waiting, keeps it 1–5 ms more, then releases it. From just before the release to the return of the other's lock; %d hand-offs (flufl.lock: %d).\n",
 		2*(r.set.handoffs-1), 2*(r.set.fluflRounds-1))
-	w("* A waiting process's file operations: the system calls, other than the runtime's, of a process waiting for a lock that another host holds, per second (`strace -f -c` of a wait of %v less one of %v).\n",
+	w("* A waiting process's file operations: the system calls, other than the runtime's, of a process waiting for a lock that another host holds, per second (`strace -f` of a wait of %v less one of %v).\n",
 		r.set.wait[1], r.set.wait[0])
 	for _, n := range r.notes {
 		w("* %s\n", n)
