@@ -126,3 +126,60 @@ func describeAll(t *testing.T, dir string, names []string) []string {
 	}
 	return d
 }
+
+// linkHookFS is the posix backend, calling onLink before each Link with
+// the number of that call.
+type linkHookFS struct {
+	*posix.FS
+	links  int
+	onLink func(n int)
+}
+
+func (f *linkHookFS) Link(oldname, newname string) error {
+	f.links++
+	f.onLink(f.links)
+	return f.FS.Link(oldname, newname)
+}
+
+// TestWaiterSeesADirectoryReplaceTheLock: a waiting Lock judges a busy lock
+// by a stat between its full reads of the lock file; a directory put in
+// the lock file's place (with as many links, and a size no larger than a
+// claim's, on most filesystems) is read at the next poll, and reported.
+func TestWaiterSeesADirectoryReplaceTheLock(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.lock")
+	holder, err := locker.New(path, posix.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := holder.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const replaceAt = 4 // the first attempt reads the lock file, the next glance at it
+	fsys := &linkHookFS{FS: posix.New(), onLink: func(n int) {
+		if n != replaceAt {
+			return
+		}
+		if err := os.Remove(path); err != nil {
+			t.Error(err)
+		}
+		if err := os.Mkdir(path, 0o755); err != nil {
+			t.Error(err)
+		}
+	}}
+	waiter, err := locker.New(path, fsys, locker.WithWatcher(false), locker.WithBackoff(time.Millisecond, time.Millisecond), locker.WithTimeout(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = waiter.Lock(ctx)
+	if !errors.Is(err, locker.ErrForeignFile) {
+		t.Fatalf("Lock with a directory put at the lock path while it waited: got %v, want ErrForeignFile", err)
+	}
+	if fsys.links != replaceAt {
+		t.Errorf("the waiter reported the directory after %d links, want at the poll that met it, link %d", fsys.links, replaceAt)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	holder.UnlockUnconditionally()
+}

@@ -244,43 +244,82 @@ func TestWaiterGlances(t *testing.T) {
 }
 
 // TestWaiterReadsAChangedLockFile: a waiter reads the lock file again as
-// soon as a stat shows it changed in a way that might matter: here the
-// lock file replaced by a symbolic link to the holder's claim file, which
-// no lock makes.
+// soon as a stat shows that it changed in a way that might matter, here
+// replaced by something no lock makes, and reports it at that poll.
 func TestWaiterReadsAChangedLockFile(t *testing.T) {
-	w := newWorld(t)
-	w.clk.AutoAdvance(false)
-	holder := w.newLock(t, nil, nil)
-	if err := holder.Lock(ctx); err != nil {
-		t.Fatal(err)
-	}
-	w.clk.Advance(time.Second) // so that the waiter's claim is not dated like the lock (see glance)
-	waiter := w.newLock(t, nil, nil, locker.WithWatcher(false))
-	done, _ := goLock(t, waiter)
-	if err := w.clk.BlockUntilSleepers(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
-	w.clk.Advance(locker.DefaultMaxBackoff) // its first glance
-	if err, returned := sleepsOrReturns(t, w, done); returned {
-		t.Fatalf("Lock of a held lock returned %v", err)
-	}
-	if err := w.fs.Remove(lockPath); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.fs.SymlinkIfPossible(holder.ClaimFile(), lockPath); err != nil {
-		t.Fatal(err)
-	}
-	for polls := 1; ; polls++ {
-		w.clk.Advance(locker.DefaultMaxBackoff) // one poll
-		if err, returned := sleepsOrReturns(t, w, done); returned {
-			if !errors.Is(err, locker.ErrForeignFile) {
-				t.Fatalf("Lock with a symbolic link put at the lock path while it waited: got %v, want ErrForeignFile", err)
+	// Each object keeps the lock file's link count, unless that is the
+	// change, so that only the change tested shows.
+	cases := []struct {
+		name    string
+		replace func(t *testing.T, w *world, holder *locker.Lock)
+	}{
+		{"symbolic link to the holder's claim (one link fewer)", func(t *testing.T, w *world, holder *locker.Lock) {
+			if err := w.fs.SymlinkIfPossible(holder.ClaimFile(), lockPath); err != nil {
+				t.Fatal(err)
 			}
-			if polls > 1 {
-				t.Errorf("the waiter saw the symbolic link after %d polls, want at its first", polls)
+		}},
+		{"directory", func(t *testing.T, w *world, _ *locker.Lock) {
+			if err := w.fs.Mkdir(lockPath, 0o755); err != nil {
+				t.Fatal(err)
 			}
-			return
-		}
+		}},
+		{"empty file with two links", func(t *testing.T, w *world, _ *locker.Lock) {
+			if err := w.fs.WriteFile(lockPath, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.fs.Link(lockPath, dir+"/other"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"file longer than any claim, with two links", func(t *testing.T, w *world, _ *locker.Lock) {
+			f, err := w.fs.Create(lockPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Truncate(locker.MaxClaimLen + 1); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			if err := w.fs.Link(lockPath, dir+"/other"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.clk.AutoAdvance(false)
+			holder := w.newLock(t, nil, nil)
+			if err := holder.Lock(ctx); err != nil {
+				t.Fatal(err)
+			}
+			w.clk.Advance(time.Second) // so that the waiter's claim is not dated like the lock (see glance)
+			waiter := w.newLock(t, nil, nil, locker.WithWatcher(false))
+			done, _ := goLock(t, waiter)
+			if err := w.clk.BlockUntilSleepers(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			w.clk.Advance(locker.DefaultMaxBackoff) // its first glance
+			if err, returned := sleepsOrReturns(t, w, done); returned {
+				t.Fatalf("Lock of a held lock returned %v", err)
+			}
+			if err := w.fs.Remove(lockPath); err != nil {
+				t.Fatal(err)
+			}
+			tc.replace(t, w, holder)
+			for polls := 1; ; polls++ {
+				w.clk.Advance(locker.DefaultMaxBackoff) // one poll
+				if err, returned := sleepsOrReturns(t, w, done); returned {
+					if !errors.Is(err, locker.ErrForeignFile) {
+						t.Fatalf("Lock with a %s put at the lock path while it waited: got %v, want ErrForeignFile", tc.name, err)
+					}
+					if polls > 1 {
+						t.Errorf("the waiter saw the %s after %d polls, want at its first", tc.name, polls)
+					}
+					return
+				}
+			}
+		})
 	}
 }
 
