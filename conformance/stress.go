@@ -405,12 +405,26 @@ type workerEvent struct {
 	fields map[string]string
 }
 
+// holdsDir makes a directory for the workers' hold intervals (see
+// stress_holds.go), removed when the test ends. Not t.TempDir: under Wine,
+// removing files that other processes wrote can fail ("Invalid function"),
+// and the test would fail for it; a directory left in the temporary
+// directory there is harmless.
+func holdsDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "nfslock-holds-*")
+	if err != nil {
+		t.Fatalf("making a directory for the workers' hold intervals: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
 // startWorkers starts n processes doing job j. They are killed, and waited
 // for, when the test ends or ctx is done.
 func startWorkers(t *testing.T, ctx context.Context, n int, j job) *workerGroup {
 	t.Helper()
 	g := &workerGroup{
-		holds:  t.TempDir(),
+		holds:  holdsDir(t),
 		ctx:    ctx,
 		events: make(chan workerEvent, 8*n),
 		quit:   make(chan struct{}),
