@@ -282,7 +282,7 @@ func (l *Lock) attempt(op string, first bool, seen *observation) result {
 	if err == nil && o.exists && o.contents == l.claim {
 		l.noteLinkCounts()
 	}
-	if err == nil && l.owns(o) {
+	if err == nil && l.owns(o) && l.stillOurs() {
 		l.log.Debug("link failed but the lock file is ours: reply lost", "err", linkErr)
 		l.acquired(false)
 		return result{outcome: acquired}

@@ -81,7 +81,7 @@ func (l *Lock) breakLock(o observation) (bool, error) {
 // then checks what it moved, and puts it back with link if that is not the
 // file it meant to remove. It reports whether it removed the file.
 func (l *Lock) removeAside(name, contents string, ok func(FileInfo) bool) (bool, error) {
-	if err := l.fsys.Rename(name, l.aside); err != nil {
+	if err := l.fsys.Rename(name, l.aside); err != nil && !l.movedAside(contents) {
 		if isNotExist(err) {
 			return false, nil
 		}
@@ -118,6 +118,20 @@ func (l *Lock) removeAside(name, contents string, ok func(FileInfo) bool) (bool,
 		errs = appendErr(errs, err)
 	}
 	return false, errs
+}
+
+// movedAside reports whether the file at this Lock's aside name holds
+// contents: whether a rename to it that failed was done all the same (its
+// reply was lost, and the retried request found the file gone). The name
+// is this Lock's alone, so what is there is what it moved.
+func (l *Lock) movedAside(contents string) bool {
+	for try := 0; try < 4; try++ {
+		data, err := l.readBounded(l.aside)
+		if err == nil || !l.retryable(err) {
+			return err == nil && string(data) == contents
+		}
+	}
+	return false
 }
 
 // withBreakLock runs f while holding the break lock. It reports false, and

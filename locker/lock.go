@@ -260,10 +260,19 @@ func (l *Lock) mayBeBroken() bool {
 	return !now.Before(l.expiry)
 }
 
-// removeIfExists removes name, treating "already gone" as success.
+// removeIfExists removes name, treating "already gone" as success. A
+// transient error (ESTALE) is retried a few times, as every other call of
+// the locker's is: given up at once, it would leave the file behind.
 func (l *Lock) removeIfExists(name string) error {
-	if err := l.fsys.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+	var err error
+	for try := 0; try < 4; try++ {
+		err = l.fsys.Remove(name)
+		if err == nil || errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if !l.retryable(err) {
+			break
+		}
 	}
-	return nil
+	return err
 }

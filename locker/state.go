@@ -179,7 +179,49 @@ func (l *Lock) noteLinkCounts() {
 // lock. An error reading the lock file counts as not locked.
 func (l *Lock) IsLocked() bool {
 	o, err := l.observe()
-	return err == nil && l.owns(o)
+	return err == nil && l.owns(o) && l.stillOurs()
+}
+
+// stillOurs confirms an observation that showed the lock ours (owns).
+//
+// observe reads the contents and then the attributes: an expired lock
+// broken and taken afresh in between (or an old lock file of ours, left
+// when removing it failed) would lend our claim name the new lock's
+// attributes, two links. Our claim name still in the lock file after the
+// attributes were read means they were our lock's: a lock replaced in
+// between cannot come back with our claim name unless we link it.
+//
+// And the second link must be our claim file. An old lock file of ours that
+// a breaker moved aside and is putting back has two links too (the lock
+// file and the breaker's aside name) while our claim file is another file,
+// written afresh since: that lock is no longer ours to keep, and its expiry
+// is no longer ours to move.
+func (l *Lock) stillOurs() bool {
+	data, err := l.readLockFile()
+	if err != nil || string(data) != l.claim {
+		return false
+	}
+	fi, err := l.fsys.Stat(l.claim)
+	return err == nil && l.owns(observation{exists: true, contents: l.claim, info: fi})
+}
+
+// observeSteady is observe for a query whose answer must describe one lock
+// file, whoever holds it: it reads the contents once more after the
+// attributes (see stillOurs), and looks again, a few times, if they changed.
+func (l *Lock) observeSteady() (observation, error) {
+	for try := 0; ; try++ {
+		o, err := l.observe()
+		if err != nil || !o.exists || o.foreign != nil {
+			return o, err
+		}
+		data, err := l.readLockFile()
+		if err == nil && string(data) == o.contents {
+			return o, nil
+		}
+		if try == 3 {
+			return observation{}, fmt.Errorf("the lock file kept changing while it was read")
+		}
+	}
 }
 
 // State infers the lock's state as flufl.lock does. A claim naming this
@@ -192,7 +234,7 @@ func (l *Lock) IsLocked() bool {
 // device, a symbolic link, a file longer than MaxClaimLen) is Unknown with
 // an error wrapping ErrForeignFile.
 func (l *Lock) State() (State, error) {
-	o, err := l.observe()
+	o, err := l.observeSteady()
 	if err != nil {
 		return Unknown, &Error{Op: "state", Path: l.path, Err: err}
 	}
