@@ -210,11 +210,22 @@ func (l *Lock) Lock(ctx context.Context) error {
 
 // checkHeld refuses to take a lock this Lock already holds. Rewriting the
 // claim file then would truncate the live lock file under other readers.
+// An error reading the lock is returned, not taken for a lost lock: taking
+// the lock afresh writes the claim file anew, which would leave a live lock
+// file of ours that is no longer a link to our claim file.
 func (l *Lock) checkHeld(op string) error {
 	if !l.isHeld() {
 		return nil
 	}
-	if l.IsLocked() {
+	o, err := l.observe()
+	ours := err == nil && l.owns(o)
+	if ours {
+		ours, err = l.confirmOurs()
+	}
+	switch {
+	case err != nil:
+		return &Error{Op: op, Path: l.path, Err: err}
+	case ours:
 		return &Error{Op: op, Path: l.path, Err: ErrAlreadyLocked}
 	}
 	l.setHeld(false) // lost since; take it afresh

@@ -160,7 +160,13 @@ func (l *Lock) noteLinkCounts() {
 	if done {
 		return
 	}
+	// A transient error is retried: were this first chance to learn lost,
+	// a later failed link that finds an old lock file of ours (one left
+	// when removing it failed) could teach the wrong lesson.
 	fi, err := l.fsys.Stat(l.claim)
+	for try := 0; try < 3 && err != nil && l.retryable(err); try++ {
+		fi, err = l.fsys.Stat(l.claim)
+	}
 	if err != nil {
 		return
 	}
@@ -197,12 +203,30 @@ func (l *Lock) IsLocked() bool {
 // written afresh since: that lock is no longer ours to keep, and its expiry
 // is no longer ours to move.
 func (l *Lock) stillOurs() bool {
+	ours, err := l.confirmOurs()
+	return ours && err == nil
+}
+
+// confirmOurs is stillOurs, telling an error reading the lock or the claim
+// file from a lock that is not ours.
+func (l *Lock) confirmOurs() (bool, error) {
 	data, err := l.readLockFile()
-	if err != nil || string(data) != l.claim {
-		return false
+	switch {
+	case isNotExist(err):
+		return false, nil
+	case err != nil:
+		return false, err
+	case string(data) != l.claim:
+		return false, nil
 	}
 	fi, err := l.fsys.Stat(l.claim)
-	return err == nil && l.owns(observation{exists: true, contents: l.claim, info: fi})
+	switch {
+	case isNotExist(err):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return l.owns(observation{exists: true, contents: l.claim, info: fi}), nil
 }
 
 // observeSteady is observe for a query whose answer must describe one lock
