@@ -338,6 +338,15 @@ func (l *Lock) yieldTurn(ctx context.Context, w *dirWatch, deadline time.Time) e
 			return nil
 		}
 		if w == nil {
+			if _, real := l.clock.(RealClock); !real && !l.noWatch {
+				// A blind sleep on a clock that only a test moves can
+				// last for ever: a test whose waiters wake by the
+				// backend's watcher need never move it (examples/ledger
+				// hung so). Such a Lock yields turns only while it
+				// watches; with WithWatcher(false) it sleeps the turn
+				// out, and its test must move the clock.
+				return nil
+			}
 			// Nothing would tell us sooner that a waiter took it.
 			return l.clock.Sleep(ctx, left)
 		}
