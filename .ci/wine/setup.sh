@@ -3,12 +3,15 @@
 # (bookworm) amd64 host. It is idempotent: each step is skipped when done.
 #
 #   1. installs wine64, wine and binutils-mingw-w64-x86-64 if missing;
-#   2. creates the Wine prefix ($WINEPREFIX, default $HOME/.wine);
+#   2. creates the Wine prefix ($WINEPREFIX, default
+#      $HOME/.cache/nfslock-wine/prefix);
 #   3. builds and installs bcryptprimitives.dll, a forwarding DLL whose only
 #      export is ProcessPrng = advapi32.SystemFunction036 (RtlGenRandom).
 #      Go >= 1.24 calls ProcessPrng at start-up and Wine 8.0 has no
 #      bcryptprimitives.dll, so without it every Go binary dies at once;
-#   4. writes the exec shim go_windows_amd64_exec into $SHIM_DIR (default
+#   4. runs a small Go program under Wine, and makes the prefix afresh
+#      (once) when it does not run;
+#   5. writes the exec shim go_windows_amd64_exec into $SHIM_DIR (default
 #      $HOME/.cache/nfslock-wine/bin) and prints that directory on stdout.
 #      With it on PATH, `GOOS=windows go test` runs the test binary under
 #      Wine (go test looks for go_$GOOS_$GOARCH_exec on PATH).
@@ -18,11 +21,14 @@
 set -eu
 
 WINE=/usr/lib/wine/wine64
-export WINEDEBUG="${WINEDEBUG:--all}"
+export WINEDEBUG="${WINEDEBUG:--all,err+all}"
 unset DISPLAY
-WINEPREFIX="${WINEPREFIX:-$HOME/.wine}"
+CACHE="$HOME/.cache/nfslock-wine"
+# A prefix of our own by default: a ~/.wine that other programs made (or a
+# half-made one) is none of our business, and ours may be made afresh.
+WINEPREFIX="${WINEPREFIX:-$CACHE/prefix}"
 export WINEPREFIX
-SHIM_DIR="${SHIM_DIR:-$HOME/.cache/nfslock-wine/bin}"
+SHIM_DIR="${SHIM_DIR:-$CACHE/bin}"
 
 log() { echo "wine-setup: $*" >&2; }
 
@@ -39,6 +45,7 @@ fi
 # 2. Prefix.
 if [ ! -f "$WINEPREFIX/system.reg" ]; then
 	log "creating Wine prefix $WINEPREFIX"
+	mkdir -p "$(dirname "$WINEPREFIX")"
 	"$WINE" wineboot -i >&2 2>&1 || true
 	wineserver -w
 fi
@@ -63,13 +70,56 @@ DEF
 	wineserver -w || true
 fi
 
-# 4. The exec shim.
+# 4. A smoke test: a Go windows/amd64 program must run. A prefix that a
+# crash or a copied machine image left half-made can make every program exit
+# at once, silently (seen in CI: "exit status 1" after 5 ms); then say what
+# Wine reports, make the prefix afresh and try once more.
+smoke_dir="$CACHE/smoke"
+mkdir -p "$smoke_dir"
+if [ ! -f "$smoke_dir/smoke.exe" ]; then
+	printf 'module smoke\n\ngo 1.21\n' >"$smoke_dir/go.mod"
+	printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("wine runs Go programs") }\n' >"$smoke_dir/main.go"
+	(cd "$smoke_dir" && GOWORK=off GOOS=windows GOARCH=amd64 go build -o smoke.exe .) >&2
+fi
+# Run from the temporary directory, where go test puts its test binaries.
+smoke() {
+	d=$(mktemp -d)
+	cp "$smoke_dir/smoke.exe" "$d/"
+	WINEDEBUG=-all,err+all "$WINE" "$d/smoke.exe" 2>&1 && r=0 || r=$?
+	rm -rf "$d"
+	[ "$r" -eq 0 ] || echo "exit status $r"
+	return "$r"
+}
+if ! out=$(smoke) || [ "$out" = "${out%wine runs Go programs*}" ]; then
+	log "a Go program does not run under Wine; what it printed:"
+	printf '%s\n' "$out" >&2
+	log "wine: $("$WINE" --version 2>&1); prefix: $(ls -ld "$WINEPREFIX" 2>&1); id: $(id)"
+	log "disk: $(df -h "$WINEPREFIX" /tmp 2>&1 | tr '\n' ';')"
+	if [ -n "${NFSLOCK_WINE_REMADE:-}" ]; then
+		log "still failing with a prefix made afresh: giving up"
+		exit 1
+	fi
+	case "$WINEPREFIX" in
+	"$CACHE"/*) ;;
+	*) log "$WINEPREFIX is not ours to remake (unset WINEPREFIX to use $CACHE/prefix)"; exit 1 ;;
+	esac
+	log "making the prefix $WINEPREFIX afresh"
+	wineserver -k 2>/dev/null || true
+	rm -rf "$WINEPREFIX"
+	"$WINE" wineboot -i >&2 2>&1 || true
+	wineserver -w
+	rm -f "$SYS32/bcryptprimitives.dll"
+	NFSLOCK_WINE_REMADE=1 exec sh "$0" "$@"
+fi
+log "smoke test: $(printf "%s\n" "$out" | tail -n 1)"
+
+# 5. The exec shim.
 mkdir -p "$SHIM_DIR"
 shim="$SHIM_DIR/go_windows_amd64_exec"
 cat >"$shim.tmp" <<SHIM
 #!/bin/sh
 # Runs a windows/amd64 Go binary under Wine (written by .ci/wine/setup.sh).
-export WINEDEBUG="\${WINEDEBUG:--all}"
+export WINEDEBUG="\${WINEDEBUG:--all,err+all}"
 export WINEPREFIX="\${WINEPREFIX:-$WINEPREFIX}"
 unset DISPLAY
 exec $WINE "\$@"

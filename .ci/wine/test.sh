@@ -6,7 +6,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 shim_dir=$("$here/setup.sh")
 cd "$here/../.."
-export WINEDEBUG="${WINEDEBUG:--all}"
+export WINEDEBUG="${WINEDEBUG:--all,err+all}"
 unset DISPLAY
 PATH="$shim_dir:$PATH" GOOS=windows GOARCH=amd64 \
 	go test -count=1 "$@" github.com/nfslock/nfslock/backend-windows/...
