@@ -1,0 +1,315 @@
+package main
+
+// A Mutation weakens one safety check of the locker: it replaces, in one
+// file, each Old of its Edits (which must occur exactly once) with New.
+type Mutation struct {
+	ID    string // short and stable, for -run
+	File  string // relative to the checkout, with forward slashes
+	Desc  string // what the weakened locker does
+	Edits []Edit
+	// Equivalent, if not empty, says why no test can tell this mutation
+	// from the original: the mutation is expected to survive.
+	Equivalent string
+	// Planted marks the bugs of the search report (-report).
+	Planted bool
+}
+
+// Edit replaces Old, found exactly once, with New.
+type Edit struct{ Old, New string }
+
+func edit(old, new string) []Edit { return []Edit{{old, new}} }
+
+// mutations is the list. Anchors are whole distinctive lines (or the
+// distinctive part of one), so that a small move of the code does not stop
+// them applying, and a real change makes them fail loudly.
+var mutations = []Mutation{
+	// acquire.go: taking the lock.
+	{
+		ID: "acquire-expired-no-slop", File: "locker/acquire.go",
+		Desc:  "a lock counts as breakable as soon as it expires, without the clock slop",
+		Edits: edit("return l.serverNow().After(t.Add(l.slop))", "return l.serverNow().After(t)"),
+	},
+	{
+		ID: "acquire-expired-at-boundary", File: "locker/acquire.go",
+		Desc:  "a lock counts as breakable at exactly expiry + slop, not only after it",
+		Edits: edit("return l.serverNow().After(t.Add(l.slop))", "return !l.serverNow().Before(t.Add(l.slop))"),
+	},
+	{
+		ID: "acquire-trylock-breaks-unexpired", File: "locker/acquire.go",
+		Desc:       "TryLock tries to break a busy lock without judging it expired first",
+		Edits:      edit("if r.outcome == busy && l.expired(r.obs.info.ModTime) {", "if r.outcome == busy {"),
+		Equivalent: "breakLock judges the lock again under the break lock and leaves an unexpired one alone; only the number of file operations changes",
+	},
+	{
+		ID: "acquire-lock-breaks-unexpired", File: "locker/acquire.go",
+		Desc:       "a waiting Lock tries to break a busy lock without judging it expired first",
+		Edits:      edit("\t\t\tif l.expired(r.obs.info.ModTime) {\n\t\t\t\tbroke, err := l.breakLock(r.obs)", "\t\t\tif true {\n\t\t\t\tbroke, err := l.breakLock(r.obs)"),
+		Equivalent: "breakLock judges the lock again under the break lock and leaves an unexpired one alone; only the number of file operations changes",
+	},
+	{
+		ID: "acquire-lost-reply-not-ours", File: "locker/acquire.go",
+		Desc:  "a link whose reply was lost is not recognised as ours by the claim in the lock file",
+		Edits: edit("if err == nil && l.owns(o) {", "if false {"),
+	},
+	{
+		ID: "acquire-foreign-is-busy", File: "locker/acquire.go",
+		Desc:  "a lock file that holds no claim is taken for a busy lock (and broken when old)",
+		Edits: edit("\t\tif !o.isClaim {\n\t\t\t// Look once more", "\t\tif false {\n\t\t\t// Look once more"),
+	},
+	{
+		ID: "acquire-not-redated", File: "locker/acquire.go",
+		Desc:  "a lock just taken is not dated again: its lifetime counts from the claim's writing",
+		Edits: edit("if err := l.touch(l.claim); err != nil {\n\t\tl.log.Warn(\"lock taken but not re-dated", "if err := error(nil); err != nil {\n\t\tl.log.Warn(\"lock taken but not re-dated"),
+	},
+	{
+		ID: "acquire-checkheld-skipped", File: "locker/acquire.go",
+		Desc:  "TryLock and Lock by the holder write the claim afresh instead of answering ErrAlreadyLocked",
+		Edits: edit("\tif !l.isHeld() {\n\t\treturn nil\n\t}\n\tif l.IsLocked() {", "\tif true {\n\t\treturn nil\n\t}\n\tif l.IsLocked() {"),
+	},
+
+	// state.go and lock.go: ownership and expiry of one's own lock.
+	{
+		ID: "owns-any-link-count", File: "locker/state.go",
+		Desc:  "ownership ignores the link count: the claim name in the lock file is enough",
+		Edits: edit("if o.info.Links == 2 {", "if o.info.Links >= 1 {"),
+	},
+	{
+		ID: "owns-any-contents", File: "locker/state.go",
+		Desc:  "ownership ignores the claim name: any lock file with two links is ours",
+		Edits: edit("if !o.exists || o.contents != l.claim {", "if !o.exists {"),
+	},
+	{
+		ID: "maybebroken-never", File: "locker/lock.go",
+		Desc:  "a holder never thinks its lock may be being broken: Refresh and Unlock never take the break lock",
+		Edits: edit("return !now.Before(l.expiry)", "return now.IsZero()"),
+	},
+	{
+		ID: "maybebroken-after-slop", File: "locker/lock.go",
+		Desc:  "a holder takes the break lock only once its lock has expired by more than the slop",
+		Edits: edit("return !now.Before(l.expiry)", "return now.After(l.expiry.Add(l.slop))"),
+	},
+
+	// release.go: Unlock.
+	{
+		ID: "unlock-plain-remove", File: "locker/release.go", Planted: true,
+		Desc:  "an expired holder's Unlock removes the lock file with a plain remove, not under the break lock",
+		Edits: edit("if !l.mayBeBroken() && l.serverNow().Before(o.info.ModTime) {", "if true {"),
+	},
+	{
+		ID: "unlock-no-recheck", File: "locker/release.go", Planted: true,
+		Desc:  "an expired holder's Unlock does not look at the lock again under the break lock",
+		Edits: edit("\t\tif !l.owns(o) {\n\t\t\tlost = true", "\t\tif _ = o; false {\n\t\t\tlost = true"),
+	},
+	{
+		ID: "unlock-owned-unchecked", File: "locker/release.go",
+		Desc:  "Unlock removes the lock file whoever holds it",
+		Edits: edit("owned := l.owns(o)", "owned := o.exists"),
+	},
+	{
+		ID: "unlock-claim-left", File: "locker/release.go",
+		Desc:  "Unlock leaves its claim file behind",
+		Edits: edit("if err := l.removeIfExists(l.claim); err != nil {\n\t\terrs = appendErr(errs, fmt.Errorf(\"removing claim file", "if err := error(nil); err != nil {\n\t\terrs = appendErr(errs, fmt.Errorf(\"removing claim file"),
+	},
+	{
+		ID: "unlock-judged-by-mtime-only", File: "locker/release.go",
+		Desc:       "Unlock judges its lock unexpired by the lock file's time alone, not by the expiry it last gave",
+		Edits:      edit("if !l.mayBeBroken() && l.serverNow().Before(o.info.ModTime) {", "if l.serverNow().Before(o.info.ModTime) {"),
+		Equivalent: "the lock file's time is the expiry this Lock last gave it (or earlier, rounded down to the filesystem's granularity), so it is unexpired by its time only if it is by the expiry",
+	},
+	{
+		ID: "unlock-judged-by-expiry-only", File: "locker/release.go",
+		Desc:  "Unlock judges its lock unexpired by the expiry it last gave, not also by the lock file's time",
+		Edits: edit("if !l.mayBeBroken() && l.serverNow().Before(o.info.ModTime) {", "if !l.mayBeBroken() {"),
+	},
+
+	// refresh.go: Refresh and the keep-alive's refreshes.
+	{
+		ID: "refresh-no-break-lock", File: "locker/refresh.go", Planted: true,
+		Desc:  "an expired holder's Refresh does not take the break lock",
+		Edits: edit("\tif l.mayBeBroken() {\n\t\t// Our lock has expired", "\tif false {\n\t\t// Our lock has expired"),
+	},
+	{
+		ID: "refresh-no-owns-check", File: "locker/refresh.go",
+		Desc:  "Refresh dates the claim file and reports success without checking that the lock is still ours",
+		Edits: edit("\tif !l.owns(o) {\n\t\treturn &Error{Op: op, Path: l.path, Holder: o.details(), Err: ErrNotLocked}", "\tif false {\n\t\treturn &Error{Op: op, Path: l.path, Holder: o.details(), Err: ErrNotLocked}"),
+	},
+
+	// keepalive.go.
+	{
+		ID: "keepalive-ignores-notlocked", File: "locker/keepalive.go",
+		Desc:  "the keep-alive takes a refresh's ErrNotLocked for a passing failure and keeps going",
+		Edits: edit("\t\tcase errors.Is(err, ErrNotLocked):\n\t\t\tk.declareLost(err)", "\t\tcase false:\n\t\t\tk.declareLost(err)"),
+	},
+	{
+		ID: "keepalive-retries-past-expiry", File: "locker/keepalive.go",
+		Desc:  "the keep-alive keeps retrying failed refreshes after the lock expired, without declaring it lost",
+		Edits: edit("\t\tif l.mayBeBroken() {\n\t\t\tk.declareLost(err)", "\t\tif false {\n\t\t\tk.declareLost(err)"),
+	},
+
+	// break.go: breaking an expired lock, and the break lock.
+	{
+		ID: "break-no-second-look", File: "locker/break.go", Planted: true,
+		Desc:  "the breaker does not look at the lock again under the break lock",
+		Edits: edit("\t\tnow, err := l.observe()\n\t\tif err != nil {\n\t\t\treturn err\n\t\t}\n\t\tif !now.exists || now.contents != o.contents || !l.expired(now.info.ModTime) {\n\t\t\treturn nil // released, broken, or refreshed since we looked\n\t\t}", "\t\tnow, err := o, error(nil)"),
+	},
+	{
+		ID: "break-second-look-ignores-expiry", File: "locker/break.go",
+		Desc:  "under the break lock, the breaker checks that the lock is the one it judged but not that it is still expired",
+		Edits: edit(" || !l.expired(now.info.ModTime) {\n\t\t\treturn nil // released, broken, or refreshed", " {\n\t\t\treturn nil // released, broken, or refreshed"),
+	},
+	{
+		ID: "break-second-look-ignores-claim", File: "locker/break.go",
+		Desc:  "under the break lock, the breaker checks that the lock is still expired but not that it is the one it judged",
+		Edits: edit("if !now.exists || now.contents != o.contents || !l.expired", "if !now.exists || !l.expired"),
+	},
+	{
+		ID: "break-aside-unchecked", File: "locker/break.go",
+		Desc:  "what the breaker moved aside is removed without checking that it is the expired lock",
+		Edits: edit("if rerr == nil && serr == nil && string(data) == contents && ok(fi) {", "if _, _, _ = data, fi, serr; true {"),
+	},
+	{
+		ID: "break-aside-contents-unchecked", File: "locker/break.go",
+		Desc:  "what the breaker moved aside is checked to be expired, but not to hold the claim it judged",
+		Edits: edit("if rerr == nil && serr == nil && string(data) == contents && ok(fi) {", "if _ = data; rerr == nil && serr == nil && ok(fi) {"),
+	},
+	{
+		ID: "break-aside-expiry-unchecked", File: "locker/break.go",
+		Desc:  "what the breaker moved aside is checked to hold the claim it judged, but not to be expired",
+		Edits: edit("if rerr == nil && serr == nil && string(data) == contents && ok(fi) {", "if _ = fi; rerr == nil && serr == nil && string(data) == contents {"),
+	},
+	{
+		ID: "break-aside-not-restored", File: "locker/break.go",
+		Desc:  "a file the breaker moved aside by mistake is not put back",
+		Edits: edit("if err := l.fsys.Link(l.aside, name); err != nil {", "if err := error(nil); err != nil {"),
+	},
+	{
+		ID: "break-holder-claim-left", File: "locker/break.go",
+		Desc:  "the breaker leaves the broken holder's claim file behind",
+		Edits: edit("if rerr := l.removeIfExists(holder); rerr != nil {", "if rerr := error(nil); rerr != nil {"),
+	},
+	{
+		ID: "break-lock-skipped", File: "locker/break.go", Planted: true,
+		Desc:  "no turns under the break lock: every breaker, and every expired holder's Refresh and Unlock, acts at once",
+		Edits: edit("\tfor attempt := 0; ; attempt++ {\n\t\tlinkErr := l.fsys.Link(l.breakClaim, l.breakPath)", "\tfor attempt := 0; ; attempt++ {\n\t\tbreak\n\t\tlinkErr := l.fsys.Link(l.breakClaim, l.breakPath)"),
+	},
+	{
+		ID: "break-lock-stolen-when-live", File: "locker/break.go",
+		Desc:  "a break lock is broken even though it has not expired",
+		Edits: edit("if serr != nil || !l.expired(fi.ModTime) {", "if _ = fi; serr != nil {"),
+	},
+	{
+		ID: "break-lock-lost-reply-not-ours", File: "locker/break.go",
+		Desc:  "a link of the break lock whose reply was lost is not recognised as ours",
+		Edits: edit("if rerr == nil && string(data) == l.breakClaim {\n\t\t\tbreak // the link worked", "if false {\n\t\t\tbreak // the link worked"),
+	},
+	{
+		ID: "break-lock-released-unchecked", File: "locker/break.go",
+		Desc:       "the break lock is removed on release without checking that it is still ours",
+		Edits:      edit("if data, rerr := l.readBounded(l.breakPath); rerr == nil && string(data) == l.breakClaim {", "if true {"),
+		Equivalent: "the break lock can stop being ours only if another breaker broke it, which needs this breaker to stall inside one break for longer than the break lock's lifetime plus the slop: the documented limit, which the suite does not exercise (a clock jump while a locker is inside an operation stays under the slop)",
+	},
+	{
+		ID: "break-lock-busy-not-waited", File: "locker/break.go", Planted: true,
+		Desc:  "an expired holder's Refresh or Unlock that finds the break lock busy gives up at once, reporting success",
+		Edits: edit("\t\tif got || err != nil {\n\t\t\treturn err", "\t\tif _ = got; true {\n\t\t\treturn err"),
+	},
+	{
+		ID: "break-stale-break-claim-left", File: "locker/break.go",
+		Desc:  "a breaker that breaks a crashed breaker's break lock leaves that breaker's claim file behind",
+		Edits: edit("\t\t\t\tl.removeIfExists(stale)", "\t\t\t\t_ = stale"),
+	},
+
+	// sweep.go: dead claimants' claim files.
+	{
+		ID: "sweep-live-claim", File: "locker/sweep.go",
+		Desc:  "the sweep removes claim files that have not passed their time (a live waiter's)",
+		Edits: edit("fi.Links < 2 && l.expired(fi.ModTime)", "fi.Links < 2"),
+	},
+	{
+		ID: "sweep-linked-claim", File: "locker/sweep.go",
+		Desc:  "the sweep does not spare claim files with two links (a holder's)",
+		Edits: edit("fi.Links < 2 && l.expired(fi.ModTime)", "l.expired(fi.ModTime)"),
+	},
+	{
+		ID: "sweep-lock-holds-unchecked", File: "locker/sweep.go",
+		Desc:  "the sweep does not check that the lock file does not hold the claim's name",
+		Edits: edit(" || l.lockHolds(lockFile, contents) {\n\t\treturn false, nil", " {\n\t\treturn false, nil"),
+	},
+	{
+		ID: "sweep-process-unchecked", File: "locker/sweep.go",
+		Desc:  "the sweep does not ask whether a claimant of this host is still running",
+		Edits: edit("if alive, err := pc.ProcessAlive(c.host, c.pid); err != nil || alive {", "if alive, err := pc.ProcessAlive(c.host, c.pid); false && (err != nil || alive) {"),
+	},
+	{
+		ID: "sweep-contents-unchecked", File: "locker/sweep.go",
+		Desc:  "the sweep removes a file named like a claim whatever it holds",
+		Edits: edit("if !isClaimFileOf(contents, name, l.sep, baseName(lockFile)) || l.lockHolds", "if l.lockHolds"),
+	},
+	{
+		ID: "sweep-aside-not-rejudged", File: "locker/sweep.go",
+		Desc:  "the sweep removes what it moved aside without judging again that it is dead",
+		Edits: edit("dead := serr == nil && l.looksDead(fi)", "dead := serr == nil"),
+	},
+	{
+		ID: "sweep-aside-lock-unchecked", File: "locker/sweep.go",
+		Desc:  "the sweep removes what it moved aside without checking again that no lock holds it",
+		Edits: edit("dead = err == nil && string(data) == contents && !l.lockHolds(lockFile, contents)", "dead = err == nil && string(data) == contents"),
+	},
+	{
+		ID: "sweep-putback-by-link", File: "locker/sweep.go",
+		Desc:  "a claim file moved aside that has become a lock's second link is put back with link, not rename",
+		Edits: edit("\tif linked {\n\t\tif err := l.fsys.Rename(l.aside, name); err != nil {", "\tif false {\n\t\tif err := l.fsys.Rename(l.aside, name); err != nil {"),
+	},
+	{
+		ID: "sweep-outside-break-lock", File: "locker/sweep.go",
+		Desc:  "the sweep does not take turns with breakers under the break lock",
+		Edits: edit("\tgot, err := l.withBreakLock(func() (err error) {\n\t\tremoved, err = l.sweep(dr)\n\t\treturn err\n\t})", "\tgot, err := true, func() (err error) {\n\t\tremoved, err = l.sweep(dr)\n\t\treturn err\n\t}()"),
+	},
+
+	// waitclaim.go: a waiter's claim.
+	{
+		ID: "waitclaim-not-redated", File: "locker/waitclaim.go",
+		Desc:  "a waiting Lock does not re-date its claim file",
+		Edits: edit("switch err := l.touch(l.claim); {", "switch err := error(nil); {"),
+	},
+	{
+		ID: "waitclaim-not-rewritten", File: "locker/waitclaim.go",
+		Desc:  "a waiting Lock whose claim file was swept does not write it again",
+		Edits: edit("if _, err := l.fsys.Stat(l.claim); isNotExist(err) {", "if _, err := l.fsys.Stat(l.claim); false && isNotExist(err) {"),
+	},
+
+	// fence.go: fencing tokens.
+	{
+		ID: "fence-token-not-bumped", File: "locker/fence.go",
+		Desc:  "a fencing acquisition is given the last token again, not one more",
+		Edits: edit("next := last + 1", "next := last"),
+	},
+	{
+		ID: "fence-commit-unchecked", File: "locker/fence.go",
+		Desc:  "the holder renames its token over the counter without checking that it still holds the lock",
+		Edits: edit("\t\tif !l.owns(o) {\n\t\t\treturn fmt.Errorf(\"%w before its token was written\", ErrLost)", "\t\tif _ = o; false {\n\t\t\treturn fmt.Errorf(\"%w before its token was written\", ErrLost)"),
+	},
+	{
+		ID: "fence-commit-no-break-lock", File: "locker/fence.go",
+		Desc:  "a holder whose lock has expired commits its token without taking the break lock",
+		Edits: edit("\tif l.mayBeBroken() {\n\t\t// A breaker may be at work: commit under the break lock", "\tif false {\n\t\t// A breaker may be at work: commit under the break lock"),
+	},
+	{
+		ID: "fence-temp-not-dropped", File: "locker/fence.go",
+		Desc:  "a breaker leaves the broken holder's temporary token file behind",
+		Edits: edit("if err := l.removeIfExists(holderClaim + fenceTempSuffix); err != nil {", "if err := error(nil); err != nil {"),
+	},
+	{
+		ID: "fence-failure-keeps-lock", File: "locker/fence.go",
+		Desc:  "an acquisition whose token could not be written fails but keeps the lock",
+		Edits: edit("if uerr := l.unlock(true); uerr != nil {", "if uerr := error(nil); uerr != nil {"),
+	},
+
+	// read.go.
+	{
+		ID: "read-unbounded", File: "locker/read.go",
+		Desc:       "the locker does not itself refuse a lock file longer than MaxClaimLen",
+		Edits:      edit("if err == nil && len(data) > MaxClaimLen {", "if false {"),
+		Equivalent: "every backend the suite runs (memfs included) stops reading at MaxClaimLen + 1 bytes and fails with ErrTooLong itself, as the FS contract asks; the locker's check guards against a backend that does not",
+	},
+}
