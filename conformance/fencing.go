@@ -11,7 +11,6 @@ import (
 
 	memfs "github.com/nfslock/nfslock/backend-memfs"
 	"github.com/nfslock/nfslock/locker"
-	"pgregory.net/rapid"
 )
 
 // Fencing tokens (locker.WithFencing): every acquisition gets a token
@@ -36,7 +35,7 @@ func runFencing(t *testing.T, b Backend) {
 	})
 	t.Run("StateMachine", func(t *testing.T) { runMachine(t, b, true) })
 	t.Run("Interleavings", func(t *testing.T) {
-		rapid.Check(t, interleavingProperty(t, b, makeNfslock, true))
+		check(t, b, 1, interleavingProperty(t, b, fencingCase))
 	})
 }
 
@@ -143,37 +142,6 @@ func (g *tokenLog) withoutCounter(names []string, path string) []string {
 		}
 	}
 	return out
-}
-
-// fencedLock is a contender of the interleavings that fences and records
-// each token it is given.
-type fencedLock struct {
-	*locker.Lock
-	name   string
-	tokens *tokenLog
-}
-
-func (f *fencedLock) TryLock() error {
-	err := f.Lock.TryLock()
-	if err == nil {
-		f.tokens.record(f.name, f.Token())
-	}
-	return err
-}
-
-// fencingMaker wraps mk, a maker of nfslock Locks, so that its locks fence
-// and report their tokens to tokens.
-func (g *tokenLog) fencingMaker() maker {
-	return func(t *rapid.T, env *Env, fsys locker.FS, path, host string, pid int, clk locker.Clock) contender {
-		opts := append(clockOptions(env, clk, true), locker.WithHostname(host), locker.WithPID(pid),
-			locker.WithLifetime(propLifetime), locker.WithClockSlop(propSlop), locker.WithFencing())
-		l, err := locker.New(path, fsys, opts...)
-		if err != nil {
-			t.Fatalf("locker.New: %v", err)
-		}
-		// The trace names actors "A", "B", ... whose hosts are "hostA", ...
-		return &fencedLock{Lock: l, name: strings.TrimPrefix(host, "host"), tokens: g}
-	}
 }
 
 var fencingScenarios = []struct {

@@ -25,7 +25,7 @@ func runStateMachine(t *testing.T, b Backend) { runMachine(t, b, false) }
 // runMachine runs the state machine; with fencing, every lock fences and
 // its tokens are checked too (see fencing.go).
 func runMachine(t *testing.T, b Backend, fencing bool) {
-	rapid.Check(t, func(rt *rapid.T) {
+	check(t, b, 1, func(rt *rapid.T) {
 		m := newMachine(t, rt, b, fencing)
 		rt.Repeat(map[string]func(*rapid.T){
 			"TryLock": m.tryLock,
