@@ -14,8 +14,9 @@ import (
 // rapid's own default, 100, finds the breaking races of a weakened lock
 // only now and then; a backend says how many it can afford (Backend.Checks:
 // memfs, where a check costs well under a millisecond, thousands), and
-// NFSLOCK_DEEP=1 multiplies that for a deep pass before a release. An
-// explicit -rapid.checks (or RAPID_CHECKS) wins over both.
+// NFSLOCK_DEEP=1 multiplies that for a deep pass before a release. The race
+// detector divides it by ten (but not below 100). An explicit
+// -rapid.checks (or RAPID_CHECKS) wins over all of these.
 
 // DefaultChecks is the number of checks of each property test for a backend
 // that does not set Backend.Checks.
@@ -23,6 +24,11 @@ const DefaultChecks = 200
 
 // deepFactor multiplies the checks when NFSLOCK_DEEP is set.
 const deepFactor = 10
+
+// raceFactor divides them under the race detector, which makes a check
+// ten to a hundred times slower: a run with -race looks for data races in
+// the lock, a run without it for breaking races.
+const raceFactor = 10
 
 // checksFor returns how many checks the property tests run against b.
 func checksFor(b Backend) int {
@@ -32,6 +38,9 @@ func checksFor(b Backend) int {
 	}
 	if deep() {
 		n *= deepFactor
+	}
+	if raceDetector {
+		n = max(n/raceFactor, min(n, 100))
 	}
 	return n
 }

@@ -81,7 +81,7 @@ func runInterleavings(t *testing.T, b Backend) {
 		check(t, b, 1, interleavingProperty(t, b, nfslockCase))
 	})
 	t.Run("ExpiredHolder", func(t *testing.T) {
-		check(t, b, 1, interleavingProperty(t, b, expiredHolderCase))
+		check(t, b, 2, interleavingProperty(t, b, expiredHolderCase))
 	})
 }
 
@@ -180,8 +180,9 @@ type interleavingCase struct {
 	holderOps []string
 	// faults and crashes: how many of each the scheduler may inject.
 	faults, crashes int
-	// chunked lets rapid choose the chunked schedule (see schedule).
-	chunked bool
+	// strategies lets rapid choose the strategy of the scheduler (see
+	// strategy); otherwise every call is a choice.
+	strategies bool
 }
 
 var (
@@ -190,15 +191,17 @@ var (
 	}
 	allOps = []string{opTryLock, opTryLock, opLock, opLock, opUnlock, opUnlockUncon, opRefresh, opKeepAlive, opIsLocked, opState, opBreak}
 	// nfslockCase: every operation, every start, faults and crashes.
-	nfslockCase = interleavingCase{name: "nfslock", ops: allOps, minLockers: 2, maxLockers: 4, faults: 2, crashes: 1, chunked: true}
+	nfslockCase = interleavingCase{name: "nfslock", ops: allOps, minLockers: 2, maxLockers: 4, faults: 2, crashes: 1, strategies: true}
 	// expiredHolderCase: an expired holder acts on its lock while the
 	// others break and take it.
-	expiredHolderCase = interleavingCase{name: "expired holder", ops: allOps, minLockers: 3, maxLockers: 4, holder: true,
+	expiredHolderCase = interleavingCase{name: "expired holder", minLockers: 3, maxLockers: 4, holder: true,
+		// mostly breakers and claimants
+		ops: []string{opTryLock, opTryLock, opTryLock, opLock, opLock, opLock, opBreak, opBreak, opUnlock, opRefresh, opKeepAlive, opIsLocked, opState},
 		holderOps: []string{opUnlock, opUnlockUncon, opRefresh, opKeepAlive, opIsLocked, opState, opTryLock},
-		faults:    2, crashes: 1, chunked: true}
+		faults:    2, crashes: 1, strategies: true}
 	// fencingCase: the acquisitions and breaks of every start, with faults
 	// and crashes; every lock fences (see fencing.go).
-	fencingCase = interleavingCase{name: "fencing", ops: []string{opTryLock, opTryLock, opLock, opUnlock, opRefresh, opKeepAlive, opBreak}, minLockers: 2, maxLockers: 4, faults: 2, crashes: 1, chunked: true}
+	fencingCase = interleavingCase{name: "fencing", ops: []string{opTryLock, opTryLock, opLock, opUnlock, opRefresh, opKeepAlive, opBreak}, minLockers: 2, maxLockers: 4, faults: 2, crashes: 1, strategies: true}
 )
 
 // actor is one lock driven by the scheduler through a drawn program of
@@ -465,9 +468,12 @@ func interleavingProperty(outer *testing.T, b Backend, ic interleavingCase) func
 			if a.acquired != nil {
 				a.acquired(a)
 			}
+			// Mostly past its expiry plus the slop, so that it may be
+			// broken; sometimes just short of that, or not expired.
 			by := rapid.SampledFrom([]time.Duration{
-				propLifetime + propSlop + time.Nanosecond, propLifetime + propSlop + time.Nanosecond,
-				propLifetime + propSlop + 3*time.Second, propLifetime, propLifetime + time.Second, 0,
+				propLifetime + propSlop + time.Nanosecond, propLifetime + propSlop + time.Second,
+				propLifetime + propSlop + 3*time.Second, propLifetime + propSlop + time.Nanosecond,
+				propLifetime + propSlop, propLifetime, 0,
 			}).Draw(t, "holder's pause")
 			clk.Advance(by)
 			tr.add("A holds the lock; the clock moves on by %v to %v (the lock expires at %v; it may be broken after %v)",
@@ -476,9 +482,9 @@ func interleavingProperty(outer *testing.T, b Backend, ic interleavingCase) func
 		for _, a := range actors {
 			tr.add("%s will run %s", a.name, strings.Join(a.ops, ", "))
 		}
-		sc := schedule{}
-		if ic.chunked {
-			sc.chunked = rapid.Bool().Draw(t, "chunked schedule")
+		sc := schedule{strategy: everyCall}
+		if ic.strategies {
+			sc.strategy = strategy(rapid.IntRange(0, int(everyCall)).Draw(t, "strategy"))
 		}
 		if ic.faults > 0 {
 			sc.faults = rapid.IntRange(0, ic.faults).Draw(t, "faults")

@@ -129,15 +129,45 @@ func (s *scheduler) done(actor int) {
 // schedule is how one run chooses: the strategy, and how many faults and
 // crashes it may still inject.
 type schedule struct {
-	// chunked: once chosen, an actor goes on by itself until it has made
-	// a call that looks at something (ReadFile, Stat), starts an
-	// operation or sleeps: the scheduler switches between actors only
-	// where one of them has just learned something it may act on, which
-	// is where check-then-act races live. Otherwise (uniform) every call
-	// is a choice.
-	chunked bool
-	faults  int // faults (ESTALE, lost reply) left to inject
-	crashes int // crashes left to inject
+	strategy strategy
+	faults   int // faults (ESTALE, lost reply) left to inject
+	crashes  int // crashes left to inject
+}
+
+// A strategy says where the scheduler may switch from one actor to another.
+// Every operation's start and every sleep is a choice; besides those:
+type strategy int
+
+const (
+	// betweenLookAndAct: only where an actor has looked at something
+	// (ReadFile, Stat, ReadDirNames) and is about to change something on
+	// the strength of it: the window of check-then-act races. Once
+	// chosen, an actor goes on by itself through everything else, so
+	// that whole critical sections (a break, an acquisition, a refresh)
+	// fit in another actor's window.
+	betweenLookAndAct strategy = iota
+	// afterEveryLook: wherever an actor has just looked at something,
+	// between two looks too (an observation of two calls that another
+	// actor's change splits).
+	afterEveryLook
+	// everyCall: before every backend call.
+	everyCall
+)
+
+// goesOn reports whether, under st, an actor that was last let go to make
+// a call of kind last, and now stops before one of kind next, goes on
+// without a choice.
+func (st strategy) goesOn(last, next pointKind) bool {
+	if next < pointLook {
+		return false
+	}
+	switch st {
+	case betweenLookAndAct:
+		return !(last == pointLook && next == pointChange)
+	case afterEveryLook:
+		return last != pointLook
+	}
+	return false
 }
 
 // run schedules n actors, already started, until all are done. Before each
@@ -179,8 +209,8 @@ func (s *scheduler) run(t *rapid.T, n int, sc schedule, check func(stopped []str
 			t.Fatalf("NO PROGRESS: the lockers made %d backend calls and sleeps without all finishing; the last steps:\n%s", maxSteps, s.trace.tail(60))
 		}
 		var e event
-		if c, ok := stopped[current]; ok && sc.chunked && last[current] != pointLook && c.kind >= pointLook {
-			e = c // the current actor goes on: it has learned nothing since it was chosen
+		if c, ok := stopped[current]; ok && sc.strategy.goesOn(last[current], c.kind) {
+			e = c // the current actor goes on by itself
 		} else {
 			ex := extras()
 			k := rapid.IntRange(0, len(ids)+len(ex)-1).Draw(t, "next")
@@ -494,9 +524,10 @@ func (c *scheduledClock) Sleep(ctx context.Context, d time.Duration) error {
 		}
 		kind = pointOpStart
 	}
-	if pass := min(d, c.s.point(c.actor, fmt.Sprintf("Sleep(%v)", d), kind).mayPass); pass == d {
-		c.clk.Advance(d)
-		c.tr.addBy(c.name, "slept %v; clock %v", d, c.clk.Now().Sub(c.tr.start))
+	q := quantum(d)
+	if pass := min(q, c.s.point(c.actor, fmt.Sprintf("Sleep(%v)", d), kind).mayPass); pass == q {
+		c.clk.Advance(q)
+		c.tr.addBy(c.name, "slept %v (as %v); clock %v", d, q, c.clk.Now().Sub(c.tr.start))
 	} else {
 		c.clk.Advance(pass)
 		c.tr.addBy(c.name, "slept %v, but the clock moves on only %v (others are inside operations); clock %v", d, pass, c.clk.Now().Sub(c.tr.start))
@@ -505,6 +536,26 @@ func (c *scheduledClock) Sleep(ctx context.Context, d time.Duration) error {
 		c.st.keepAlive.woke.Store(c.clk.Now().UnixNano())
 	}
 	return ctx.Err()
+}
+
+// quantum is how long a sleep of d lasts in the interleavings: the least
+// power of two of seconds (…, 1/4 s, 1/2 s, 1 s, 2 s, 4 s, …) that is at
+// least d. A sleep may last longer than asked, and this makes a run
+// repeatable: the locker jitters its waits at random (between half the
+// current backoff step and the whole step, a power of two of its minimum
+// wait), and the jittered wait always rounds up to the whole step.
+func quantum(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	q := time.Second
+	for q < d {
+		q *= 2
+	}
+	for q/2 >= d && q > time.Millisecond {
+		q /= 2
+	}
+	return q
 }
 
 // keepAliveWatch follows one refresh of a KeepAlive driven by the

@@ -49,7 +49,7 @@ var mutations = []Mutation{
 	{
 		ID: "acquire-lost-reply-not-ours", File: "locker/acquire.go",
 		Desc:  "a link whose reply was lost is not recognised as ours by the claim in the lock file",
-		Edits: edit("if err == nil && l.owns(o) {", "if false {"),
+		Edits: edit("if err == nil && l.owns(o) && l.stillOurs() {", "if false {"),
 	},
 	{
 		ID: "acquire-foreign-is-busy", File: "locker/acquire.go",
