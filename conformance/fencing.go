@@ -8,6 +8,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	memfs "github.com/nfslock/nfslock/backend-memfs"
 	"github.com/nfslock/nfslock/locker"
@@ -152,6 +153,7 @@ var fencingScenarios = []struct {
 	{"BreakerGetsGreaterToken", scenarioFencingBreakerGetsGreaterToken},
 	{"StalledHolderCannotMoveCounter", scenarioFencingStalledHolder},
 	{"CounterFailureReleasesLock", scenarioFencingCounterFailure},
+	{"ExpiredHolderCommitsUnderBreakLock", scenarioFencingCommitUnderBreakLock},
 	{"ForeignCounterUntouched", scenarioFencingForeignCounter},
 }
 
@@ -358,4 +360,74 @@ func scenarioFencingForeignCounter(t *testing.T, b Backend) {
 	plain := s.newLock()
 	s.checkErr("Lock without fencing, which does not read the counter", plain.Lock(s.ctx), nil)
 	s.checkErr("Unlock", plain.Unlock(), nil)
+}
+
+// scenarioFencingCommitUnderBreakLock: a holder whose lock expired before
+// it wrote its token (it stalled after taking the lock) checks that it
+// still holds the lock and renames its token over the counter under the
+// break lock, so that a breaker that does not fence (and so does not remove
+// its temporary file) cannot break it between the check and the rename and
+// let a fencing successor take a token it then writes again.
+func scenarioFencingCommitUnderBreakLock(t *testing.T, b Backend) {
+	s := newScene(t, b, "a fencing holder whose lock expired before its token was written checks and writes it under the break lock: no breaker comes between, and no token is given twice")
+	first := s.newLock(locker.WithFencing())
+	s.requireErr("the first Lock", first.Lock(s.ctx), nil)
+	s.requireErr("the first Unlock", first.Unlock(), nil)
+
+	faults := memfs.NewFaultFS(s.env.FS)
+	holder := s.newLockOn(faults, s.path, locker.WithFencing())
+	readingCounter, renaming := make(chan struct{}), make(chan struct{})
+	goOn := make(chan struct{})
+	var once1, once2 sync.Once
+	faults.SetHook(func(op memfs.Op, args ...string) {
+		last := args[len(args)-1]
+		switch {
+		case op == memfs.OpReadFile && strings.HasSuffix(last, ".fence"):
+			once1.Do(func() { close(readingCounter); <-goOn })
+		case op == memfs.OpRename && strings.HasSuffix(last, ".fence"):
+			once2.Do(func() { close(renaming); <-goOn })
+		}
+	})
+	res := make(chan error, 1)
+	go func() { res <- holder.TryLock() }()
+	t.Cleanup(func() {
+		select {
+		case <-goOn:
+		default:
+			close(goOn)
+		}
+	})
+	wait := func(what string, c chan struct{}) {
+		select {
+		case <-c:
+		case err := <-res:
+			s.fatalf("the holder's TryLock returned %s before %s", errText(err), what)
+		case <-time.After(safetyTimeout):
+			s.fatalf("the holder's TryLock never reached %s", what)
+		}
+	}
+	// The holder stalls before reading the counter until its lock has
+	// expired, then stalls again just before renaming its token over it.
+	wait("reading the counter", readingCounter)
+	s.tl.advanceTo(s.expiry(holder).Add(s.tl.slop + s.tl.near))
+	goOn <- struct{}{}
+	wait("renaming its token over the counter", renaming)
+
+	// Meanwhile a Lock that does not fence tries to break the expired
+	// lock, and a fencing one to take it.
+	plain := s.newLock()
+	if err := plain.TryLock(); err == nil {
+		s.errorf("a Lock without fencing broke the holder's lock while the holder was writing its token")
+		s.checkErr("its Unlock", plain.Unlock(), nil)
+	}
+	successor := s.newLock(locker.WithFencing())
+	succErr := successor.TryLock()
+	close(goOn)
+	err := s.await("the holder's TryLock", res)
+	if succErr == nil && err == nil && holder.Token() <= successor.Token() {
+		s.errorf("%s: the successor got token %d, and then the holder, whose lock had been broken, token %d", fencingViolation, successor.Token(), holder.Token())
+	}
+	if err == nil && succErr == nil {
+		s.errorf("both the holder's TryLock and its successor's succeeded")
+	}
 }

@@ -196,7 +196,7 @@ var (
 	// others break and take it.
 	expiredHolderCase = interleavingCase{name: "expired holder", minLockers: 3, maxLockers: 4, holder: true,
 		// mostly breakers and claimants
-		ops: []string{opTryLock, opTryLock, opTryLock, opLock, opLock, opLock, opBreak, opBreak, opUnlock, opRefresh, opKeepAlive, opIsLocked, opState},
+		ops:       []string{opTryLock, opTryLock, opTryLock, opLock, opLock, opLock, opBreak, opBreak, opUnlock, opRefresh, opKeepAlive, opIsLocked, opState},
 		holderOps: []string{opUnlock, opUnlockUncon, opRefresh, opKeepAlive, opIsLocked, opState, opTryLock},
 		faults:    2, crashes: 1, strategies: true}
 	// fencingCase: the acquisitions and breaks of every start, with faults

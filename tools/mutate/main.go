@@ -265,7 +265,9 @@ func (r *runner) judge(ov string) outcome {
 	if ov != "" {
 		args = append(args, "-overlay", ov)
 	}
-	args = append(args, suitePkg)
+	// rapid must not save failing cases in the source tree: the next
+	// mutation's run would replay them first.
+	args = append(args, suitePkg, "-args", "-rapid.nofailfile")
 	ctx, cancel := context.WithTimeout(context.Background(), r.timeout+2*time.Minute)
 	defer cancel()
 	start := time.Now()

@@ -64,7 +64,7 @@ var mutations = []Mutation{
 	{
 		ID: "acquire-checkheld-skipped", File: "locker/acquire.go",
 		Desc:  "TryLock and Lock by the holder write the claim afresh instead of answering ErrAlreadyLocked",
-		Edits: edit("\tif !l.isHeld() {\n\t\treturn nil\n\t}\n\tif l.IsLocked() {", "\tif true {\n\t\treturn nil\n\t}\n\tif l.IsLocked() {"),
+		Edits: edit("\tif !l.isHeld() {\n\t\treturn nil\n\t}\n\to, err := l.observe()", "\tif true {\n\t\treturn nil\n\t}\n\to, err := l.observe()"),
 	},
 
 	// state.go and lock.go: ownership and expiry of one's own lock.
@@ -215,8 +215,9 @@ var mutations = []Mutation{
 	},
 	{
 		ID: "break-stale-break-claim-left", File: "locker/break.go",
-		Desc:  "a breaker that breaks a crashed breaker's break lock leaves that breaker's claim file behind",
-		Edits: edit("\t\t\t\tl.removeIfExists(stale)", "\t\t\t\t_ = stale"),
+		Desc:       "a breaker that breaks a crashed breaker's break lock leaves that breaker's claim file behind",
+		Edits:      edit("\t\t\t\tl.removeIfExists(stale)", "\t\t\t\t_ = stale"),
+		Equivalent: "the claim file of a crashed breaker is a dead claimant's claim file of the break lock, dated as its break lock was, and the next sweep removes it (every backend the suite runs can list a directory; the interleavings end with a waiter that sweeps)",
 	},
 
 	// sweep.go: dead claimants' claim files.
@@ -227,13 +228,15 @@ var mutations = []Mutation{
 	},
 	{
 		ID: "sweep-linked-claim", File: "locker/sweep.go",
-		Desc:  "the sweep does not spare claim files with two links (a holder's)",
-		Edits: edit("fi.Links < 2 && l.expired(fi.ModTime)", "l.expired(fi.ModTime)"),
+		Desc:       "the sweep does not spare claim files with two links (a holder's)",
+		Edits:      edit("fi.Links < 2 && l.expired(fi.ModTime)", "l.expired(fi.ModTime)"),
+		Equivalent: "a claim file with two links is the lock's, which lockHolds rules out before and after the move, or is linked to a file a breaker that crashed left moved aside (litter either way); sweeps and breaks take turns under the break lock, so no move of a live lock is under way",
 	},
 	{
 		ID: "sweep-lock-holds-unchecked", File: "locker/sweep.go",
-		Desc:  "the sweep does not check that the lock file does not hold the claim's name",
-		Edits: edit(" || l.lockHolds(lockFile, contents) {\n\t\treturn false, nil", " {\n\t\treturn false, nil"),
+		Desc:       "the sweep does not check that the lock file does not hold the claim's name",
+		Edits:      edit(" || l.lockHolds(lockFile, contents) {\n\t\treturn false, nil", " {\n\t\treturn false, nil"),
+		Equivalent: "on a filesystem that counts links (memfs) a claim file the lock holds has two links, which looksDead rules out first; where links are not counted, removeDeadClaim asks lockHolds again after the move",
 	},
 	{
 		ID: "sweep-process-unchecked", File: "locker/sweep.go",
@@ -252,8 +255,9 @@ var mutations = []Mutation{
 	},
 	{
 		ID: "sweep-aside-lock-unchecked", File: "locker/sweep.go",
-		Desc:  "the sweep removes what it moved aside without checking again that no lock holds it",
-		Edits: edit("dead = err == nil && string(data) == contents && !l.lockHolds(lockFile, contents)", "dead = err == nil && string(data) == contents"),
+		Desc:       "the sweep removes what it moved aside without checking again that no lock holds it",
+		Edits:      edit("dead = err == nil && string(data) == contents && !l.lockHolds(lockFile, contents)", "dead = err == nil && string(data) == contents"),
+		Equivalent: "a claim file that became the lock's second link since the sweeper looked shows two links after the move, and its claimant re-dated it just before linking it (tendClaim), so looksDead, judged again after the move, already finds it alive",
 	},
 	{
 		ID: "sweep-putback-by-link", File: "locker/sweep.go",
@@ -274,7 +278,12 @@ var mutations = []Mutation{
 	},
 	{
 		ID: "waitclaim-not-rewritten", File: "locker/waitclaim.go",
-		Desc:  "a waiting Lock whose claim file was swept does not write it again",
+		Desc:  "a waiting Lock whose claim file was swept never writes it again",
+		Edits: edit("\terr := l.writeFresh(l.claim, []byte(l.claim))\n", "\terr := error(nil)\n"),
+	},
+	{
+		ID: "waitclaim-rewritten-late", File: "locker/waitclaim.go",
+		Desc:  "a waiting Lock whose link fails for want of its claim file writes it again only when it next re-dates it",
 		Edits: edit("if _, err := l.fsys.Stat(l.claim); isNotExist(err) {", "if _, err := l.fsys.Stat(l.claim); false && isNotExist(err) {"),
 	},
 
@@ -303,6 +312,128 @@ var mutations = []Mutation{
 		ID: "fence-failure-keeps-lock", File: "locker/fence.go",
 		Desc:  "an acquisition whose token could not be written fails but keeps the lock",
 		Edits: edit("if uerr := l.unlock(true); uerr != nil {", "if uerr := error(nil); uerr != nil {"),
+	},
+
+	// state.go: confirming what an observation showed.
+	{
+		ID: "attempt-lost-reply-unconfirmed", File: "locker/acquire.go",
+		Desc:  "after a failed link, a lock file that shows our claim name and two links is taken for ours without a second look",
+		Edits: edit("if err == nil && l.owns(o) && l.stillOurs() {", "if err == nil && l.owns(o) {"),
+	},
+	{
+		ID: "islocked-unconfirmed", File: "locker/state.go",
+		Desc:  "IsLocked trusts one look: the contents, then the attributes, which may be another lock's by then",
+		Edits: edit("return err == nil && l.owns(o) && l.stillOurs()", "return err == nil && l.owns(o)"),
+	},
+	{
+		ID: "confirm-no-second-read", File: "locker/state.go",
+		Desc:  "confirming a lock ours does not read the lock file again",
+		Edits: edit("\tdata, err := l.readLockFile()\n\tswitch {\n\tcase isNotExist(err):", "\tdata, err := []byte(l.claim), error(nil)\n\tswitch {\n\tcase isNotExist(err):"),
+	},
+	{
+		ID: "confirm-claim-links-unchecked", File: "locker/state.go",
+		Desc:  "confirming a lock ours does not check that its second link is our claim file",
+		Edits: edit("return l.owns(observation{exists: true, contents: l.claim, info: fi}), nil", "return fi.Links < 1<<63, nil"),
+	},
+	{
+		ID: "state-not-steady", File: "locker/state.go",
+		Desc:  "State trusts one look: the contents, then the attributes, which may be another lock's by then",
+		Edits: edit("func (l *Lock) State() (State, error) {\n\to, err := l.observeSteady()", "func (l *Lock) State() (State, error) {\n\to, err := l.observe()"),
+	},
+	{
+		ID: "state-expiry-flipped", File: "locker/state.go",
+		Desc:  "State calls a lock expired before its time and unexpired after it",
+		Edits: edit("expired := o.info.ModTime.Before(l.serverNow())", "expired := l.serverNow().Before(o.info.ModTime)"),
+	},
+	{
+		ID: "checkheld-error-taken-for-lost", File: "locker/acquire.go",
+		Desc:  "a holder that cannot read its lock takes it for lost and writes its claim afresh",
+		Edits: edit("\tcase err != nil:\n\t\treturn &Error{Op: op, Path: l.path, Err: err}\n\tcase ours:", "\tcase err != nil && false:\n\t\treturn &Error{Op: op, Path: l.path, Err: err}\n\tcase ours:"),
+	},
+	{
+		ID: "linkcounts-transient-not-retried", File: "locker/state.go",
+		Desc:  "learning whether the filesystem counts links gives up at a transient error",
+		Edits: edit("for try := 0; try < 3 && err != nil && l.retryable(err); try++ {", "for try := 0; try < 0 && err != nil && l.retryable(err); try++ {"),
+	},
+
+	// lock.go, break.go, sweep.go: faults.
+	{
+		ID: "remove-transient-not-retried", File: "locker/lock.go",
+		Desc:  "a remove that fails with a transient error (ESTALE) is not retried",
+		Edits: edit("\t\tif !l.retryable(err) {\n\t\t\tbreak\n\t\t}", "\t\tif true {\n\t\t\tbreak\n\t\t}"),
+	},
+	{
+		ID: "break-lost-rename-reply", File: "locker/break.go",
+		Desc:  "a rename aside whose reply was lost is taken for one not done",
+		Edits: edit("if err := l.fsys.Rename(name, l.aside); err != nil && !l.movedAside(contents) {", "if err := l.fsys.Rename(name, l.aside); err != nil {"),
+	},
+	{
+		ID: "sweep-lost-rename-reply", File: "locker/sweep.go",
+		Desc:  "the sweep takes a rename aside whose reply was lost for one not done",
+		Edits: edit("if err := l.fsys.Rename(full, l.aside); err != nil && !l.movedAside(contents) {", "if err := l.fsys.Rename(full, l.aside); err != nil {"),
+	},
+
+	// Waiting and timing.
+	{
+		ID: "break-lock-wait-gives-up-at-once", File: "locker/break.go",
+		Desc:  "an expired holder's Refresh or Unlock gives up as soon as it finds the break lock busy",
+		Edits: edit("\t\tif !l.clock.Now().Before(deadline) {\n\t\t\treturn fmt.Errorf(\"the break lock %s stayed busy\", l.breakPath)", "\t\tif _ = deadline; true {\n\t\t\treturn fmt.Errorf(\"the break lock %s stayed busy\", l.breakPath)"),
+	},
+	{
+		ID: "keepalive-too-slow", File: "locker/keepalive.go",
+		Desc:  "the keep-alive refreshes every two lifetimes instead of every third of one",
+		Edits: edit("\twait := l.Lifetime() / 3\n", "\twait := l.Lifetime() * 2\n"),
+	},
+	{
+		ID: "waitclaim-redated-too-rarely", File: "locker/waitclaim.go",
+		Desc:  "a waiting Lock re-dates its claim file every two lifetimes instead of every third of one",
+		Edits: edit("return l.Lifetime() / 3 }", "return l.Lifetime() * 2 }"),
+	},
+
+	// breakcmd.go: breaking on request.
+	{
+		ID: "break-cmd-unexpired", File: "locker/breakcmd.go",
+		Desc:  "Break does not judge the lock expired before trying to break it",
+		Edits: edit("\t\tcase !l.expired(o.info.ModTime):\n", "\t\tcase false:\n"),
+	},
+	{
+		ID: "forcebreak-any-holder", File: "locker/breakcmd.go",
+		Desc:  "ForceBreak breaks the lock whoever holds it now, not only the holder it was asked to break",
+		Edits: edit("case o.claim.host != holder.Hostname || o.claim.pid != holder.PID || o.claim.lockFile != holder.LockFile:", "case false:"),
+	},
+
+	// Comparisons flipped, and what counts as a claim.
+	{
+		ID: "unlock-expiry-comparison-flipped", File: "locker/release.go",
+		Desc:       "Unlock removes its lock with a plain remove once it has expired, and under the break lock while it has not",
+		Edits:      edit("if !l.mayBeBroken() && l.serverNow().Before(o.info.ModTime) {", "if !l.mayBeBroken() && l.serverNow().After(o.info.ModTime) {"),
+		Equivalent: "an unexpired lock's time is after now, so the flipped condition never holds and Unlock always takes the break lock: slower, never wrong",
+	},
+	{
+		ID: "break-second-look-expiry-flipped", File: "locker/break.go",
+		Desc:  "under the break lock, the breaker goes on only if the lock is no longer expired",
+		Edits: edit("now.contents != o.contents || !l.expired(now.info.ModTime) {", "now.contents != o.contents || l.expired(now.info.ModTime) {"),
+	},
+	{
+		ID: "owns-two-or-more-links", File: "locker/state.go",
+		Desc:       "ownership accepts a lock file with more than two links",
+		Edits:      edit("if o.info.Links == 2 {", "if o.info.Links >= 2 {"),
+		Equivalent: "in nfslock a lock file has a third link only for a moment, while a breaker puts our lock back or a sweeper our claim file (rename aside, link back, remove): the lock is then ours",
+	},
+	{
+		ID: "claim-of-any-lock-file", File: "locker/claim.go",
+		Desc:  "a claim name for another lock file counts as a claim of this one (and is broken when old)",
+		Edits: edit("if baseName(parts[0]) != base {", "if false {"),
+	},
+	{
+		ID: "claim-host-with-slash", File: "locker/claim.go",
+		Desc:  "a claim whose host holds a path separator counts as a claim (its claim file, which a breaker removes, would be elsewhere)",
+		Edits: edit("len(parts) != 4 || parts[1] == \"\" || strings.ContainsAny(parts[1], `/\\`) {", "len(parts) != 4 || parts[1] == \"\" {"),
+	},
+	{
+		ID: "foreign-object-not-recognised", File: "locker/read.go",
+		Desc:  "a FIFO, directory, symbolic link or device at the lock path is not taken for a foreign file",
+		Edits: edit("return errors.Is(err, ErrNotRegular) || errors.Is(err, ErrTooLong)", "return errors.Is(err, ErrTooLong)"),
 	},
 
 	// read.go.
