@@ -54,6 +54,19 @@ type tokenLog struct {
 	max       uint64 // the greatest so far
 	maxBy     string // who got it
 	violation string
+	// aLockCrashed: a Lock crashed in the middle of an acquisition, after
+	// it may have moved the counter on for a token it never returned.
+	aLockCrashed bool
+}
+
+// crashed records that a Lock crashed in the middle of an operation.
+func (g *tokenLog) crashed() {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	g.aLockCrashed = true
+	g.mu.Unlock()
 }
 
 // record notes that by's acquisition returned token.
@@ -103,7 +116,7 @@ func (g *tokenLog) checkCounter(fsys locker.FS, path string) string {
 	defer g.mu.Unlock()
 	data, err := fsys.ReadFile(path + ".fence")
 	switch {
-	case g.n == 0 && err == nil:
+	case g.n == 0 && err == nil && !g.aLockCrashed:
 		return fmt.Sprintf("no acquisition has returned a token, but the counter %s exists, holding %q", counterName(path), data)
 	case g.n == 0:
 		return ""
@@ -129,6 +142,20 @@ func (g *tokenLog) withCounter(want []string, path string) []string {
 		return want
 	}
 	return append(want, counterName(path))
+}
+
+// mayHaveCounter returns the counter's name if it may exist although no
+// token was given (a Lock crashed in the middle of an acquisition).
+func (g *tokenLog) mayHaveCounter(path string) []string {
+	if g == nil {
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.aLockCrashed {
+		return []string{counterName(path)}
+	}
+	return nil
 }
 
 // withoutCounter returns names without the counter, when the locks fence.
