@@ -36,9 +36,8 @@ var mutations = []Mutation{
 	},
 	{
 		ID: "acquire-trylock-breaks-unexpired", File: "locker/acquire.go",
-		Desc:       "TryLock tries to break a busy lock without judging it expired first",
-		Edits:      edit("if r.outcome == busy && l.expired(r.obs.info.ModTime) {", "if r.outcome == busy {"),
-		Equivalent: "breakLock judges the lock again under the break lock and leaves an unexpired one alone; only the number of file operations changes",
+		Desc:  "TryLock tries to break a busy lock without judging it expired first",
+		Edits: edit("if r.outcome == busy && l.expired(r.obs.info.ModTime) {", "if r.outcome == busy {"),
 	},
 	{
 		ID: "acquire-lock-breaks-unexpired", File: "locker/acquire.go",
@@ -112,14 +111,14 @@ var mutations = []Mutation{
 	},
 	{
 		ID: "unlock-judged-by-mtime-only", File: "locker/release.go",
-		Desc:       "Unlock judges its lock unexpired by the lock file's time alone, not by the expiry it last gave",
-		Edits:      edit("if !l.mayBeBroken() && l.serverNow().Before(o.info.ModTime) {", "if l.serverNow().Before(o.info.ModTime) {"),
-		Equivalent: "the lock file's time is the expiry this Lock last gave it (or earlier, rounded down to the filesystem's granularity), so it is unexpired by its time only if it is by the expiry",
+		Desc:  "Unlock judges its lock unexpired by the lock file's time alone, not by the expiry it last gave",
+		Edits: edit("if !l.mayBeBroken() && l.serverNow().Before(o.info.ModTime) {", "if l.serverNow().Before(o.info.ModTime) {"),
 	},
 	{
 		ID: "unlock-judged-by-expiry-only", File: "locker/release.go",
-		Desc:  "Unlock judges its lock unexpired by the expiry it last gave, not also by the lock file's time",
-		Edits: edit("if !l.mayBeBroken() && l.serverNow().Before(o.info.ModTime) {", "if !l.mayBeBroken() {"),
+		Desc:       "Unlock judges its lock unexpired by the expiry it last gave, not also by the lock file's time",
+		Edits:      edit("if !l.mayBeBroken() && l.serverNow().Before(o.info.ModTime) {", "if !l.mayBeBroken() {"),
+		Equivalent: "the lock file's time is the expiry this Lock last gave it (or, where a reply was lost, later), and a breaker must find it passed by more than the slop: while this Lock's own expiry has not passed, no breaker can be at work, so the second test adds nothing where clocks agree within the slop",
 	},
 
 	// refresh.go: Refresh and the keep-alive's refreshes.
