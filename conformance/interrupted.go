@@ -171,6 +171,14 @@ func scenarioOldLockPutBack(t *testing.T, b Backend) {
 	})
 	holderDone := make(chan error, 1)
 	var once, onceStat, onceRemove sync.Once
+	started := func() bool { // the holder's TryLock was started (the breaker has moved the lock aside)
+		select {
+		case <-linking:
+			return true
+		default:
+			return false
+		}
+	}
 	breakerFS.SetHook(func(op memfs.Op, args ...string) {
 		switch {
 		case op == memfs.OpReadFile && strings.HasSuffix(args[0], ".moved"):
@@ -184,7 +192,7 @@ func scenarioOldLockPutBack(t *testing.T, b Backend) {
 			})
 		case op == memfs.OpStat && strings.HasSuffix(args[0], ".moved"):
 			onceStat.Do(func() { breakerFS.Fail(memfs.OpStat, 1, errStale) })
-		case op == memfs.OpRemove && strings.HasSuffix(args[0], ".moved"):
+		case op == memfs.OpRemove && strings.HasSuffix(args[0], ".moved") && started():
 			onceRemove.Do(func() {
 				close(link)
 				s.checkErr("the holder's TryLock, its old lock being put back", s.await("the holder's TryLock", holderDone), locker.ErrBusy)

@@ -518,9 +518,11 @@ func (m *machine) debris() []string {
 			continue
 		}
 		claim := ml.l.ClaimFile()
-		names = append(names, claim, claim+".moved", claim+".fence-tmp", breakClaimOf(ml.l))
-		if data, err := m.env.FS.ReadFile(claim + ".moved"); err == nil {
-			names = append(names, string(data))
+		names = append(names, claim, claim+".moved", claim+".moved.look", claim+".fence-tmp", breakClaimOf(ml.l))
+		for _, aside := range []string{claim + ".moved", claim + ".moved.look"} {
+			if data, err := m.env.FS.ReadFile(aside); err == nil {
+				names = append(names, string(data))
+			}
 		}
 		if data, err := m.env.FS.ReadFile(m.path + ".break"); err == nil && string(data) == breakClaimOf(ml.l) {
 			names = append(names, m.path+".break")

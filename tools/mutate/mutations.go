@@ -57,8 +57,8 @@ var mutations = []Mutation{
 	},
 	{
 		ID: "acquire-not-redated", File: "locker/acquire.go",
-		Desc:  "a lock just taken is not dated again: its lifetime counts from the claim's writing",
-		Edits: edit("if err := l.touch(l.claim); err != nil {\n\t\tl.log.Warn(\"lock taken but not re-dated", "if err := error(nil); err != nil {\n\t\tl.log.Warn(\"lock taken but not re-dated"),
+		Desc:  "a lock just taken is not dated again, however long ago its claim was dated",
+		Edits: edit("\tif !fresh {\n", "\tif _ = fresh; false {\n"),
 	},
 	{
 		ID: "acquire-checkheld-skipped", File: "locker/acquire.go",
@@ -130,7 +130,35 @@ var mutations = []Mutation{
 	{
 		ID: "refresh-no-owns-check", File: "locker/refresh.go",
 		Desc:  "Refresh dates the claim file and reports success without checking that the lock is still ours",
-		Edits: edit("\tif !l.owns(o) {\n\t\treturn &Error{Op: op, Path: l.path, Holder: o.details(), Err: ErrNotLocked}", "\tif false {\n\t\treturn &Error{Op: op, Path: l.path, Holder: o.details(), Err: ErrNotLocked}"),
+		Edits: edit("\tif !l.owns(o) {\n\t\tl.setHeld(false)\n\t\treturn &Error{Op: op, Path: l.path, Holder: o.details(), Err: ErrNotLocked}", "\tif false {\n\t\tl.setHeld(false)\n\t\treturn &Error{Op: op, Path: l.path, Holder: o.details(), Err: ErrNotLocked}"),
+	},
+
+	{
+		ID: "refresh-loss-keeps-held", File: "locker/refresh.go",
+		Desc:  "a Refresh that finds the lock not ours leaves the Lock marked as holding it, with the date it just gave its claim file",
+		Edits: edit("\tif !l.owns(o) {\n\t\tl.setHeld(false)\n", "\tif !l.owns(o) {\n"),
+	},
+
+	// release.go: the quick release of a held, unexpired lock.
+	{
+		ID: "release-quick-links-unchecked", File: "locker/release.go",
+		Desc:  "the quick release does not check that the claim file is linked (the lock file still ours)",
+		Edits: edit("if err != nil || fi.Links != 2 || !now.Before(fi.ModTime) {", "if err != nil || !now.Before(fi.ModTime) {"),
+	},
+	{
+		ID: "release-quick-date-unchecked", File: "locker/release.go",
+		Desc:  "the quick release does not check the claim file's date (the lock's expiry)",
+		Edits: edit("if err != nil || fi.Links != 2 || !now.Before(fi.ModTime) {", "if _ = now; err != nil || fi.Links != 2 {"),
+	},
+	{
+		ID: "release-quick-when-expired", File: "locker/release.go",
+		Desc:  "the quick release is used whatever the expiry this Lock last gave",
+		Edits: edit("fast := l.held && l.linksKnown && !l.noLinks && now.Before(l.expiry)", "fast := l.held && l.linksKnown && !l.noLinks"),
+	},
+	{
+		ID: "release-quick-lost-reply", File: "locker/release.go",
+		Desc:  "the quick release takes a remove whose reply was lost (ENOENT) for a lock removed behind its back, and reports it never held",
+		Edits: edit("\tcase isNotExist(err):\n\t\t// Gone: this remove was done", "\tcase isNotExist(err):\n\t\treturn false, nil\n\t\t// Gone: this remove was done"),
 	},
 
 	// keepalive.go.
@@ -364,12 +392,19 @@ var mutations = []Mutation{
 	{
 		ID: "break-lost-rename-reply", File: "locker/break.go",
 		Desc:  "a rename aside whose reply was lost is taken for one not done",
-		Edits: edit("if err := l.fsys.Rename(name, l.aside); err != nil && !l.movedAside(contents) {", "if err := l.fsys.Rename(name, l.aside); err != nil {"),
+		Edits: edit("if err := l.fsys.Rename(name, l.aside); err != nil && !l.movedAside() {", "if err := l.fsys.Rename(name, l.aside); err != nil {"),
 	},
 	{
 		ID: "sweep-lost-rename-reply", File: "locker/sweep.go",
 		Desc:  "the sweep takes a rename aside whose reply was lost for one not done",
-		Edits: edit("if err := l.fsys.Rename(full, l.aside); err != nil && !l.movedAside(contents) {", "if err := l.fsys.Rename(full, l.aside); err != nil {"),
+		Edits: edit("if err := l.fsys.Rename(full, l.aside); err != nil && !l.movedAside() {", "if err := l.fsys.Rename(full, l.aside); err != nil {"),
+	},
+
+	{
+		ID: "aside-not-cleared", File: "locker/break.go",
+		Desc:       "the aside name is not cleared before a move, so a rename whose reply was lost is not told from an old file left there",
+		Edits:      edit("\tif err := l.clearAside(); err != nil {\n\t\treturn false, err\n\t}\n\tif err := l.fsys.Rename(name, l.aside)", "\tif err := error(nil); err != nil {\n\t\treturn false, err\n\t}\n\tif err := l.fsys.Rename(name, l.aside)"),
+		Equivalent: "a live Lock leaves nothing at its aside name (it removes what it moved, retrying ESTALE), so there is nothing to clear; the clearing guards against a removal that failed for good, after which a lost rename reply would be misread",
 	},
 
 	// Waiting and timing.
