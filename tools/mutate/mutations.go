@@ -424,6 +424,29 @@ var mutations = []Mutation{
 		Edits: edit("return l.Lifetime() / 3 }", "return l.Lifetime() * 2 }"),
 	},
 
+	// wait.go and freshlook.go: judging a busy lock by a stat.
+	{
+		ID: "glance-breaks-on-a-stat", File: "locker/wait.go",
+		Desc:  "a waiter that sees by a stat alone that the lock it saw before has expired breaks it without reading it again",
+		Edits: edit("fi.Links != seen.info.Links, l.expired(fi.ModTime):", "fi.Links != seen.info.Links:"),
+	},
+	{
+		ID: "glance-ignores-links", File: "locker/wait.go",
+		Desc:  "a waiter judges the lock by a stat alone even though its link count changed since its last full look",
+		Edits: edit("fi.Links != seen.info.Links, l.expired(fi.ModTime):", "l.expired(fi.ModTime):"),
+	},
+	{
+		ID: "glance-ignores-own-date", File: "locker/wait.go",
+		Desc:  "a waiter whose failed link finds a lock file dated as its own claim (its link made it, the reply lost) judges it busy from a stat",
+		Edits: edit("if d := ours.Sub(fi.ModTime); d >= 0 && d < time.Microsecond {", "if d := ours.Sub(fi.ModTime); false && d >= 0 {"),
+	},
+	{
+		ID: "fresh-look-skipped", File: "locker/break.go",
+		Desc:       "the breaker does not take a fresh look at the lock's expiry where link counts are missing",
+		Edits:      edit("if !l.stillExpired(now) {", "if false {"),
+		Equivalent: "on a filesystem that counts links (memfs) a lock file shows two links and stillExpired returns true at once: the fresh look is for filesystems without link counts, whose attribute caches can show an old expiry (the suite runs there on the sshfs rig)",
+	},
+
 	// breakcmd.go: breaking on request.
 	{
 		ID: "break-cmd-unexpired", File: "locker/breakcmd.go",
