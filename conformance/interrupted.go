@@ -35,6 +35,10 @@ var interruptedScenarios = []struct {
 	{"SweepPutsBackLinkedClaim", scenarioSweepPutsBackLinked},
 	{"SweptWaiterWritesClaimAgain", scenarioSweptWaiterWritesClaimAgain},
 	{"ExpiredHolderRefreshKeepsBreakersOut", scenarioExpiredRefreshKeepsBreakersOut},
+	{"RefreshAfterLockMovedAside", scenarioRefreshAfterLockMovedAside},
+	{"WaiterSeesItsLostReplyAtOnce", scenarioWaiterSeesItsLostReply},
+	{"WaiterSeesForeignObjectAtOnce", scenarioWaiterSeesForeignObject},
+	{"WaiterBreaksReplacedExpiredLockAtOnce", scenarioWaiterBreaksReplacedExpired},
 }
 
 // hook runs f once, on the goroutine of the call, before the first call of
@@ -573,5 +577,125 @@ func scenarioExpiredRefreshKeepsBreakersOut(t *testing.T, b Backend) {
 	s.checkErr("the holder's Refresh", err, nil)
 	if !holder.IsLocked() {
 		s.errorf("the holder lost its lock")
+	}
+}
+
+// crashAfter makes the Lock on faults crash before its first call of op on
+// a name that satisfies match, and every call after: none of them reaches
+// the filesystem.
+func crashAfter(faults *memfs.FaultFS, op memfs.Op, match func(string) bool) {
+	crashed := false
+	faults.SetHook(func(o memfs.Op, args ...string) {
+		if o == op && match(args[len(args)-1]) {
+			crashed = true
+		}
+		if crashed {
+			faults.Fail(o, 1, syscall.EIO)
+		}
+	})
+}
+
+func scenarioRefreshAfterLockMovedAside(t *testing.T, b Backend) {
+	s := newScene(t, b, "an expired holder whose lock a breaker moved aside (and then crashed), and which another took meanwhile, learns from Refresh that it lost it, and its Unlock then leaves the new holder's lock alone, although its claim file still has a second link (the breaker's)")
+	holder := s.expiredHolder(s.env.FS)
+	breakerFS := memfs.NewFaultFS(s.env.FS)
+	breaker := s.newLockOn(breakerFS, s.path)
+	crashAfter(breakerFS, memfs.OpReadFile, endsWith(".moved"))
+	if err := breaker.TryLock(); err == nil {
+		s.fatalf("the crashing breaker's TryLock succeeded")
+	}
+	taker := s.newLock()
+	s.requireErr("the taker's TryLock of the lock moved aside", taker.TryLock(), nil)
+	s.tl.autoAdvance() // the holder's Refresh waits for the crashed breaker's break lock to expire
+	s.checkErr("the holder's Refresh", holder.Refresh(), locker.ErrNotLocked)
+	s.checkErr("the holder's Unlock", holder.Unlock(), locker.ErrNotLocked)
+	if !taker.IsLocked() {
+		s.errorf("the holder's Unlock removed the taker's lock: lock file %s", s.describe(s.look(s.path)))
+	}
+}
+
+func scenarioWaiterSeesItsLostReply(t *testing.T, b Backend) {
+	s := newScene(t, b, "a waiter whose link, after the lock was released, succeeds but loses its reply (EEXIST) knows at once that it holds the lock")
+	holder := s.newLock()
+	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+	faults := memfs.NewFaultFS(s.env.FS)
+	waiter := s.newLockOn(faults, s.path, locker.WithWatcher(false))
+	done := s.goLock(s.ctx, waiter)
+	s.tl.waitAsleep(1) // it has looked at the lock and waits
+	hook(faults, memfs.OpLink, is(s.path), func() { faults.LoseReply(memfs.OpLink, 1, syscall.EEXIST) })
+	s.requireErr("the holder's Unlock", holder.Unlock(), nil)
+	released := s.tl.now()
+	s.wakeWaiter()
+	s.requireErr("the waiter's Lock", s.await("the waiter's Lock", done), nil)
+	if took := s.tl.now().Sub(released); took > s.tl.maxBackoff+s.tl.lag {
+		s.errorf("the waiter took the lock %v after it was released; want within one backoff step (%v): its lost reply should be recognised at once", took, s.tl.maxBackoff)
+	}
+	s.checkErr("the waiter's Unlock", waiter.Unlock(), nil)
+}
+
+func scenarioWaiterSeesForeignObject(t *testing.T, b Backend) {
+	s := newScene(t, b, "a waiter whose lock file is replaced by a symbolic link (to a file that looks like the lock) reports a foreign file at its next attempt")
+	if s.env.MakeObject == nil {
+		t.Skip("the backend cannot make a symbolic link (Env.MakeObject is nil)")
+	}
+	holder := s.newLock()
+	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+	waiter := s.newLock(locker.WithWatcher(false))
+	done := s.goLock(s.ctx, waiter)
+	s.tl.waitAsleep(1)
+	decoy := s.path + ".decoy"
+	if err := s.env.FS.WriteFile(decoy, []byte(holder.ClaimFile()), 0o644); err != nil {
+		s.fatalf("writing the decoy: %v", err)
+	}
+	exp := s.expiry(holder)
+	if err := s.env.FS.Chtimes(decoy, exp, exp); err != nil {
+		s.fatalf("dating the decoy: %v", err)
+	}
+	if err := s.env.FS.Remove(s.path); err != nil {
+		s.fatalf("removing the lock file: %v", err)
+	}
+	if err := s.env.MakeObject(s.path, Object{Kind: Symlink, Target: decoy}); err != nil {
+		if errors.Is(err, errors.ErrUnsupported) {
+			t.Skipf("the backend cannot make a symbolic link: %v", err)
+		}
+		s.fatalf("making a symbolic link at the lock path: %v", err)
+	}
+	replaced := s.tl.now()
+	s.wakeWaiter()
+	s.checkErr("the waiter's Lock", s.await("the waiter's Lock", done), locker.ErrForeignFile)
+	if took := s.tl.now().Sub(replaced); took > s.tl.maxBackoff+s.tl.lag {
+		s.errorf("the waiter reported the foreign file %v after it appeared; want within one backoff step (%v)", took, s.tl.maxBackoff)
+	}
+}
+
+func scenarioWaiterBreaksReplacedExpired(t *testing.T, b Backend) {
+	s := newScene(t, b, "a waiter whose lock is released and taken by another whose lock is already expired (a clock far behind) breaks that lock at its next attempt")
+	holder := s.newLock()
+	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+	waiter := s.newLock(locker.WithWatcher(false))
+	done := s.goLock(s.ctx, waiter)
+	s.tl.waitAsleep(1)
+	s.requireErr("the holder's Unlock", holder.Unlock(), nil)
+	late := s.newLock()
+	s.requireErr("the late Lock's TryLock", late.TryLock(), nil)
+	past := s.tl.now().Add(-time.Hour)
+	if err := s.env.FS.Chtimes(late.ClaimFile(), past, past); err != nil {
+		s.fatalf("dating the late lock in the past: %v", err)
+	}
+	replaced := s.tl.now()
+	s.wakeWaiter()
+	s.requireErr("the waiter's Lock", s.await("the waiter's Lock", done), nil)
+	if took := s.tl.now().Sub(replaced); took > s.tl.maxBackoff+s.tl.lag {
+		s.errorf("the waiter broke the expired lock %v after it appeared; want within one backoff step (%v)", took, s.tl.maxBackoff)
+	}
+	s.checkErr("the waiter's Unlock", waiter.Unlock(), nil)
+}
+
+// wakeWaiter lets a waiter that sleeps on the virtual clock go on, its
+// later sleeps moving the clock by themselves.
+func (s *scene) wakeWaiter() {
+	s.tl.autoAdvance()
+	if s.tl.virtual != nil {
+		s.tl.advance(s.tl.maxBackoff)
 	}
 }

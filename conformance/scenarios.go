@@ -277,6 +277,21 @@ func scenarioHoldingNeedsTheLink(t *testing.T, b Backend) {
 		}
 		s.wantFiles("after the old holder's Unlock", next.LockFile(), next.ClaimFile())
 	})
+	t.Run("LockFileReplacedUnlockAtOnce", func(t *testing.T) {
+		s := newScene(t, b, "a Lock whose lock file was removed behind its back and taken by another, and that releases without looking first, leaves the next holder's lock alone")
+		l := s.newLock()
+		s.requireErr("Lock", l.Lock(s.ctx), nil)
+		if err := s.env.FS.Remove(s.path); err != nil {
+			t.Fatalf("removing the lock file behind the lock's back: %v", err)
+		}
+		next := s.newLock()
+		s.requireErr("another Lock's TryLock", next.TryLock(), nil)
+		before := s.look(s.path)
+		s.checkErr("the old holder's Unlock with another Lock's lock file", l.Unlock(), locker.ErrNotLocked)
+		if after := s.look(s.path); !after.equal(before) || !next.IsLocked() {
+			s.errorf("the old holder's Unlock disturbed the new holder: lock file before %s; after %s; new holder's IsLocked = %v", s.describe(before), s.describe(after), next.IsLocked())
+		}
+	})
 }
 
 func scenarioRelease(t *testing.T, b Backend) {

@@ -147,13 +147,15 @@ var mutations = []Mutation{
 	},
 	{
 		ID: "release-quick-date-unchecked", File: "locker/release.go",
-		Desc:  "the quick release does not check the claim file's date (the lock's expiry)",
-		Edits: edit("if err != nil || fi.Links != 2 || !now.Before(fi.ModTime) {", "if _ = now; err != nil || fi.Links != 2 {"),
+		Desc:       "the quick release does not check the claim file's date (the lock's expiry)",
+		Edits:      edit("if err != nil || fi.Links != 2 || !now.Before(fi.ModTime) {", "if _ = now; err != nil || fi.Links != 2 {"),
+		Equivalent: "the quick release also requires this Lock's own record of the expiry to be in the future, and the claim file's date is that record (a Refresh that finds the lock lost ends the quick way): the two checks back each other up",
 	},
 	{
 		ID: "release-quick-when-expired", File: "locker/release.go",
-		Desc:  "the quick release is used whatever the expiry this Lock last gave",
-		Edits: edit("fast := l.held && l.linksKnown && !l.noLinks && now.Before(l.expiry)", "fast := l.held && l.linksKnown && !l.noLinks"),
+		Desc:       "the quick release is used whatever the expiry this Lock last gave",
+		Edits:      edit("fast := l.held && l.linksKnown && !l.noLinks && now.Before(l.expiry)", "fast := l.held && l.linksKnown && !l.noLinks"),
+		Equivalent: "the quick release also requires the claim file's date to be in the future, and that date is this Lock's own record of the expiry (a Refresh that finds the lock lost ends the quick way): the two checks back each other up",
 	},
 	{
 		ID: "release-quick-lost-reply", File: "locker/release.go",
