@@ -647,7 +647,9 @@ func scenarioWaiterSeesForeignObject(t *testing.T, b Backend) {
 	if err := s.env.FS.WriteFile(decoy, []byte(holder.ClaimFile()), 0o644); err != nil {
 		s.fatalf("writing the decoy: %v", err)
 	}
-	exp := s.expiry(holder)
+	// Dated unexpired, and not as the waiter's own claim (whose date, on
+	// a lock file found after a failed link, makes a waiter read it).
+	exp := s.tl.now().Add(s.tl.lifetime / 2)
 	if err := s.env.FS.Chtimes(decoy, exp, exp); err != nil {
 		s.fatalf("dating the decoy: %v", err)
 	}
