@@ -18,6 +18,8 @@ import (
 var windowsBackend = conformance.Backend{
 	Name:     "windows",
 	RealTime: true,
+	// Under Wine a check costs milliseconds: rapid's own default depth.
+	Checks: 100,
 	New: func(t testing.TB) *conformance.Env {
 		dir := tempDir(t)
 		return &conformance.Env{

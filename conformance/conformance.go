@@ -45,6 +45,14 @@ type Backend struct {
 	// time read back from the filesystem scale with it. Probe measures it.
 	TimeGranularity time.Duration
 
+	// Checks is how many random cases each property test (the state
+	// machine and the interleavings) tries: DefaultChecks if zero. The
+	// breaking races of a weakened lock hide in a few interleavings out of
+	// hundreds, so a backend where a case is cheap (memfs) should run
+	// thousands. NFSLOCK_DEEP=1 in the environment multiplies it by ten;
+	// an explicit -rapid.checks overrides it.
+	Checks int
+
 	// OtherClient, if not nil, maps a directory made by New to the same
 	// directory reached through a second client of the same filesystem (a
 	// second mount of one export). The multi-process stress tests then put

@@ -72,6 +72,9 @@ func dirBackend(dir, dir2 string, caps *conformance.Capabilities) conformance.Ba
 		})
 		return sub
 	})
+	// A network filesystem makes each check cost milliseconds: rapid's own
+	// default depth (NFSLOCK_DEEP=1 or -rapid.checks for more).
+	b.Checks = 100
 	b.NoLinkCounts = !caps.LinkCounts
 	b.CachingClient = caps.OtherClientDelay != 0 || caps.ReverseDelay != 0
 	b.TimeGranularity = max(caps.Granularity, caps.StampGranularity)

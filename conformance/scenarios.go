@@ -29,6 +29,9 @@ func runScenarios(t *testing.T, b Backend) {
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) { sc.run(t, b) })
 	}
+	for _, sc := range interruptedScenarios {
+		t.Run(sc.name, func(t *testing.T) { sc.run(t, b) })
+	}
 }
 
 var scenarios = []struct {
@@ -273,6 +276,21 @@ func scenarioHoldingNeedsTheLink(t *testing.T, b Backend) {
 			s.errorf("the old holder's Refresh and Unlock disturbed the new holder: lock file before %s; after %s; new holder's IsLocked = %v", s.describe(before), s.describe(after), next.IsLocked())
 		}
 		s.wantFiles("after the old holder's Unlock", next.LockFile(), next.ClaimFile())
+	})
+	t.Run("LockFileReplacedUnlockAtOnce", func(t *testing.T) {
+		s := newScene(t, b, "a Lock whose lock file was removed behind its back and taken by another, and that releases without looking first, leaves the next holder's lock alone")
+		l := s.newLock()
+		s.requireErr("Lock", l.Lock(s.ctx), nil)
+		if err := s.env.FS.Remove(s.path); err != nil {
+			t.Fatalf("removing the lock file behind the lock's back: %v", err)
+		}
+		next := s.newLock()
+		s.requireErr("another Lock's TryLock", next.TryLock(), nil)
+		before := s.look(s.path)
+		s.checkErr("the old holder's Unlock with another Lock's lock file", l.Unlock(), locker.ErrNotLocked)
+		if after := s.look(s.path); !after.equal(before) || !next.IsLocked() {
+			s.errorf("the old holder's Unlock disturbed the new holder: lock file before %s; after %s; new holder's IsLocked = %v", s.describe(before), s.describe(after), next.IsLocked())
+		}
 	})
 }
 
@@ -530,13 +548,28 @@ func scenarioBreakerRemovesOldClaim(t *testing.T, b Backend) {
 }
 
 func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
+	replacedByExpired := func(s *scene, old *locker.Lock) *locker.Lock {
+		// The fresh holder's clock is far behind: its lock is
+		// expired from the start.
+		fresh := s.newLock()
+		s.fluflUnlock(old)
+		s.requireErr("fresh TryLock", fresh.TryLock(), nil)
+		past := s.tl.now().Add(-time.Hour)
+		if err := s.env.FS.Chtimes(fresh.ClaimFile(), past, past); err != nil {
+			s.t.Fatalf("dating the fresh lock: %v", err)
+		}
+		return fresh
+	}
 	cases := []struct {
 		name string
 		rule string
 		// meanwhile runs between the breaker's judgment that old's lock
-		// is expired and its attempt to break it; it returns the Lock that
-		// must then hold the lock.
-		meanwhile func(s *scene, old *locker.Lock) *locker.Lock
+		// is expired and its attempt to break it (its rename of the lock
+		// file aside, or with beforeSecondLook, its taking the break
+		// lock, before it looks at the lock again); it returns the Lock
+		// that must then hold the lock.
+		meanwhile        func(s *scene, old *locker.Lock) *locker.Lock
+		beforeSecondLook bool
 	}{
 		// The meanwhile steps act as a process that does not know
 		// nfslock's break lock would: a flufl.lock process, or a holder
@@ -550,27 +583,18 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 					s.t.Fatalf("refreshing the old lock as flufl.lock does: %v", err)
 				}
 				return old
-			}},
+			}, false},
 		{"Replaced", "a breaker does not break a lock released and taken afresh after it judged the old one expired",
 			func(s *scene, old *locker.Lock) *locker.Lock {
 				fresh := s.newLock()
 				s.fluflUnlock(old)
 				s.requireErr("fresh TryLock", fresh.TryLock(), nil)
 				return fresh
-			}},
+			}, false},
 		{"ReplacedByExpired", "a breaker removes only the lock it judged expired, not another expired lock that replaced it",
-			func(s *scene, old *locker.Lock) *locker.Lock {
-				// The fresh holder's clock is far behind: its lock is
-				// expired from the start.
-				fresh := s.newLock()
-				s.fluflUnlock(old)
-				s.requireErr("fresh TryLock", fresh.TryLock(), nil)
-				past := s.tl.now().Add(-time.Hour)
-				if err := s.env.FS.Chtimes(fresh.ClaimFile(), past, past); err != nil {
-					s.t.Fatalf("dating the fresh lock: %v", err)
-				}
-				return fresh
-			}},
+			replacedByExpired, false},
+		{"ReplacedByExpiredBeforeSecondLook", "a breaker that looks at the lock again under the break lock leaves alone another expired lock that replaced the one it judged",
+			replacedByExpired, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -582,14 +606,18 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 			breaker := s.newLockOn(faults, s.path)
 			var holder *locker.Lock
 			faults.SetHook(func(op memfs.Op, args ...string) {
-				if op == memfs.OpRename && holder == nil {
+				at := op == memfs.OpRename
+				if tc.beforeSecondLook {
+					at = op == memfs.OpLink && strings.HasSuffix(args[len(args)-1], ".break")
+				}
+				if at && holder == nil {
 					holder = tc.meanwhile(s, old)
 				}
 			})
 			err := breaker.TryLock()
 			faults.SetHook(nil)
 			if holder == nil {
-				s.fatalf("breaker's TryLock of an expired lock never renamed the lock file aside (got %s); this scenario needs the breaker to move the lock aside before removing it", errText(err))
+				s.fatalf("breaker's TryLock of an expired lock never took the break lock or renamed the lock file aside (got %s); this scenario needs the breaker to do both", errText(err))
 			}
 			s.checkErr("breaker's TryLock", err, locker.ErrBusy)
 			if !holder.IsLocked() || breaker.IsLocked() {
@@ -617,6 +645,9 @@ func scenarioForeignFileUntouched(t *testing.T, b Backend) {
 			return join(filepath.Join(filepath.Dir(p), "other.lock"), "otherhost", "1234", "5678")
 		}},
 		{"NonNumericPID", func(p string) string { return join(p, "otherhost", "x", "5678") }},
+		// Its "claim file", which a breaker would remove, would be some
+		// other file: <dir>/x|1234|5678.
+		{"HostWithPathSeparator", func(p string) string { return join(p, "otherhost/x", "1234", "5678") }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -81,7 +81,10 @@ func (l *Lock) breakLock(o observation) (bool, error) {
 // then checks what it moved, and puts it back with link if that is not the
 // file it meant to remove. It reports whether it removed the file.
 func (l *Lock) removeAside(name, contents string, ok func(FileInfo) bool) (bool, error) {
-	if err := l.fsys.Rename(name, l.aside); err != nil && !l.movedAside(contents) {
+	if err := l.clearAside(); err != nil {
+		return false, err
+	}
+	if err := l.fsys.Rename(name, l.aside); err != nil && !l.movedAside() {
 		if isNotExist(err) {
 			return false, nil
 		}
@@ -120,15 +123,27 @@ func (l *Lock) removeAside(name, contents string, ok func(FileInfo) bool) (bool,
 	return false, errs
 }
 
-// movedAside reports whether the file at this Lock's aside name holds
-// contents: whether a rename to it that failed was done all the same (its
-// reply was lost, and the retried request found the file gone). The name
-// is this Lock's alone, so what is there is what it moved.
-func (l *Lock) movedAside(contents string) bool {
+// clearAside removes whatever is at this Lock's aside name (left there by
+// an earlier move whose clean-up failed: the name is this Lock's alone), so
+// that after a rename to it whose reply was lost, what is there is what
+// that rename moved.
+func (l *Lock) clearAside() error {
+	if err := l.removeIfExists(l.aside); err != nil {
+		return fmt.Errorf("clearing %s: %w", l.aside, err)
+	}
+	return nil
+}
+
+// movedAside reports whether something is at this Lock's aside name, just
+// cleared: whether a rename to it that failed was done all the same (its
+// reply was lost, and the retried request found the file gone). What was
+// moved is then checked, and put back if it is not what was meant to go,
+// as after any move.
+func (l *Lock) movedAside() bool {
 	for try := 0; try < 4; try++ {
-		data, err := l.readBounded(l.aside)
+		_, err := l.fsys.Stat(l.aside)
 		if err == nil || !l.retryable(err) {
-			return err == nil && string(data) == contents
+			return err == nil
 		}
 	}
 	return false

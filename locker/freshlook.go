@@ -34,6 +34,11 @@ func (l *Lock) stillExpired(o observation) bool {
 		if isNotExist(err) {
 			return false // released or broken since: nothing to break
 		}
+		// A link whose reply was lost (EEXIST) was made all the same: the
+		// name is this Lock's alone, so remove whatever is there.
+		if rerr := l.removeIfExists(look); rerr != nil {
+			l.log.Warn("removing the name of a fresh look at the lock file", "name", look, "err", rerr)
+		}
 		l.log.Debug("no fresh look at the lock file's expiry", "err", err)
 		return true
 	}

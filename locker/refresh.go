@@ -51,8 +51,14 @@ func (l *Lock) refreshNow(op string) error {
 	// Dating our own claim file is harmless whether or not we hold the
 	// lock, so date first and check after: the check then covers the
 	// refresh.
+	//
+	// A lock found lost is no longer held: the date just given to our
+	// claim file is not the lock's expiry (the claim may even be linked to
+	// the name a breaker moved the lock to), and Unlock must not release it
+	// the quick way (see releaseHeld), which trusts that date.
 	if err := l.touch(l.claim); err != nil {
 		if isNotExist(err) {
+			l.setHeld(false)
 			return &Error{Op: op, Path: l.path, Err: fmt.Errorf("%w: claim file is gone: %w", ErrNotLocked, err)}
 		}
 		return &Error{Op: op, Path: l.path, Err: err}
@@ -62,6 +68,7 @@ func (l *Lock) refreshNow(op string) error {
 		return &Error{Op: op, Path: l.path, Err: err}
 	}
 	if !l.owns(o) {
+		l.setHeld(false)
 		return &Error{Op: op, Path: l.path, Holder: o.details(), Err: ErrNotLocked}
 	}
 	return nil

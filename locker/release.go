@@ -99,7 +99,12 @@ func (l *Lock) releaseHeld() (done bool, err error) {
 	err = l.fsys.Remove(l.path)
 	switch {
 	case isNotExist(err):
-		return false, nil // removed behind our back: the long way says so
+		// Gone: this remove was done and its reply lost (the retried
+		// request finds nothing, as NFS can), or, against the rules, it
+		// was removed behind our back. The long way's remove takes ENOENT
+		// as done too; the long way itself would now find no lock and
+		// report a lock this Lock just released as never held.
+		err = nil
 	case err != nil:
 		err = fmt.Errorf("removing lock file: %w", err)
 	}

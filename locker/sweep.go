@@ -220,7 +220,10 @@ func (l *Lock) lockHolds(lockFile, contents string) bool {
 // that only if it is still dead and still no lock's; otherwise it puts it
 // back. It reports whether it removed the file.
 func (l *Lock) removeDeadClaim(full, contents, lockFile string) (bool, error) {
-	if err := l.fsys.Rename(full, l.aside); err != nil && !l.movedAside(contents) {
+	if err := l.clearAside(); err != nil {
+		return false, err
+	}
+	if err := l.fsys.Rename(full, l.aside); err != nil && !l.movedAside() {
 		if isNotExist(err) {
 			return false, nil
 		}

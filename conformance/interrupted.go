@@ -1,0 +1,703 @@
+package conformance
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	memfs "github.com/nfslock/nfslock/backend-memfs"
+	"github.com/nfslock/nfslock/locker"
+)
+
+// Scenarios in which one locker acts in the middle of another's operation,
+// at the one moment where a weakened lock goes wrong. Each pins down a race
+// that the interleaving tests find only now and then (several were found
+// there first), so that every run of the suite checks it.
+
+var interruptedScenarios = []struct {
+	name string
+	run  func(*testing.T, Backend)
+}{
+	{"QueryMidBreak", scenarioQueryMidBreak},
+	{"OrphanedLockRetaken", scenarioOrphanedLockRetaken},
+	{"OldLockPutBack", scenarioOldLockPutBack},
+	{"HolderCannotReadItsLock", scenarioHolderCannotReadItsLock},
+	{"LinkCountsLearntDespiteESTALE", scenarioLinkCountsLearnt},
+	{"BreakLockLostReply", scenarioBreakLockLostReply},
+	{"BreakOnRequest", scenarioBreakOnRequest},
+	{"KeepAliveReportsForceBreak", scenarioKeepAliveReportsForceBreak},
+	{"KeepAliveRefreshesFailing", scenarioKeepAliveRefreshesFailing},
+	{"SweepLostRenameReply", scenarioSweepLostRenameReply},
+	{"SweepSparesClaimRedatedMeanwhile", scenarioSweepSparesRedated},
+	{"SweepPutsBackLinkedClaim", scenarioSweepPutsBackLinked},
+	{"SweptWaiterWritesClaimAgain", scenarioSweptWaiterWritesClaimAgain},
+	{"ExpiredHolderRefreshKeepsBreakersOut", scenarioExpiredRefreshKeepsBreakersOut},
+	{"RefreshAfterLockMovedAside", scenarioRefreshAfterLockMovedAside},
+	{"WaiterSeesItsLostReplyAtOnce", scenarioWaiterSeesItsLostReply},
+	{"WaiterSeesForeignObjectAtOnce", scenarioWaiterSeesForeignObject},
+	{"WaiterBreaksReplacedExpiredLockAtOnce", scenarioWaiterBreaksReplacedExpired},
+}
+
+// hook runs f once, on the goroutine of the call, before the first call of
+// op on fsys whose last name argument satisfies match.
+func hook(fsys *memfs.FaultFS, op memfs.Op, match func(name string) bool, f func()) {
+	var once sync.Once
+	fsys.SetHook(func(o memfs.Op, args ...string) {
+		if o == op && len(args) > 0 && match(args[len(args)-1]) {
+			once.Do(f)
+		}
+	})
+}
+
+func is(name string) func(string) bool { return func(n string) bool { return n == name } }
+func endsWith(suffix string) func(string) bool {
+	return func(n string) bool { return strings.HasSuffix(n, suffix) }
+}
+
+var errStale = locker.Transient(syscall.ESTALE)
+
+// expiredHolder takes the lock with a Lock on fsys and lets it expire past
+// the slop.
+func (s *scene) expiredHolder(fsys locker.FS, opts ...locker.Option) *locker.Lock {
+	s.t.Helper()
+	h := s.newLockOn(fsys, s.path, opts...)
+	s.requireErr("the holder's Lock", h.Lock(s.ctx), nil)
+	s.tl.advanceTo(s.expiry(h).Add(s.tl.slop + s.tl.near))
+	return h
+}
+
+func scenarioQueryMidBreak(t *testing.T, b Backend) {
+	t.Run("IsLockedWhileMovedAside", func(t *testing.T) { scenarioIsLockedWhileMovedAside(t, b) })
+	for _, query := range []string{"IsLocked", "State"} {
+		t.Run(query, func(t *testing.T) {
+			s := newScene(t, b, "an expired holder whose lock is broken and taken afresh between its reading the lock file's contents and its attributes does not answer that it holds the lock")
+			faults := memfs.NewFaultFS(s.env.FS)
+			holder := s.expiredHolder(faults)
+			var taker *locker.Lock
+			hook(faults, memfs.OpStat, is(s.path), func() {
+				taker = s.newLock()
+				s.checkErr("the taker's TryLock, breaking the expired lock", taker.TryLock(), nil)
+			})
+			switch query {
+			case "IsLocked":
+				if holder.IsLocked() {
+					s.errorf("IsLocked() = true; want false: the lock file was the taker's when its attributes were read")
+				}
+			case "State":
+				if st, err := holder.State(); st == locker.Ours || st == locker.OursExpired {
+					s.errorf("State() = %v (%s); want neither ours nor ours_expired: the lock file was the taker's when its attributes were read", st, errText(err))
+				}
+			}
+			if taker == nil {
+				s.fatalf("%s() never read the lock file's attributes", query)
+			}
+			if !taker.IsLocked() {
+				s.errorf("the taker lost its lock")
+			}
+		})
+	}
+}
+
+// orphanLock makes h, whose lock has expired, fail to release it: it cannot
+// write its break claim, so the lock file stays behind with its claim name,
+// no longer a link to its claim file, which Unlock removes.
+func (s *scene) orphanLock(faults *memfs.FaultFS, h *locker.Lock, noLinks bool) {
+	s.t.Helper()
+	hook(faults, memfs.OpWriteFile, endsWith(strings.TrimPrefix(h.ClaimFile(), s.path)), func() {
+		faults.Fail(memfs.OpWriteFile, 1, syscall.EIO)
+	})
+	if err := h.Unlock(); err == nil {
+		s.fatalf("the holder's Unlock with its break claim failing to be written: nil error; want it to fail")
+	}
+	faults.SetHook(nil)
+	if f := s.look(s.path); f.contents != h.ClaimFile() || f.links != 1 && !noLinks {
+		s.fatalf("after the failed Unlock the lock file is %s; want the holder's old lock file, with one link", s.describe(f))
+	}
+}
+
+func scenarioOrphanedLockRetaken(t *testing.T, b Backend) {
+	s := newScene(t, b, "a Lock whose old lock file (left behind when removing it failed) is broken and taken afresh between its reading the lock file's contents and its attributes does not take the new lock for its own")
+	faults := memfs.NewFaultFS(s.env.FS)
+	holder := s.expiredHolder(faults)
+	s.orphanLock(faults, holder, b.NoLinkCounts)
+	var taker *locker.Lock
+	// The holder's TryLock: its link fails, it reads the lock file (its
+	// own old claim name), and before it reads the attributes the taker
+	// breaks the old lock and takes the lock.
+	reads := 0
+	faults.SetHook(func(op memfs.Op, args ...string) {
+		if op == memfs.OpStat && args[0] == s.path && taker == nil && reads > 0 {
+			taker = s.newLock()
+			s.checkErr("the taker's TryLock, breaking the old expired lock", taker.TryLock(), nil)
+		}
+		if op == memfs.OpReadFile && args[0] == s.path {
+			reads++
+		}
+	})
+	err := holder.TryLock()
+	faults.SetHook(nil)
+	if taker == nil {
+		s.fatalf("the holder's TryLock (%s) never read the lock file's attributes after its contents", errText(err))
+	}
+	s.checkErr("the holder's TryLock, the taker holding the lock", err, locker.ErrBusy)
+	if !taker.IsLocked() || holder.IsLocked() {
+		s.errorf("IsLocked: taker %v, holder %v; want true, false", taker.IsLocked(), holder.IsLocked())
+	}
+}
+
+func scenarioOldLockPutBack(t *testing.T, b Backend) {
+	s := newScene(t, b, "a Lock does not take for its own an old lock file of its own that a breaker puts back after it wrote its claim file afresh: that lock file's second link is the breaker's, not its claim file")
+	if b.NoLinkCounts {
+		t.Skipf("%s reports no link counts: a lock file is told from another only by the claim name in it", b.Name)
+	}
+	holderFS := memfs.NewFaultFS(s.env.FS)
+	holder := s.expiredHolder(holderFS)
+	breakerFS := memfs.NewFaultFS(s.env.FS)
+	breaker := s.newLockOn(breakerFS, s.path)
+
+	// The holder's TryLock runs while the breaker has moved its lock aside
+	// (it finds the lock path empty, writes its claim afresh) and stops
+	// before its link; it links once the breaker has put the old lock back
+	// (its check of what it moved failed: ESTALE) and before the breaker
+	// removes the name it moved it to.
+	linking, link := make(chan struct{}), make(chan struct{})
+	var onceLink sync.Once
+	holderFS.SetHook(func(op memfs.Op, args ...string) {
+		if op == memfs.OpLink && args[1] == s.path {
+			onceLink.Do(func() {
+				close(linking)
+				<-link
+			})
+		}
+	})
+	holderDone := make(chan error, 1)
+	var once, onceStat, onceRemove sync.Once
+	started := func() bool { // the holder's TryLock was started (the breaker has moved the lock aside)
+		select {
+		case <-linking:
+			return true
+		default:
+			return false
+		}
+	}
+	breakerFS.SetHook(func(op memfs.Op, args ...string) {
+		switch {
+		case op == memfs.OpReadFile && strings.HasSuffix(args[0], ".moved"):
+			once.Do(func() {
+				go func() { holderDone <- holder.TryLock() }()
+				select {
+				case <-linking:
+				case err := <-holderDone:
+					holderDone <- err
+				}
+			})
+		case op == memfs.OpStat && strings.HasSuffix(args[0], ".moved"):
+			onceStat.Do(func() { breakerFS.Fail(memfs.OpStat, 1, errStale) })
+		case op == memfs.OpRemove && strings.HasSuffix(args[0], ".moved") && started():
+			onceRemove.Do(func() {
+				close(link)
+				s.checkErr("the holder's TryLock, its old lock being put back", s.await("the holder's TryLock", holderDone), locker.ErrBusy)
+			})
+		}
+	})
+	err := breaker.TryLock()
+	breakerFS.SetHook(nil)
+	select {
+	case <-linking:
+	default:
+		s.fatalf("the breaker's TryLock (%s) never moved the expired lock aside while the holder tried to take it again", errText(err))
+	}
+	if holder.IsLocked() {
+		s.errorf("the holder's IsLocked() = true; want false: the lock file is its old one, its claim file a new one")
+	}
+}
+
+func scenarioHolderCannotReadItsLock(t *testing.T, b Backend) {
+	s := newScene(t, b, "a holder whose TryLock cannot read its lock (ESTALE) keeps its lock: it neither takes it for lost nor writes its claim file afresh")
+	faults := memfs.NewFaultFS(s.env.FS)
+	holder := s.newLockOn(faults, s.path)
+	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+	hook(faults, memfs.OpStat, is(s.path), func() { faults.Fail(memfs.OpStat, 1, errStale) })
+	if err := holder.TryLock(); err == nil {
+		s.errorf("the holder's TryLock with reading its lock failing: nil error; want an error")
+	}
+	faults.SetHook(nil)
+	if !holder.IsLocked() {
+		s.errorf("after its TryLock failed to read the lock, the holder no longer holds it: lock file %s, claim file %s", s.describe(s.look(s.path)), s.describe(s.look(holder.ClaimFile())))
+	}
+	s.checkErr("the holder's TryLock", holder.TryLock(), locker.ErrAlreadyLocked)
+	s.checkErr("the holder's Unlock", holder.Unlock(), nil)
+	s.wantFiles("after Unlock")
+}
+
+func scenarioLinkCountsLearnt(t *testing.T, b Backend) {
+	s := newScene(t, b, "a Lock learns that the filesystem counts links even if its first look at its claim file after a link fails once (ESTALE); it never takes an old lock file of its own for the lock it holds")
+	if b.NoLinkCounts {
+		t.Skipf("%s reports no link counts", b.Name)
+	}
+	faults := memfs.NewFaultFS(s.env.FS)
+	holder := s.newLockOn(faults, s.path)
+	linked := false
+	faults.SetHook(func(op memfs.Op, args ...string) {
+		switch {
+		case op == memfs.OpLink && args[1] == s.path:
+			linked = true
+		case op == memfs.OpStat && args[0] == holder.ClaimFile() && linked:
+			linked = false
+			faults.Fail(memfs.OpStat, 1, errStale)
+		}
+	})
+	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+	faults.SetHook(nil)
+	s.tl.advanceTo(s.expiry(holder).Add(s.tl.slop + s.tl.near))
+	s.orphanLock(faults, holder, b.NoLinkCounts)
+	s.requireErr("the holder's TryLock, its old lock file expired", holder.TryLock(), nil)
+	if lf, cf := s.look(s.path), s.look(holder.ClaimFile()); lf.contents != holder.ClaimFile() || lf.links != 2 || cf.links != 2 {
+		s.errorf("after TryLock: lock file %s, claim file %s; want the lock file a second link to the claim file (the old lock file broken, not taken over)", s.describe(lf), s.describe(cf))
+	}
+	s.checkErr("Unlock", holder.Unlock(), nil)
+}
+
+func scenarioBreakLockLostReply(t *testing.T, b Backend) {
+	s := newScene(t, b, "a breaker whose link of the break lock succeeds but whose reply is lost (EEXIST) knows the break lock is its own, and breaks the expired lock")
+	old := s.expiredHolder(s.env.FS)
+	faults := memfs.NewFaultFS(s.env.FS)
+	breaker := s.newLockOn(faults, s.path)
+	hook(faults, memfs.OpLink, endsWith(".break"), func() { faults.LoseReply(memfs.OpLink, 1, syscall.EEXIST) })
+	s.checkErr("the breaker's TryLock", breaker.TryLock(), nil)
+	s.wantFiles("after the break", breaker.LockFile(), breaker.ClaimFile())
+	if old.IsLocked() {
+		s.errorf("the old holder still holds the lock")
+	}
+	s.checkErr("the breaker's Unlock", breaker.Unlock(), nil)
+}
+
+func scenarioBreakOnRequest(t *testing.T, b Backend) {
+	s := newScene(t, b, "Break breaks a lock only once it has expired for longer than the slop, and says ErrBusy before; ForceBreak breaks only the holder it is given")
+	s.tl.autoAdvance()
+	holder := s.newLock()
+	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+	details, err := holder.Details()
+	s.requireErr("Details", err, nil)
+	operator := s.newLock()
+	s.checkErr("Break of an unexpired lock", func() error { _, err := operator.Break(); return err }(), locker.ErrBusy)
+	if !holder.IsLocked() {
+		s.fatalf("Break of an unexpired lock broke it")
+	}
+	if s.tl.virtual != nil {
+		s.tl.advanceTo(s.expiry(holder).Add(s.tl.slop))
+		s.checkErr("Break at expiry + slop exactly", func() error { _, err := operator.Break(); return err }(), locker.ErrBusy)
+	}
+	s.tl.advanceTo(s.expiry(holder).Add(s.tl.slop + s.tl.near))
+	got, err := operator.Break()
+	s.checkErr("Break past expiry + slop", err, nil)
+	if got.PID != details.PID || got.Hostname != details.Hostname {
+		s.errorf("Break returned holder %+v, want %+v", got, details)
+	}
+	s.wantFiles("after Break")
+	s.checkErr("Break of no lock", func() error { _, err := operator.Break(); return err }(), locker.ErrNotLocked)
+
+	next := s.newLock()
+	s.requireErr("the next holder's Lock", next.Lock(s.ctx), nil)
+	s.checkErr("ForceBreak of the old holder, the lock having changed hands", operator.ForceBreak(details), locker.ErrBusy)
+	if !next.IsLocked() {
+		s.fatalf("ForceBreak of the old holder broke the next holder's lock")
+	}
+	nd, err := next.Details()
+	s.requireErr("Details", err, nil)
+	s.checkErr("ForceBreak of the next holder", operator.ForceBreak(nd), nil)
+	s.wantFiles("after ForceBreak")
+}
+
+func scenarioKeepAliveReportsForceBreak(t *testing.T, b Backend) {
+	s := newScene(t, b, "a kept-alive holder whose lock is broken on request before it expires learns it lost the lock at its next refresh, not at its expiry")
+	holder := s.newLock()
+	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+	ka, err := holder.KeepAlive(s.ctx)
+	s.requireErr("KeepAlive", err, nil)
+	defer ka.Stop()
+	details, err := holder.Details()
+	s.requireErr("Details", err, nil)
+	s.requireErr("ForceBreak", s.newLock().ForceBreak(details), nil)
+	taker := s.newLock()
+	s.requireErr("the taker's TryLock", taker.TryLock(), nil)
+	expiry := s.tl.now().Add(s.tl.lifetime)
+	s.tl.waitAsleep(1)
+	s.tl.advance(s.tl.lifetime / 3) // the keep-alive's next refresh
+	wait := time.Until(expiry)      // on the real clock: no later than the expiry
+	if s.tl.virtual != nil {
+		wait = 2 * time.Second // on a virtual clock nothing else moves time on
+	}
+	select {
+	case <-ka.Lost():
+	case <-time.After(wait):
+		s.fatalf("Lost() did not close after the refresh that found the lock taken")
+	}
+	if !errors.Is(ka.Err(), locker.ErrLost) {
+		s.errorf("KeepAlive.Err() = %v; want ErrLost", ka.Err())
+	}
+	if !taker.IsLocked() {
+		s.errorf("the taker lost its lock")
+	}
+}
+
+func scenarioKeepAliveRefreshesFailing(t *testing.T, b Backend) {
+	s := newScene(t, b, "a kept-alive holder whose refreshes keep failing (EIO) declares the lock lost once it has expired")
+	faults := memfs.NewFaultFS(s.env.FS)
+	holder := s.newLockOn(faults, s.path)
+	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+	expiry := s.expiry(holder)
+	faults.SetHook(func(op memfs.Op, args ...string) {
+		if op == memfs.OpChtimes {
+			faults.Fail(memfs.OpChtimes, 1, syscall.EIO)
+		}
+	})
+	s.tl.autoAdvance()
+	ka, err := holder.KeepAlive(s.ctx)
+	s.requireErr("KeepAlive", err, nil)
+	defer ka.Stop()
+	wait := time.Until(expiry) + 2*time.Second
+	if s.tl.virtual != nil {
+		wait = 2 * time.Second // the virtual clock moves on with every sleep
+	}
+	select {
+	case <-ka.Lost():
+	case <-time.After(wait):
+		s.fatalf("Lost() did not close although every refresh failed and the lock expired at %s (clock at %s)", s.tl.at(expiry), s.tl.at(s.tl.now()))
+	}
+	if now := s.tl.now(); now.Before(expiry) {
+		s.errorf("the lock was declared lost at %s, before it expired at %s", s.tl.at(now), s.tl.at(expiry))
+	}
+}
+
+// deadClaim writes a dead claimant's claim file for the scene's lock,
+// dated more than the slop in the past, and returns its name.
+func (s *scene) deadClaim(l *locker.Lock) string {
+	s.t.Helper()
+	name := l.ClaimFile()
+	if err := s.env.FS.WriteFile(name, []byte(name), 0o666); err != nil {
+		s.fatalf("writing a claim file: %v", err)
+	}
+	old := s.tl.now().Add(-s.tl.slop - s.tl.lifetime)
+	if err := s.env.FS.Chtimes(name, old, old); err != nil {
+		s.fatalf("dating a claim file: %v", err)
+	}
+	return name
+}
+
+// sweepOnce makes a waiter on fsys find the lock held by holder and sweep,
+// and give up soon after.
+func (s *scene) sweepOnce(fsys locker.FS) {
+	s.t.Helper()
+	if _, ok := s.env.FS.(locker.DirReader); !ok {
+		s.t.Skipf("the backend cannot list a directory (it is no locker.DirReader), so no Lock sweeps")
+	}
+	waiter := s.newLockOn(fsys, s.path, locker.WithTimeout(s.tl.maxBackoff), locker.WithWatcher(false))
+	s.tl.autoAdvance()
+	s.checkErr("the sweeping waiter's Lock", waiter.Lock(s.ctx), locker.ErrTimeout)
+}
+
+func scenarioSweepLostRenameReply(t *testing.T, b Backend) {
+	s := newScene(t, b, "a sweeper whose rename of a dead claim file aside succeeds but whose reply is lost (ENOENT) still removes it, and leaves nothing aside")
+	holder := s.newLock()
+	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+	dead := s.deadClaim(s.newLock(locker.WithHostname("dead.example.org")))
+	faults := memfs.NewFaultFS(s.env.FS)
+	var once sync.Once
+	faults.SetHook(func(op memfs.Op, args ...string) {
+		if op == memfs.OpRename && args[0] == dead {
+			once.Do(func() { faults.LoseReply(memfs.OpRename, 1, syscall.ENOENT) })
+		}
+	})
+	s.sweepOnce(faults)
+	s.wantFiles("after the sweep", holder.LockFile(), holder.ClaimFile())
+	s.checkErr("the holder's Unlock", holder.Unlock(), nil)
+}
+
+func scenarioSweepSparesRedated(t *testing.T, b Backend) {
+	s := newScene(t, b, "a sweeper that moves aside a claim file whose claimant re-dated it since the sweeper looked puts it back")
+	holder := s.newLock()
+	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+	claimant := s.newLock(locker.WithHostname("paused.example.org"))
+	claim := s.deadClaim(claimant)
+	faults := memfs.NewFaultFS(s.env.FS)
+	hook(faults, memfs.OpRename, endsWith(".moved"), func() {
+		// The paused claimant resumes and re-dates its claim.
+		fresh := s.tl.now().Add(s.tl.lifetime)
+		if err := s.env.FS.Chtimes(claim, fresh, fresh); err != nil {
+			s.errorf("re-dating the claim: %v", err)
+		}
+	})
+	s.sweepOnce(faults)
+	s.wantFiles("after the sweep", holder.LockFile(), holder.ClaimFile(), claim)
+	s.checkErr("the holder's Unlock", holder.Unlock(), nil)
+}
+
+func scenarioSweepPutsBackLinked(t *testing.T, b Backend) {
+	s := newScene(t, b, "a sweeper that moves aside a claim file that its claimant linked to the lock since the sweeper looked puts it back with rename, so that the lock file never has a third link")
+	if b.NoLinkCounts {
+		t.Skipf("%s reports no link counts", b.Name)
+	}
+	holder := s.newLock()
+	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+	claimant := s.newLock(locker.WithHostname("paused.example.org"))
+	claim := s.deadClaim(claimant)
+	faults := memfs.NewFaultFS(s.env.FS)
+	maxLinks := uint64(0)
+	var once sync.Once
+	faults.SetHook(func(op memfs.Op, args ...string) {
+		last := args[len(args)-1]
+		if op == memfs.OpRename && strings.HasSuffix(last, ".moved") {
+			once.Do(func() {
+				// The holder lets go and the paused claimant takes the
+				// lock, linking its claim file.
+				if err := holder.Unlock(); err != nil {
+					s.errorf("the holder's Unlock: %v", err)
+				}
+				fresh := s.tl.now().Add(s.tl.lifetime) // it re-dates its claim before it links it
+				if err := s.env.FS.Chtimes(claim, fresh, fresh); err != nil {
+					s.errorf("re-dating the claim: %v", err)
+				}
+				if err := s.env.FS.Link(claim, s.path); err != nil {
+					s.errorf("linking the claimant's claim to the lock: %v", err)
+				}
+			})
+		}
+		if fi, err := s.env.FS.Stat(s.path); err == nil {
+			maxLinks = max(maxLinks, fi.Links)
+		}
+	})
+	s.sweepOnce(faults)
+	faults.SetHook(nil)
+	if maxLinks > 2 {
+		s.errorf("the lock file had %d links while the sweeper put the claim file back; want never more than 2 (flufl.lock's ownership rule)", maxLinks)
+	}
+	if !claimant.IsLocked() {
+		s.errorf("the claimant does not hold the lock after the sweep: lock file %s, claim file %s", s.describe(s.look(s.path)), s.describe(s.look(claim)))
+	}
+}
+
+func scenarioSweptWaiterWritesClaimAgain(t *testing.T, b Backend) {
+	s := newScene(t, b, "a waiter whose claim file was removed (swept while it was paused) writes it again and takes the lock once it is free")
+	holder := s.newLock()
+	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+	// Within a third of the lifetime, before the waiter would re-date its
+	// claim file: it writes it again as soon as a link fails for want of it.
+	waiter := s.newLock(locker.WithWatcher(false), locker.WithTimeout(s.tl.lifetime/4))
+	done := s.goLock(s.ctx, waiter)
+	s.tl.waitAsleep(1)
+	if err := s.env.FS.Remove(waiter.ClaimFile()); err != nil {
+		s.fatalf("removing the waiter's claim file: %v", err)
+	}
+	s.requireErr("the holder's Unlock", holder.Unlock(), nil)
+	s.tl.autoAdvance()
+	if s.tl.virtual != nil {
+		s.tl.advance(s.tl.maxBackoff) // wake the waiter
+	}
+	s.checkErr("the waiter's Lock", s.await("the waiter's Lock", done), nil)
+	if !waiter.IsLocked() {
+		s.errorf("the waiter does not hold the lock")
+	}
+	s.checkErr("the waiter's Unlock", waiter.Unlock(), nil)
+	s.wantFiles("after the waiter's Unlock")
+}
+
+func scenarioIsLockedWhileMovedAside(t *testing.T, b Backend) {
+	s := newScene(t, b, "an expired holder whose lock a breaker moves aside, and another takes the lock meanwhile, between its reading the lock file's contents and its attributes, does not answer that it holds the lock: its claim file has two links, but the second is the breaker's")
+	if b.NoLinkCounts {
+		t.Skipf("%s reports no link counts", b.Name)
+	}
+	holderFS := memfs.NewFaultFS(s.env.FS)
+	holder := s.expiredHolder(holderFS)
+	// The holder's IsLocked reads the contents (its claim) and stops
+	// before reading the attributes.
+	stopped, goOn := make(chan struct{}), make(chan struct{})
+	var onceStat sync.Once
+	holderFS.SetHook(func(op memfs.Op, args ...string) {
+		if op == memfs.OpStat && args[0] == s.path {
+			onceStat.Do(func() {
+				close(stopped)
+				<-goOn
+			})
+		}
+	})
+	answer := make(chan bool, 1)
+	go func() { answer <- holder.IsLocked() }()
+	select {
+	case <-stopped:
+	case v := <-answer:
+		s.fatalf("IsLocked() returned %v without reading the lock file's attributes", v)
+	}
+	// A breaker moves the lock aside; before it removes it, the taker
+	// takes the lock; then the holder reads the attributes.
+	breakerFS := memfs.NewFaultFS(s.env.FS)
+	breaker := s.newLockOn(breakerFS, s.path)
+	var taker *locker.Lock
+	hook(breakerFS, memfs.OpStat, endsWith(".moved"), func() {
+		taker = s.newLock()
+		s.checkErr("the taker's TryLock, the lock moved aside", taker.TryLock(), nil)
+		close(goOn)
+		if <-answer {
+			s.errorf("IsLocked() = true; want false: when it read the attributes, the lock file was the taker's, and its claim file's second link the breaker's")
+		}
+	})
+	err := breaker.TryLock()
+	if taker == nil {
+		close(goOn)
+		s.fatalf("the breaker's TryLock (%s) never looked at what it moved aside", errText(err))
+	}
+	if !taker.IsLocked() {
+		s.errorf("the taker lost its lock")
+	}
+}
+
+func scenarioExpiredRefreshKeepsBreakersOut(t *testing.T, b Backend) {
+	s := newScene(t, b, "a holder whose lock has expired (even within the slop) refreshes it under the break lock: a breaker that comes while it does cannot break it, and the refresh holds")
+	faults := memfs.NewFaultFS(s.env.FS)
+	holder := s.newLockOn(faults, s.path)
+	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+	expiry := s.expiry(holder)
+	s.tl.advanceTo(expiry.Add(s.tl.slop / 2))
+	var breakerErr error
+	broke := false
+	hook(faults, memfs.OpChtimes, is(holder.ClaimFile()), func() {
+		// The holder stalls in its refresh until the lock could be broken.
+		s.tl.advanceTo(expiry.Add(s.tl.slop + s.tl.near))
+		breakerErr = s.newLock().TryLock()
+		broke = true
+	})
+	err := holder.Refresh()
+	if !broke {
+		s.fatalf("the holder's Refresh (%s) never dated its claim file", errText(err))
+	}
+	s.checkErr("the breaker's TryLock, while the expired holder refreshes", breakerErr, locker.ErrBusy)
+	s.checkErr("the holder's Refresh", err, nil)
+	if !holder.IsLocked() {
+		s.errorf("the holder lost its lock")
+	}
+}
+
+// crashAfter makes the Lock on faults crash before its first call of op on
+// a name that satisfies match, and every call after: none of them reaches
+// the filesystem.
+func crashAfter(faults *memfs.FaultFS, op memfs.Op, match func(string) bool) {
+	crashed := false
+	faults.SetHook(func(o memfs.Op, args ...string) {
+		if o == op && match(args[len(args)-1]) {
+			crashed = true
+		}
+		if crashed {
+			faults.Fail(o, 1, syscall.EIO)
+		}
+	})
+}
+
+func scenarioRefreshAfterLockMovedAside(t *testing.T, b Backend) {
+	s := newScene(t, b, "an expired holder whose lock a breaker moved aside (and then crashed), and which another took meanwhile, learns from Refresh that it lost it, and its Unlock then leaves the new holder's lock alone, although its claim file still has a second link (the breaker's)")
+	holder := s.expiredHolder(s.env.FS)
+	breakerFS := memfs.NewFaultFS(s.env.FS)
+	breaker := s.newLockOn(breakerFS, s.path)
+	crashAfter(breakerFS, memfs.OpReadFile, endsWith(".moved"))
+	if err := breaker.TryLock(); err == nil {
+		s.fatalf("the crashing breaker's TryLock succeeded")
+	}
+	taker := s.newLock()
+	s.requireErr("the taker's TryLock of the lock moved aside", taker.TryLock(), nil)
+	s.tl.autoAdvance() // the holder's Refresh waits for the crashed breaker's break lock to expire
+	s.checkErr("the holder's Refresh", holder.Refresh(), locker.ErrNotLocked)
+	s.checkErr("the holder's Unlock", holder.Unlock(), locker.ErrNotLocked)
+	if !taker.IsLocked() {
+		s.errorf("the holder's Unlock removed the taker's lock: lock file %s", s.describe(s.look(s.path)))
+	}
+}
+
+func scenarioWaiterSeesItsLostReply(t *testing.T, b Backend) {
+	s := newScene(t, b, "a waiter whose link, after the lock was released, succeeds but loses its reply (EEXIST) knows at once that it holds the lock")
+	holder := s.newLock()
+	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+	faults := memfs.NewFaultFS(s.env.FS)
+	waiter := s.newLockOn(faults, s.path, locker.WithWatcher(false))
+	done := s.goLock(s.ctx, waiter)
+	s.tl.waitAsleep(1) // it has looked at the lock and waits
+	hook(faults, memfs.OpLink, is(s.path), func() { faults.LoseReply(memfs.OpLink, 1, syscall.EEXIST) })
+	s.requireErr("the holder's Unlock", holder.Unlock(), nil)
+	released := s.tl.now()
+	s.wakeWaiter()
+	s.requireErr("the waiter's Lock", s.await("the waiter's Lock", done), nil)
+	if took := s.tl.now().Sub(released); took > s.tl.maxBackoff+s.tl.lag {
+		s.errorf("the waiter took the lock %v after it was released; want within one backoff step (%v): its lost reply should be recognised at once", took, s.tl.maxBackoff)
+	}
+	s.checkErr("the waiter's Unlock", waiter.Unlock(), nil)
+}
+
+func scenarioWaiterSeesForeignObject(t *testing.T, b Backend) {
+	s := newScene(t, b, "a waiter whose lock file is replaced by a symbolic link (to a file that looks like the lock) reports a foreign file at its next attempt")
+	if s.env.MakeObject == nil {
+		t.Skip("the backend cannot make a symbolic link (Env.MakeObject is nil)")
+	}
+	holder := s.newLock()
+	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+	waiter := s.newLock(locker.WithWatcher(false))
+	done := s.goLock(s.ctx, waiter)
+	s.tl.waitAsleep(1)
+	decoy := s.path + ".decoy"
+	if err := s.env.FS.WriteFile(decoy, []byte(holder.ClaimFile()), 0o644); err != nil {
+		s.fatalf("writing the decoy: %v", err)
+	}
+	// Dated unexpired, and not as the waiter's own claim (whose date, on
+	// a lock file found after a failed link, makes a waiter read it).
+	exp := s.tl.now().Add(s.tl.lifetime / 2)
+	if err := s.env.FS.Chtimes(decoy, exp, exp); err != nil {
+		s.fatalf("dating the decoy: %v", err)
+	}
+	if err := s.env.FS.Remove(s.path); err != nil {
+		s.fatalf("removing the lock file: %v", err)
+	}
+	if err := s.env.MakeObject(s.path, Object{Kind: Symlink, Target: decoy}); err != nil {
+		if errors.Is(err, errors.ErrUnsupported) {
+			t.Skipf("the backend cannot make a symbolic link: %v", err)
+		}
+		s.fatalf("making a symbolic link at the lock path: %v", err)
+	}
+	replaced := s.tl.now()
+	s.wakeWaiter()
+	s.checkErr("the waiter's Lock", s.await("the waiter's Lock", done), locker.ErrForeignFile)
+	if took := s.tl.now().Sub(replaced); took > s.tl.maxBackoff+s.tl.lag {
+		s.errorf("the waiter reported the foreign file %v after it appeared; want within one backoff step (%v)", took, s.tl.maxBackoff)
+	}
+}
+
+func scenarioWaiterBreaksReplacedExpired(t *testing.T, b Backend) {
+	s := newScene(t, b, "a waiter whose lock is released and taken by another whose lock is already expired (a clock far behind) breaks that lock at its next attempt")
+	holder := s.newLock()
+	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+	waiter := s.newLock(locker.WithWatcher(false))
+	done := s.goLock(s.ctx, waiter)
+	s.tl.waitAsleep(1)
+	s.requireErr("the holder's Unlock", holder.Unlock(), nil)
+	late := s.newLock()
+	s.requireErr("the late Lock's TryLock", late.TryLock(), nil)
+	past := s.tl.now().Add(-time.Hour)
+	if err := s.env.FS.Chtimes(late.ClaimFile(), past, past); err != nil {
+		s.fatalf("dating the late lock in the past: %v", err)
+	}
+	replaced := s.tl.now()
+	s.wakeWaiter()
+	s.requireErr("the waiter's Lock", s.await("the waiter's Lock", done), nil)
+	if took := s.tl.now().Sub(replaced); took > s.tl.maxBackoff+s.tl.lag {
+		s.errorf("the waiter broke the expired lock %v after it appeared; want within one backoff step (%v)", took, s.tl.maxBackoff)
+	}
+	s.checkErr("the waiter's Unlock", waiter.Unlock(), nil)
+}
+
+// wakeWaiter lets a waiter that sleeps on the virtual clock go on, its
+// later sleeps moving the clock by themselves.
+func (s *scene) wakeWaiter() {
+	s.tl.autoAdvance()
+	if s.tl.virtual != nil {
+		s.tl.advance(s.tl.maxBackoff)
+	}
+}

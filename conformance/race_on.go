@@ -1,0 +1,6 @@
+//go:build race
+
+package conformance
+
+// raceDetector reports whether the race detector is on (go test -race).
+const raceDetector = true
