@@ -90,16 +90,27 @@ func (l *Lock) removeAside(name, contents string, ok func(FileInfo) bool) (bool,
 		}
 		return false, fmt.Errorf("moving %s aside: %w", name, err)
 	}
-	data, rerr := l.readBounded(l.aside)
-	fi, serr := l.fsys.Stat(l.aside)
+	// What was moved is checked; a check that fails for a moment (ESTALE)
+	// is tried again, lest a dead claimant's file stay for want of a look.
+	data, rerr := l.readRetrying(l.aside)
+	fi, serr := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(l.aside) })
 	if rerr == nil && serr == nil && string(data) == contents && ok(fi) {
 		if err := l.removeIfExists(l.aside); err != nil {
 			return true, fmt.Errorf("removing the moved file: %w", err)
 		}
 		return true, nil
 	}
-	// We moved something else: put it back.
+	// We moved something else: put it back, unless it was released
+	// meanwhile (its owner found it gone, and removed its claim file: see
+	// released).
 	var errs error
+	if rerr == nil && serr == nil && l.released(name, string(data), fi) {
+		l.log.Debug("not putting back a file moved aside whose claim file is gone", "name", name)
+		if err := l.removeIfExists(l.aside); err != nil {
+			return false, err
+		}
+		return false, nil
+	}
 	if nr := (*NotRegularError)(nil); errors.As(rerr, &nr) && nr.Type.IsDir() {
 		// A directory cannot be hard-linked. Renaming it back is safe:
 		// rename puts a directory only where there is nothing or an
@@ -121,6 +132,30 @@ func (l *Lock) removeAside(name, contents string, ok func(FileInfo) bool) (bool,
 		errs = appendErr(errs, err)
 	}
 	return false, errs
+}
+
+// released reports whether the file fi, moved aside from name and holding
+// contents, is a lock (or break lock) that its owner has since released:
+// the claim file it names is gone, and, as a second witness, the file
+// itself has one link left. A claimant removes its lock file before its
+// claim file, so an owner that found its lock file gone (we had moved it)
+// and then removed its claim file has let go, and putting the file back
+// would leave a lock that no one holds, in everyone's way until it
+// expires. Only where the filesystem counts links: a negative lookup
+// cache alone must not make a live lock look released.
+func (l *Lock) released(name, contents string, fi FileInfo) bool {
+	l.mu.Lock()
+	links := l.linksKnown && !l.noLinks
+	l.mu.Unlock()
+	if !links || fi.Links != 1 {
+		return false
+	}
+	c, ok := parseClaim(contents, l.sep, filepath.Base(name))
+	if !ok {
+		return false
+	}
+	_, err := l.fsys.Stat(filepath.Join(l.dir, baseName(c.name)))
+	return isNotExist(err)
 }
 
 // clearAside removes whatever is at this Lock's aside name (left there by
@@ -155,6 +190,7 @@ func (l *Lock) movedAside() bool {
 // the clock slop.
 func (l *Lock) withBreakLock(f func() error) (got bool, err error) {
 	if err := l.writeFresh(l.breakClaim, []byte(l.breakClaim)); err != nil {
+		l.removeIfExists(l.breakClaim) // a write that failed may have made it
 		return false, fmt.Errorf("writing the break claim: %w", err)
 	}
 	defer func() {
@@ -206,11 +242,17 @@ func (l *Lock) withBreakLock(f func() error) (got bool, err error) {
 		}
 	}
 	ferr := f()
-	// Release: remove the break lock if it is still ours.
-	if data, rerr := l.readBounded(l.breakPath); rerr == nil && string(data) == l.breakClaim {
+	// Release: remove the break lock if it is still ours. A read that
+	// fails for a moment (ESTALE) is tried again: a break lock left behind
+	// stays until it expires and the next breaker breaks it.
+	data, rerr := l.readRetrying(l.breakPath)
+	switch {
+	case rerr == nil && string(data) == l.breakClaim:
 		if rerr := l.removeIfExists(l.breakPath); rerr != nil {
 			ferr = appendErr(ferr, fmt.Errorf("releasing the break lock: %w", rerr))
 		}
+	case rerr != nil && !errors.Is(rerr, fs.ErrNotExist):
+		l.log.Warn("cannot read the break lock to release it; it stays until it expires", "path", l.breakPath, "err", rerr)
 	}
 	return true, ferr
 }

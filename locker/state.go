@@ -119,6 +119,26 @@ func (l *Lock) readLockFile() ([]byte, error) {
 	return nil, err
 }
 
+// readRetrying reads name with readBounded, retrying a transient error
+// (ESTALE) a few times, as removeIfExists does.
+func (l *Lock) readRetrying(name string) ([]byte, error) {
+	return retrying(l, func() ([]byte, error) { return l.readBounded(name) })
+}
+
+// retrying calls f until it succeeds or fails with an error that is not
+// retryable, at most four times.
+func retrying[T any](l *Lock, f func() (T, error)) (T, error) {
+	var v T
+	var err error
+	for try := 0; try < 4; try++ {
+		v, err = f()
+		if err == nil || !l.retryable(err) {
+			break
+		}
+	}
+	return v, err
+}
+
 // retryable reports whether err is one the caller should try again.
 func (l *Lock) retryable(err error) bool {
 	if errors.Is(err, ErrTransient) {

@@ -14,15 +14,18 @@ import (
 // there is either this Lock's own file, left by an earlier attempt whose
 // clean-up failed, or something put there by someone else at a name that
 // is this Lock's alone; either way it is removed (remove never follows a
-// link) and the file made afresh, once.
+// link) and the file made afresh.
 func (l *Lock) writeFresh(name string, data []byte) error {
 	err := l.fsys.WriteFile(name, data, 0o666)
-	if !errors.Is(err, fs.ErrExist) {
-		return err
+	// A create whose reply was lost (the retried request finds the file
+	// it made) looks the same as a file found there: so the remove and
+	// the write are tried a few times.
+	for try := 0; try < 3 && errors.Is(err, fs.ErrExist); try++ {
+		if rerr := l.fsys.Remove(name); rerr != nil && !isNotExist(rerr) {
+			return fmt.Errorf("%w; removing what is there: %w", err, rerr)
+		}
+		l.log.Debug("removed a file found at a claim name before writing it afresh", "name", name)
+		err = l.fsys.WriteFile(name, data, 0o666)
 	}
-	if rerr := l.fsys.Remove(name); rerr != nil && !isNotExist(rerr) {
-		return fmt.Errorf("%w; removing what is there: %w", err, rerr)
-	}
-	l.log.Debug("removed a file found at a claim name before writing it afresh", "name", name)
-	return l.fsys.WriteFile(name, data, 0o666)
+	return err
 }
