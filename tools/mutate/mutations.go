@@ -244,8 +244,8 @@ var mutations = []Mutation{
 	},
 	{
 		ID: "break-put-back-released-no-link-witness", File: "locker/break.go",
-		Desc:  "a file moved aside by mistake is not put back when its claim file cannot be seen, whatever its link count",
-		Edits: edit("\tif !links || fi.Links != 1 {", "\tif !links {"),
+		Desc:       "a file moved aside by mistake is not put back when its claim file cannot be seen, whatever its link count",
+		Edits:      edit("\tif !links || fi.Links != 1 {", "\tif !links {"),
 		Equivalent: "the link count is a second witness against a client's negative lookup cache (NFS), which no backend of the suite has: on memfs a claim file that Stat cannot see is gone, and the file that named it then has one link",
 	},
 	{
