@@ -100,17 +100,13 @@ func (l *Lock) removeAside(name, contents string, ok func(FileInfo) bool) (bool,
 		}
 		return true, nil
 	}
-	// We moved something else: put it back, unless it was released
-	// meanwhile (its owner found it gone, and removed its claim file: see
-	// released).
+	// We moved something else: put it back. (Even when the claim file it
+	// names is gone, it may not have been let go: a sweeper may have
+	// removed a live holder's claim file that it judged dead while the
+	// lock file was aside; putting back leaves that holder to find out.
+	// A lock put back after its owner let go stays, no one's, until it
+	// expires and a breaker breaks it.)
 	var errs error
-	if rerr == nil && serr == nil && l.released(name, string(data), fi) {
-		l.log.Debug("not putting back a file moved aside whose claim file is gone", "name", name)
-		if err := l.removeIfExists(l.aside); err != nil {
-			return false, err
-		}
-		return false, nil
-	}
 	if nr := (*NotRegularError)(nil); errors.As(rerr, &nr) && nr.Type.IsDir() {
 		// A directory cannot be hard-linked. Renaming it back is safe:
 		// rename puts a directory only where there is nothing or an
@@ -132,30 +128,6 @@ func (l *Lock) removeAside(name, contents string, ok func(FileInfo) bool) (bool,
 		errs = appendErr(errs, err)
 	}
 	return false, errs
-}
-
-// released reports whether the file fi, moved aside from name and holding
-// contents, is a lock (or break lock) that its owner has since released:
-// the claim file it names is gone, and, as a second witness, the file
-// itself has one link left. A claimant removes its lock file before its
-// claim file, so an owner that found its lock file gone (we had moved it)
-// and then removed its claim file has let go, and putting the file back
-// would leave a lock that no one holds, in everyone's way until it
-// expires. Only where the filesystem counts links: a negative lookup
-// cache alone must not make a live lock look released.
-func (l *Lock) released(name, contents string, fi FileInfo) bool {
-	l.mu.Lock()
-	links := l.linksKnown && !l.noLinks
-	l.mu.Unlock()
-	if !links || fi.Links != 1 {
-		return false
-	}
-	c, ok := parseClaim(contents, l.sep, filepath.Base(name))
-	if !ok {
-		return false
-	}
-	_, err := l.fsys.Stat(filepath.Join(l.dir, baseName(c.name)))
-	return isNotExist(err)
 }
 
 // clearAside removes whatever is at this Lock's aside name (left there by

@@ -238,17 +238,6 @@ var mutations = []Mutation{
 		Equivalent: "the break lock can stop being ours only if another breaker broke it, which needs this breaker to stall inside one break for longer than the break lock's lifetime plus the slop: the documented limit, which the suite does not exercise (a clock jump while a locker is inside an operation stays under the slop)",
 	},
 	{
-		ID: "break-put-back-released-any", File: "locker/break.go",
-		Desc:  "a file moved aside by mistake is never put back, as if its owner had always let go",
-		Edits: edit("\tif !links || fi.Links != 1 {\n\t\treturn false\n\t}", "\tif _ = links; false {\n\t\treturn false\n\t}\n\treturn true"),
-	},
-	{
-		ID: "break-put-back-released-no-link-witness", File: "locker/break.go",
-		Desc:       "a file moved aside by mistake is not put back when its claim file cannot be seen, whatever its link count",
-		Edits:      edit("\tif !links || fi.Links != 1 {", "\tif !links {"),
-		Equivalent: "the link count is a second witness against a client's negative lookup cache (NFS), which no backend of the suite has: on memfs a claim file that Stat cannot see is gone, and the file that named it then has one link",
-	},
-	{
 		ID: "break-lock-busy-not-waited", File: "locker/break.go", Planted: true,
 		Desc:  "an expired holder's Refresh or Unlock that finds the break lock busy gives up at once, reporting success",
 		Edits: edit("\t\tif got || err != nil {\n\t\t\treturn err", "\t\tif _ = got; true {\n\t\t\treturn err"),
