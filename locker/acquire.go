@@ -278,7 +278,9 @@ func (l *Lock) attempt(op string, first bool, seen *observation) result {
 	linkErr := l.fsys.Link(l.claim, l.path)
 	if linkErr == nil {
 		l.noteLinkCounts()
-		l.acquired(first)
+		if !l.acquired(first) {
+			return result{outcome: again}
+		}
 		return result{outcome: acquired}
 	}
 	if seen != nil && errors.Is(linkErr, fs.ErrExist) {
@@ -295,7 +297,9 @@ func (l *Lock) attempt(op string, first bool, seen *observation) result {
 	}
 	if err == nil && l.owns(o) && l.stillOurs() {
 		l.log.Debug("link failed but the lock file is ours: reply lost", "err", linkErr)
-		l.acquired(false)
+		if !l.acquired(false) {
+			return result{outcome: again}
+		}
 		return result{outcome: acquired}
 	}
 	switch {
@@ -334,18 +338,26 @@ func (l *Lock) attempt(op string, first bool, seen *observation) result {
 // attempt of the call, made right after the claim was dated (no more than
 // freshClaim ago), as on a free lock: then the claim's date already is
 // acquisition plus the lifetime, give or take that much, and the second
-// utimensat of flufl.lock's algorithm is saved.
-func (l *Lock) acquired(first bool) {
+// utimensat of flufl.lock's algorithm is saved. It reports false, holding
+// nothing, if re-dating finds the claim file gone.
+func (l *Lock) acquired(first bool) bool {
 	l.mu.Lock()
 	fresh := first && l.clock.Now().Sub(l.datedAt) <= freshClaim
 	l.mu.Unlock()
 	if !fresh {
 		if err := l.touch(l.claim); err != nil {
+			if isNotExist(err) {
+				// Our claim file is gone: whatever holds our claim
+				// name at the lock path is not dated by us.
+				l.log.Debug("lock file holds our claim name but our claim file is gone", "err", err)
+				return false
+			}
 			l.log.Warn("lock taken but not re-dated: it expires a lifetime after the claim was dated", "err", err)
 		}
 	}
 	l.setHeld(true)
 	l.log.Debug("lock acquired")
+	return true
 }
 
 // freshClaim is how recently a claim must have been dated for a link of it

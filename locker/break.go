@@ -84,6 +84,13 @@ func (l *Lock) removeAside(name, contents string, ok func(FileInfo) bool) (bool,
 	if err := l.clearAside(); err != nil {
 		return false, err
 	}
+	if l.inBreak.Load() && !l.holdsBreakLock() {
+		// Under the break lock, which is no longer ours: another breaker
+		// that broke it as stale, or put back over it a break lock it
+		// moved aside by mistake, may be at work. Leave the file alone.
+		l.log.Warn("the break lock is no longer ours; not moving the file aside", "name", name)
+		return false, nil
+	}
 	if err := l.fsys.Rename(name, l.aside); err != nil && !l.movedAside() {
 		if isNotExist(err) {
 			return false, nil
@@ -128,6 +135,13 @@ func (l *Lock) removeAside(name, contents string, ok func(FileInfo) bool) (bool,
 		errs = appendErr(errs, err)
 	}
 	return false, errs
+}
+
+// holdsBreakLock reports whether the break lock still holds this Lock's
+// break claim.
+func (l *Lock) holdsBreakLock() bool {
+	data, err := l.readRetrying(l.breakPath)
+	return err == nil && string(data) == l.breakClaim
 }
 
 // clearAside removes whatever is at this Lock's aside name (left there by
@@ -213,7 +227,9 @@ func (l *Lock) withBreakLock(f func() error) (got bool, err error) {
 			return false, fmt.Errorf("taking the break lock: %w", linkErr)
 		}
 	}
+	l.inBreak.Store(true)
 	ferr := f()
+	l.inBreak.Store(false)
 	// Release: remove the break lock if it is still ours. A read that
 	// fails for a moment (ESTALE) is tried again: a break lock left behind
 	// stays until it expires and the next breaker breaks it.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -34,19 +35,23 @@ type Lock struct {
 	breakPath  string
 	breakBase  string
 	breakClaim string
-	sep        string
-	hostname   string
-	pid        int
-	clock      Clock
-	slop       time.Duration
-	timeout    time.Duration
-	minWait    time.Duration
-	maxWait    time.Duration
-	retry      []error
-	log        *slog.Logger
-	noWatch    bool
-	noSweep    bool
-	fencePath  string // the counter of fencing tokens, or "" (see fence.go)
+	// inBreak is set while this Lock runs an operation under the break
+	// lock (see withBreakLock): its moves aside then first check that the
+	// break lock is still its own.
+	inBreak   atomic.Bool
+	sep       string
+	hostname  string
+	pid       int
+	clock     Clock
+	slop      time.Duration
+	timeout   time.Duration
+	minWait   time.Duration
+	maxWait   time.Duration
+	retry     []error
+	log       *slog.Logger
+	noWatch   bool
+	noSweep   bool
+	fencePath string // the counter of fencing tokens, or "" (see fence.go)
 
 	mu         sync.Mutex
 	lifetime   time.Duration

@@ -246,7 +246,41 @@ func (l *Lock) confirmOurs() (bool, error) {
 	case err != nil:
 		return false, err
 	}
-	return l.owns(observation{exists: true, contents: l.claim, info: fi}), nil
+	if !l.owns(observation{exists: true, contents: l.claim, info: fi}) {
+		return false, nil
+	}
+	l.mu.Lock()
+	noLinks := l.noLinks
+	l.mu.Unlock()
+	if !noLinks {
+		return true, nil
+	}
+	// Without link counts the claim name alone cannot tell our link from
+	// an old lock file of ours: one whose removal failed (its claim file
+	// removed, then written afresh as another file), or one a breaker put
+	// back. The lock file and our claim file are one file only if they
+	// have one date: the old one keeps the date it had.
+	lfi, err := l.fsys.Stat(l.path)
+	switch {
+	case isNotExist(err):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	if !lfi.ModTime.Equal(fi.ModTime) {
+		return false, nil
+	}
+	// And those attributes must be the lock file's that holds our claim
+	// name: read it again after them (a breaker may have put another
+	// lock, dated in the same second, in the old one's place).
+	data, err = l.readLockFile()
+	switch {
+	case isNotExist(err):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return string(data) == l.claim, nil
 }
 
 // observeSteady is observe for a query whose answer must describe one lock

@@ -223,6 +223,9 @@ func (l *Lock) removeDeadClaim(full, contents, lockFile string) (bool, error) {
 	if err := l.clearAside(); err != nil {
 		return false, err
 	}
+	if l.inBreak.Load() && !l.holdsBreakLock() {
+		return false, nil // see removeAside
+	}
 	if err := l.fsys.Rename(full, l.aside); err != nil && !l.movedAside() {
 		if isNotExist(err) {
 			return false, nil

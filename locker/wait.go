@@ -406,12 +406,20 @@ func (l *Lock) glance(seen observation) (result, bool) {
 		return result{}, false
 	}
 	l.mu.Lock()
-	ours := l.expiry
+	ours, links := l.expiry, l.linksKnown && !l.noLinks
 	l.mu.Unlock()
-	if d := ours.Sub(fi.ModTime); d >= 0 && d < time.Microsecond {
+	if !links && changedHands(seen.info, fi) {
+		// Without link counts (or before this Lock has learnt that the
+		// filesystem counts them) a stat cannot tell a refresh from
+		// another file put in the lock file's place (a symbolic link,
+		// say): read.
+		return result{}, false
+	}
+	if d := ours.Sub(fi.ModTime); d >= 0 && (d < time.Microsecond || fi.ModTime.Equal(ours.Truncate(time.Second))) {
 		// Our own claim's date, as a filesystem with times to the
-		// microsecond or finer stores it: perhaps our link made this lock
-		// file and only its reply was lost.
+		// microsecond or finer stores it, or one that keeps whole seconds
+		// (sshfs, some NFS servers): perhaps our link made this lock file
+		// and only its reply was lost.
 		return result{}, false
 	}
 	o := seen
