@@ -53,6 +53,9 @@ type FS struct {
 	lastIno uint64
 	hosts   map[string]*Host
 	watches map[*inode]map[chan struct{}]struct{} // see Host.Watch
+
+	noLinks bool          // see WithoutLinkCounts
+	gran    time.Duration // see WithTimeGranularity
 }
 
 // An Option configures an FS in New.
@@ -66,6 +69,21 @@ func WithClock(c *Clock) Option {
 			fsys.clock = c
 		}
 	}
+}
+
+// WithoutLinkCounts makes every file show one link to the lock (Host.Stat),
+// as sshfs and some other network filesystems report them: a lock there
+// decides ownership by the claim name alone. The links are still there
+// (Link, Remove and the FS's own afero view keep true counts).
+func WithoutLinkCounts() Option {
+	return func(fsys *FS) { fsys.noLinks = true }
+}
+
+// WithTimeGranularity makes the lock (Host.Stat) see modification times
+// truncated to d, as a filesystem that keeps whole seconds (d =
+// time.Second: sshfs, some NFS servers) shows them.
+func WithTimeGranularity(d time.Duration) Option {
+	return func(fsys *FS) { fsys.gran = d }
 }
 
 // New returns an empty FS holding only the root directory, mode 0o755. Its

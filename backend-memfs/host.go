@@ -94,18 +94,27 @@ func (h *Host) ReadFile(name string) ([]byte, error) { return h.fsys.readClaim(n
 // itself.
 func (h *Host) Link(oldname, newname string) error { return h.fsys.Link(oldname, newname) }
 
-// Stat describes name, like os.Stat, with its true link count.
+// Stat describes name, like os.Stat, with its true link count (1 with
+// WithoutLinkCounts) and its modification time (truncated with
+// WithTimeGranularity).
 func (h *Host) Stat(name string) (locker.FileInfo, error) {
 	fi, err := h.fsys.Stat(name)
 	if err != nil {
 		return locker.FileInfo{}, err
 	}
-	return locker.FileInfo{
+	info := locker.FileInfo{
 		ModTime: fi.ModTime(),
 		Links:   fi.Sys().(*Stat).Nlink,
 		Size:    fi.Size(),
 		IsDir:   fi.IsDir(),
-	}, nil
+	}
+	if h.fsys.noLinks {
+		info.Links = 1
+	}
+	if h.fsys.gran > 0 {
+		info.ModTime = info.ModTime.Truncate(h.fsys.gran)
+	}
+	return info, nil
 }
 
 // Chtimes sets the access and modification times of name, like os.Chtimes,

@@ -638,9 +638,13 @@ func scenarioWaiterSeesForeignObject(t *testing.T, b Backend) {
 	if s.env.MakeObject == nil {
 		t.Skip("the backend cannot make a symbolic link (Env.MakeObject is nil)")
 	}
+	// The waiter has held the lock once, and so has learnt whether the
+	// filesystem counts links (a stat then tells it more).
+	waiter := s.newLock(locker.WithWatcher(false))
+	s.requireErr("the waiter's first TryLock", waiter.TryLock(), nil)
+	s.requireErr("the waiter's first Unlock", waiter.Unlock(), nil)
 	holder := s.newLock()
 	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
-	waiter := s.newLock(locker.WithWatcher(false))
 	done := s.goLock(s.ctx, waiter)
 	s.tl.waitAsleep(1)
 	decoy := s.path + ".decoy"
@@ -672,9 +676,11 @@ func scenarioWaiterSeesForeignObject(t *testing.T, b Backend) {
 
 func scenarioWaiterBreaksReplacedExpired(t *testing.T, b Backend) {
 	s := newScene(t, b, "a waiter whose lock is released and taken by another whose lock is already expired (a clock far behind) breaks that lock at its next attempt")
+	waiter := s.newLock(locker.WithWatcher(false)) // has held it once (see scenarioWaiterSeesForeignObject)
+	s.requireErr("the waiter's first TryLock", waiter.TryLock(), nil)
+	s.requireErr("the waiter's first Unlock", waiter.Unlock(), nil)
 	holder := s.newLock()
 	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
-	waiter := s.newLock(locker.WithWatcher(false))
 	done := s.goLock(s.ctx, waiter)
 	s.tl.waitAsleep(1)
 	s.requireErr("the holder's Unlock", holder.Unlock(), nil)

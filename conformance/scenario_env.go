@@ -91,6 +91,9 @@ func newTimeline(t testing.TB, b Backend, env *Env) *timeline {
 		minBackoff: time.Millisecond,
 		maxBackoff: 20 * time.Millisecond,
 		near:       time.Nanosecond,
+		// A stored expiry is up to a granule early where file times are
+		// coarse (memfs like sshfs: whole seconds).
+		tolerance: b.TimeGranularity,
 	}
 }
 
