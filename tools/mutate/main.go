@@ -374,6 +374,8 @@ func (r *runner) run(ms []prepared) bool {
 			detail = "equivalent: " + x.m.Equivalent
 		case "SURVIVED":
 			detail = "**SURVIVED**"
+		case "rare":
+			detail = "**survived at CI depth, a known gap**: " + x.m.Rare
 		case "KILLED BUT LISTED AS EQUIVALENT":
 			detail = fmt.Sprintf("**killed, but listed as equivalent** (%s) by %s: %s", x.m.Equivalent, x.o.by, shorten(x.o.msg, 160))
 		default:
@@ -381,7 +383,10 @@ func (r *runner) run(ms []prepared) bool {
 		}
 		fmt.Printf("| `%s` | %s | %s |\n", x.m.ID, x.m.Desc, strings.ReplaceAll(detail, "|", `\|`))
 	}
-	fmt.Printf("\n%d mutations: %d killed, %d equivalent, %d survived", len(rows), counts["killed"], counts["equivalent"], counts["SURVIVED"])
+	fmt.Printf("\n%d mutations: %d killed, %d equivalent, %d survived", len(rows), counts["killed"], counts["equivalent"], counts["SURVIVED"]+counts["rare"])
+	if counts["rare"] > 0 {
+		fmt.Printf(" (%d of them a known gap, listed with the depth that finds it)", counts["rare"])
+	}
 	if n := counts["KILLED BUT LISTED AS EQUIVALENT"] + counts["ERROR"]; n > 0 {
 		fmt.Printf(", %d wrongly listed as equivalent or not judged", n)
 	}
@@ -389,7 +394,7 @@ func (r *runner) run(ms []prepared) bool {
 	if judged := len(rows) - counts["equivalent"]; judged > 0 {
 		fmt.Printf("kill score: %d of %d non-equivalent mutations killed (%.0f%%)\n", counts["killed"], judged, 100*float64(counts["killed"])/float64(judged))
 	}
-	return counts["killed"]+counts["equivalent"] == len(rows)
+	return counts["killed"]+counts["equivalent"]+counts["rare"] == len(rows)
 }
 
 func verdict(m prepared, o outcome) string {
@@ -402,6 +407,8 @@ func verdict(m prepared, o outcome) string {
 		return "killed"
 	case m.Equivalent != "":
 		return "equivalent"
+	case m.Rare != "":
+		return "rare"
 	}
 	return "SURVIVED"
 }
