@@ -339,20 +339,31 @@ func (l *Lock) attempt(op string, first bool, seen *observation) result {
 // freshClaim ago), as on a free lock: then the claim's date already is
 // acquisition plus the lifetime, give or take that much, and the second
 // utimensat of flufl.lock's algorithm is saved. It reports false, holding
-// nothing, if re-dating finds the claim file gone.
+// nothing, if re-dating finds the claim file gone or keeps failing.
 func (l *Lock) acquired(first bool) bool {
 	l.mu.Lock()
 	fresh := first && l.clock.Now().Sub(l.datedAt) <= freshClaim
 	l.mu.Unlock()
 	if !fresh {
-		if err := l.touch(l.claim); err != nil {
+		_, err := retrying(l, func() (struct{}, error) { return struct{}{}, l.touch(l.claim) })
+		if err != nil {
 			if isNotExist(err) {
 				// Our claim file is gone: whatever holds our claim
 				// name at the lock path is not dated by us.
 				l.log.Debug("lock file holds our claim name but our claim file is gone", "err", err)
 				return false
 			}
-			l.log.Warn("lock taken but not re-dated: it expires a lifetime after the claim was dated", "err", err)
+			// Undated, the lock would expire when the claim was dated,
+			// perhaps long ago (a waiter's claim): not the lifetime from
+			// now its caller relies on. Give it up (under the break lock
+			// if it may have expired) and try again.
+			l.log.Warn("lock taken but could not be dated: giving it up", "err", err)
+			if o, oerr := l.observe(); oerr == nil && l.owns(o) {
+				if rerr := l.removeLockFile(o); rerr != nil {
+					l.log.Warn("giving up an undated lock", "err", rerr)
+				}
+			}
+			return false
 		}
 	}
 	l.setHeld(true)

@@ -465,6 +465,12 @@ var mutations = []Mutation{
 		Equivalent: "the other guard of the race of confirm-no-links-not-reread, which catches it first",
 	},
 	{
+		ID: "acquired-undated-kept", File: "locker/acquire.go",
+		Desc:       "a lock taken whose re-dating keeps failing is kept, expiring when the claim was dated",
+		Equivalent: "the suite's faults strike a case at most twice and the re-dating is tried four times, so it never keeps failing there; the interleavings found the bug this guards against (an ESTALE on the one re-dating: a waiter's lock expiring when its claim was dated, long before) before the re-dating was retried",
+		Edits:      edit("\t\t\tl.log.Warn(\"lock taken but could not be dated: giving it up\", \"err\", err)\n\t\t\tif o, oerr := l.observe(); oerr == nil && l.owns(o) {", "\t\t\tl.log.Warn(\"lock taken but could not be dated: giving it up\", \"err\", err)\n\t\t\tl.setHeld(true)\n\t\t\treturn true\n\t\t\tif o, oerr := l.observe(); oerr == nil && l.owns(o) {"),
+	},
+	{
 		ID: "break-lock-not-rechecked", File: "locker/break.go",
 		Desc:  "a breaker moves a file aside without checking that the break lock is still its own",
 		Edits: edit("\tif l.inBreak.Load() && !l.holdsBreakLock() {\n\t\t// Under", "\tif false {\n\t\t// Under"),
