@@ -385,8 +385,9 @@ var mutations = []Mutation{
 	},
 	{
 		ID: "linkcounts-transient-not-retried", File: "locker/state.go",
-		Desc:  "learning whether the filesystem counts links gives up at a transient error",
-		Edits: edit("for try := 0; try < 3 && err != nil && l.retryable(err); try++ {", "for try := 0; try < 0 && err != nil && l.retryable(err); try++ {"),
+		Desc:       "learning whether the filesystem counts links gives up at a transient error",
+		Edits:      edit("for try := 0; try < 3 && err != nil && l.retryable(err); try++ {", "for try := 0; try < 0 && err != nil && l.retryable(err); try++ {"),
+		Equivalent: "a Lock that, for want of the retry, learns the wrong lesson (no link counts) from its new claim file still refuses an old lock file of its own, by its date (confirm-no-links-date-unchecked), which is what LinkCountsLearntDespiteESTALE checks; the retry keeps the stronger rule of link counts",
 	},
 
 	// lock.go, break.go, sweep.go: faults.
