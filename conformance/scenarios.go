@@ -52,6 +52,7 @@ var scenarios = []struct {
 	{"WaiterBreaksExpiredLock", scenarioWaiterBreaksExpiredLock},
 	{"BreakerRemovesOldClaim", scenarioBreakerRemovesOldClaim},
 	{"BreakerSparesReplacedLock", scenarioBreakerSparesReplacedLock},
+	{"BrokenHolderRetakes", scenarioBrokenHolderRetakes},
 	{"ForeignFileUntouched", scenarioForeignFileUntouched},
 	{"ForeignObjects", scenarioForeignObjects},
 	{"ForeignObjectsAtBreakPath", scenarioForeignBreakLock},
@@ -629,6 +630,58 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 			s.wantFiles("after the breaker's TryLock", holder.LockFile(), holder.ClaimFile())
 		})
 	}
+}
+
+// scenarioBrokenHolderRetakes: the holder of an expired lock finds it gone
+// while its breaker is between moving the lock file aside and removing the
+// holder's claim file, and takes the lock again with its claim file written
+// afresh. The breaker must leave that claim file alone: where links are not
+// counted (sshfs) nothing would tell the holder that its claim file went,
+// and it would rely on a lock that a waiter breaks as soon as the date
+// the holder first gave it has passed.
+func scenarioBrokenHolderRetakes(t *testing.T, b Backend) {
+	s := newScene(t, b, "a breaker removes the broken holder's claim file only while it is the dead one: a holder that takes the lock again, with its claim file written afresh, before the breaker removes it keeps the lock and its claim file")
+	holder := s.newLock()
+	s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
+	s.tl.advanceTo(s.expiry(holder).Add(s.tl.slop + s.tl.near))
+	faults := memfs.NewFaultFS(s.env.FS)
+	breaker := s.newLockOn(faults, s.path)
+	var retook error
+	moved := false
+	faults.SetHook(func(op memfs.Op, args ...string) {
+		// Just after the breaker's rename of the lock file aside: the
+		// hook runs before each call, so wait for the call after it.
+		if moved {
+			moved = false
+			faults.SetHook(nil)
+			retook = holder.TryLock()
+			return
+		}
+		moved = op == memfs.OpRename && len(args) > 0 && args[0] == s.path
+	})
+	err := breaker.TryLock()
+	faults.SetHook(nil)
+	if retook == nil && !holder.IsLocked() {
+		s.fatalf("the breaker's TryLock never moved the lock file aside and went on (got %s); this scenario needs it to", errText(err))
+	}
+	s.requireErr("holder's TryLock, with its lock moved aside", retook, nil)
+	s.checkErr("breaker's TryLock", err, locker.ErrBusy)
+	if !s.look(holder.ClaimFile()).exists {
+		s.errorf("TWO HOLDERS POSSIBLE: the breaker removed the claim file %s that the holder had written afresh and taken the lock with", holder.ClaimFile())
+	}
+	if !holder.IsLocked() || breaker.IsLocked() {
+		s.errorf("after the breaker's TryLock: holder's IsLocked = %v, breaker's = %v; want true, false", holder.IsLocked(), breaker.IsLocked())
+	}
+	if got := s.look(s.path); got.contents != holder.ClaimFile() {
+		s.errorf("after the breaker's TryLock: lock file %s, want the holder's claim %q", s.describe(got), holder.ClaimFile())
+	}
+	s.wantFiles("after the breaker's TryLock", holder.LockFile(), holder.ClaimFile())
+	// Once its new date has passed, the lock may be broken again, and
+	// the claim file with it.
+	s.tl.advanceTo(s.expiry(holder).Add(s.tl.slop + s.tl.near))
+	s.checkErr("breaker's TryLock once the lock taken again has expired", breaker.TryLock(), nil)
+	s.checkErr("breaker's Unlock", breaker.Unlock(), nil)
+	s.wantFiles("after the breaker's Unlock")
 }
 
 func scenarioForeignFileUntouched(t *testing.T, b Backend) {

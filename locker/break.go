@@ -60,11 +60,14 @@ func (l *Lock) breakLock(o observation) (bool, error) {
 		if broke {
 			l.log.Info("broke expired lock", "holder_host", o.claim.host, "holder_pid", o.claim.pid, "expired", now.info.ModTime)
 			if holder := filepath.Join(l.dir, baseName(o.claim.name)); holder != l.claim {
-				if rerr := l.removeIfExists(holder); rerr != nil {
+				gone, rerr := l.removeBrokenClaim(holder, now.contents)
+				if rerr != nil {
 					err = appendErr(err, fmt.Errorf("removing the holder's claim file: %w", rerr))
 				}
-				if ferr := l.dropFenceTemp(holder); ferr != nil { // see fence.go
-					err = appendErr(err, ferr)
+				if gone {
+					if ferr := l.dropFenceTemp(holder); ferr != nil { // see fence.go
+						err = appendErr(err, ferr)
+					}
 				}
 			}
 		}
@@ -74,6 +77,31 @@ func (l *Lock) breakLock(o observation) (bool, error) {
 		l.log.Debug("another process is breaking the lock")
 	}
 	return broke, err
+}
+
+// removeBrokenClaim removes the claim file holder of the holder whose lock
+// (holding contents, the claim file's name) was just broken, and reports
+// whether it is gone. It is removed only while it still looks dead, as a
+// dead claimant's claim file is (removeDeadClaim): between the move of the
+// expired lock aside and this removal its holder may have found the lock
+// gone, written its claim file afresh and taken the lock again with it. A
+// filesystem that counts links would show that holder its claim file gone
+// from under its lock; one that does not (sshfs) would not, and the holder
+// would go on believing in a lock file that no claim file backs, which a
+// breaker breaks once its first date has passed. A claim file written
+// afresh is dated now, or with the new lock's expiry: not dead.
+func (l *Lock) removeBrokenClaim(holder, contents string) (bool, error) {
+	fi, err := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(holder) })
+	switch {
+	case isNotExist(err):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("stat %s: %w", holder, err)
+	case !l.looksDead(fi) || l.lockHolds(l.path, contents):
+		l.log.Debug("the broken lock's holder has taken it again; leaving its claim file", "name", holder)
+		return false, nil
+	}
+	return l.removeDeadClaim(holder, contents, l.path)
 }
 
 // removeAside removes the file name, which held contents, if it still does

@@ -218,7 +218,7 @@ var mutations = []Mutation{
 	{
 		ID: "break-holder-claim-left", File: "locker/break.go",
 		Desc:  "the breaker leaves the broken holder's claim file behind",
-		Edits: edit("if rerr := l.removeIfExists(holder); rerr != nil {", "if rerr := error(nil); rerr != nil {"),
+		Edits: edit("gone, rerr := l.removeBrokenClaim(holder, now.contents)", "gone, rerr := false, error(nil)"),
 	},
 	{
 		ID: "break-lock-skipped", File: "locker/break.go", Planted: true,
@@ -251,6 +251,11 @@ var mutations = []Mutation{
 		Desc:       "a breaker that breaks a crashed breaker's break lock leaves that breaker's claim file behind",
 		Edits:      edit("\t\t\t\tl.removeIfExists(stale)", "\t\t\t\t_ = stale"),
 		Equivalent: "the claim file of a crashed breaker is a dead claimant's claim file of the break lock, dated as its break lock was, and the next sweep removes it (every backend the suite runs can list a directory; the interleavings end with a waiter that sweeps)",
+	},
+	{
+		ID: "break-holder-claim-unchecked", File: "locker/break.go",
+		Desc:  "a breaker removes the broken holder's claim file without checking that it is still the dead one (its holder may have taken the lock again with it)",
+		Edits: edit("gone, rerr := l.removeBrokenClaim(holder, now.contents)", "gone, rerr := true, l.removeIfExists(holder)"),
 	},
 
 	// sweep.go: dead claimants' claim files.
