@@ -24,9 +24,11 @@
 // and is killed if the suite fails, and survives if it passes. Mutations
 // known to be equivalent (no test can tell them from the original, for a
 // reason given in the list) are run too: one that the suite kills is
-// reported, since the reason given for it is then wrong. The exit status is
-// 0 only if every mutation not listed as equivalent was killed and every
-// equivalent one survived.
+// reported, since the reason given for it is then wrong; unless the
+// unmutated suite fails the same test with the same seed, which is reported
+// as what it is: a bug of the locker that the suite found by chance. The
+// exit status is 0 only if every mutation not listed as equivalent was
+// killed and every equivalent one survived.
 //
 // The report (-report) takes the planted bugs (the mutations marked
 // planted), and for each property test of the suite runs it with many
@@ -254,8 +256,14 @@ type outcome struct {
 	killed bool
 	by     string // the failing test
 	msg    string // its first message
-	err    error  // the mutation could not be judged (it does not compile)
-	took   time.Duration
+	seed   string // the seed of the failing rapid property, if one failed
+	// unmutatedFails is set when a mutation listed as equivalent was
+	// killed and the unmutated suite fails the same test with the same
+	// seed: the suite found a bug in the locker (or is itself flaky),
+	// not a difference the mutation makes.
+	unmutatedFails bool
+	err            error // the mutation could not be judged (it does not compile)
+	took           time.Duration
 }
 
 // judge runs the suite once, with the overlay ov ("" for the original).
@@ -289,13 +297,41 @@ func (r *runner) judge(ov string) outcome {
 	if o.by == "" {
 		o.by, o.msg = "go test", lastLine(text)
 	}
+	if m := seedRE.FindStringSubmatch(text); m != nil {
+		o.seed = m[1]
+	}
 	return o
+}
+
+// failsUnmutated reports whether the unmutated suite fails the test that
+// o names with o's seed: whether what killed a mutation is a bug of the
+// locker itself. Without a seed (not a property test) it runs the test
+// once as it is.
+func (r *runner) failsUnmutated(o outcome) bool {
+	var pattern []string
+	for _, part := range strings.Split(o.by, "/") {
+		pattern = append(pattern, "^"+regexp.QuoteMeta(part)+"$")
+	}
+	args := []string{"test", "-count=1", "-timeout", r.timeout.String()}
+	args = append(args, r.testFlags...)
+	args = append(args, "-run", strings.Join(pattern, "/"), suitePkg, "-args", "-rapid.nofailfile")
+	if o.seed != "" {
+		args = append(args, "-rapid.seed="+o.seed)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.timeout+2*time.Minute)
+	defer cancel()
+	out, err := r.goCmd(ctx, args...).CombinedOutput()
+	if r.verbose {
+		os.Stdout.Write(out)
+	}
+	return err != nil
 }
 
 var (
 	failLine = regexp.MustCompile(`(?m)^\s*--- FAIL: (\S+)`)
 	msgLine  = regexp.MustCompile(`^\s+\S+\.go:\d+: (.*)$`)
 	panicRE  = regexp.MustCompile(`(?m)^panic: (.*)$`)
+	seedRE   = regexp.MustCompile(`-rapid\.seed=(\d+)`)
 )
 
 // firstFailure returns the most specific failing test in go test's output
@@ -339,7 +375,7 @@ func (r *runner) run(ms []prepared) bool {
 		fmt.Printf("%v\n", base.err)
 		return false
 	case base.killed:
-		fmt.Printf("FAILS (%s: %s); fix it before judging mutations\n", base.by, base.msg)
+		fmt.Printf("FAILS (%s%s: %s); fix it before judging mutations\n", base.by, seedNote(base.seed), base.msg)
 		return false
 	}
 	fmt.Printf("passes (%v)\n\n", base.took.Round(time.Second))
@@ -355,6 +391,9 @@ func (r *runner) run(ms []prepared) bool {
 		o := outcome{err: err}
 		if err == nil {
 			o = r.judge(ov)
+		}
+		if o.killed && m.Equivalent != "" {
+			o.unmutatedFails = r.failsUnmutated(o)
 		}
 		fmt.Fprintf(os.Stderr, "%s (%v)\n", verdict(m, o), o.took.Round(time.Second))
 		rows = append(rows, row{m, o})
@@ -378,6 +417,8 @@ func (r *runner) run(ms []prepared) bool {
 			detail = "**survived at CI depth, a known gap**: " + x.m.Rare
 		case "KILLED BUT LISTED AS EQUIVALENT":
 			detail = fmt.Sprintf("**killed, but listed as equivalent** (%s) by %s: %s", x.m.Equivalent, x.o.by, shorten(x.o.msg, 160))
+		case "THE UNMUTATED LOCKER FAILS":
+			detail = fmt.Sprintf("**the unmutated locker fails too**, a bug the suite found by chance while judging this mutation: %s%s: %s", x.o.by, seedNote(x.o.seed), shorten(x.o.msg, 160))
 		default:
 			detail = fmt.Sprintf("**ERROR**: %v", x.o.err)
 		}
@@ -390,6 +431,9 @@ func (r *runner) run(ms []prepared) bool {
 	if n := counts["KILLED BUT LISTED AS EQUIVALENT"] + counts["ERROR"]; n > 0 {
 		fmt.Printf(", %d wrongly listed as equivalent or not judged", n)
 	}
+	if n := counts["THE UNMUTATED LOCKER FAILS"]; n > 0 {
+		fmt.Printf(", %d judged while the unmutated locker fails the same test with the same seed: a bug to fix first", n)
+	}
 	fmt.Println()
 	if judged := len(rows) - counts["equivalent"]; judged > 0 {
 		fmt.Printf("kill score: %d of %d non-equivalent mutations killed (%.0f%%)\n", counts["killed"], judged, 100*float64(counts["killed"])/float64(judged))
@@ -401,6 +445,8 @@ func verdict(m prepared, o outcome) string {
 	switch {
 	case o.err != nil:
 		return "ERROR"
+	case o.killed && m.Equivalent != "" && o.unmutatedFails:
+		return "THE UNMUTATED LOCKER FAILS"
 	case o.killed && m.Equivalent != "":
 		return "KILLED BUT LISTED AS EQUIVALENT"
 	case o.killed:
@@ -411,6 +457,14 @@ func verdict(m prepared, o outcome) string {
 		return "rare"
 	}
 	return "SURVIVED"
+}
+
+// seedNote says how to run a failing property test again.
+func seedNote(seed string) string {
+	if seed == "" {
+		return ""
+	}
+	return " (go test " + suitePkg + " -run it -rapid.seed=" + seed + ")"
 }
 
 func shorten(s string, n int) string {
