@@ -53,6 +53,7 @@ var scenarios = []struct {
 	{"BreakerRemovesOldClaim", scenarioBreakerRemovesOldClaim},
 	{"BreakerSparesReplacedLock", scenarioBreakerSparesReplacedLock},
 	{"BrokenHolderRetakes", scenarioBrokenHolderRetakes},
+	{"BrokenHolderRetakesMidMove", scenarioBrokenHolderRetakesMidMove},
 	{"ForeignFileUntouched", scenarioForeignFileUntouched},
 	{"ForeignObjects", scenarioForeignObjects},
 	{"ForeignObjectsAtBreakPath", scenarioForeignBreakLock},
@@ -520,21 +521,44 @@ func scenarioWaiterBreaksExpiredLock(t *testing.T, b Backend) {
 }
 
 func scenarioBreakerRemovesOldClaim(t *testing.T, b Backend) {
-	for _, how := range []string{"TryLock", "Lock"} {
+	for _, how := range []string{"TryLock", "Lock", "TryLockDespiteESTALE"} {
 		t.Run(how, func(t *testing.T) {
-			s := newScene(t, b, "a breaker removes the expired lock and its holder's claim file, and leaves only its own")
+			s := newScene(t, b, "a breaker removes the expired lock and its holder's claim file, and leaves only its own (a look at what it moved aside that fails for a moment with ESTALE is tried again)")
 			s.tl.autoAdvance()
 			holder := s.newLock()
 			s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
-			breaker := s.newLock()
+			faults := memfs.NewFaultFS(s.env.FS)
+			breaker := s.newLockOn(faults, s.path)
+			claimMoved := 0
+			if how == "TryLockDespiteESTALE" {
+				// The breaker's first rename of the holder's claim file
+				// aside fails for a moment, and so do its first looks at
+				// what the second rename moved.
+				faults.SetHook(func(op memfs.Op, args ...string) {
+					if op != memfs.OpRename || len(args) == 0 || args[0] != holder.ClaimFile() {
+						return
+					}
+					switch claimMoved++; claimMoved {
+					case 1:
+						faults.Fail(memfs.OpRename, 1, locker.Transient(syscall.ESTALE))
+					case 2:
+						faults.Fail(memfs.OpStat, 1, locker.Transient(syscall.ESTALE))
+						faults.Fail(memfs.OpReadFile, 1, locker.Transient(syscall.ESTALE))
+					}
+				})
+			}
 			var err error
-			if how == "TryLock" {
+			if how == "Lock" {
+				err = breaker.Lock(s.ctx)
+			} else {
 				s.tl.advanceTo(s.expiry(holder).Add(s.tl.slop + s.tl.near))
 				err = breaker.TryLock()
-			} else {
-				err = breaker.Lock(s.ctx)
 			}
+			faults.SetHook(nil)
 			s.requireErr(how+" of an expired lock", err, nil)
+			if how == "TryLockDespiteESTALE" && claimMoved == 0 {
+				s.fatalf("the breaker never moved the old holder's claim file aside; this case needs it to")
+			}
 			if s.look(holder.ClaimFile()).exists {
 				s.errorf("after %s broke the lock: the old holder's claim file %s still exists", how, holder.ClaimFile())
 			}
@@ -549,6 +573,13 @@ func scenarioBreakerRemovesOldClaim(t *testing.T, b Backend) {
 }
 
 func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
+	refreshed := func(s *scene, old *locker.Lock) *locker.Lock {
+		exp := s.tl.now().Add(s.tl.lifetime)
+		if err := s.env.FS.Chtimes(old.ClaimFile(), exp, exp); err != nil {
+			s.t.Fatalf("refreshing the old lock as flufl.lock does: %v", err)
+		}
+		return old
+	}
 	replacedByExpired := func(s *scene, old *locker.Lock) *locker.Lock {
 		// The fresh holder's clock is far behind: its lock is
 		// expired from the start.
@@ -571,6 +602,13 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 		// that must then hold the lock.
 		meanwhile        func(s *scene, old *locker.Lock) *locker.Lock
 		beforeSecondLook bool
+		// putBackFault, if set, strikes the breaker's put-back of the
+		// lock file: "fails once" (ESTALE, not done) or "reply lost"
+		// (done, but ESTALE comes back).
+		putBackFault string
+		// viaBreak: the breaker calls Break instead of TryLock (and
+		// must not report a put-back done as one that failed).
+		viaBreak bool
 	}{
 		// The meanwhile steps act as a process that does not know
 		// nfslock's break lock would: a flufl.lock process, or a holder
@@ -578,24 +616,24 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 		// whose lock has expired refreshes and releases only under the
 		// break lock, so it cannot act while the breaker holds it.)
 		{"Refreshed", "a breaker does not break a lock refreshed after it judged it expired",
-			func(s *scene, old *locker.Lock) *locker.Lock {
-				exp := s.tl.now().Add(s.tl.lifetime)
-				if err := s.env.FS.Chtimes(old.ClaimFile(), exp, exp); err != nil {
-					s.t.Fatalf("refreshing the old lock as flufl.lock does: %v", err)
-				}
-				return old
-			}, false},
+			refreshed, false, "", false},
 		{"Replaced", "a breaker does not break a lock released and taken afresh after it judged the old one expired",
 			func(s *scene, old *locker.Lock) *locker.Lock {
 				fresh := s.newLock()
 				s.fluflUnlock(old)
 				s.requireErr("fresh TryLock", fresh.TryLock(), nil)
 				return fresh
-			}, false},
+			}, false, "", false},
 		{"ReplacedByExpired", "a breaker removes only the lock it judged expired, not another expired lock that replaced it",
-			replacedByExpired, false},
+			replacedByExpired, false, "", false},
 		{"ReplacedByExpiredBeforeSecondLook", "a breaker that looks at the lock again under the break lock leaves alone another expired lock that replaced the one it judged",
-			replacedByExpired, true},
+			replacedByExpired, true, "", false},
+		{"RefreshedPutBackFailsOnce", "a breaker that moved aside a lock refreshed after it judged it expired puts it back, trying again a put-back that fails for a moment",
+			refreshed, false, "fails once", false},
+		{"RefreshedPutBackReplyLost", "a breaker that moved aside a lock refreshed after it judged it expired puts it back, and knows its put-back done when the reply is lost",
+			refreshed, false, "reply lost", false},
+		{"RefreshedPutBackReplyLostBreak", "Break, finding the lock it moved aside refreshed, puts it back, knows its put-back done when the reply is lost, and reports the lock busy",
+			refreshed, false, "reply lost", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -606,7 +644,17 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 			faults := memfs.NewFaultFS(s.env.FS)
 			breaker := s.newLockOn(faults, s.path)
 			var holder *locker.Lock
+			putBack := false
 			faults.SetHook(func(op memfs.Op, args ...string) {
+				if op == memfs.OpLink && len(args) == 2 && args[1] == s.path && strings.HasSuffix(args[0], ".moved") && !putBack {
+					putBack = true
+					switch tc.putBackFault {
+					case "fails once":
+						faults.Fail(op, 1, locker.Transient(syscall.ESTALE))
+					case "reply lost":
+						faults.LoseReply(op, 1, locker.Transient(syscall.ESTALE))
+					}
+				}
 				at := op == memfs.OpRename
 				if tc.beforeSecondLook {
 					at = op == memfs.OpLink && strings.HasSuffix(args[len(args)-1], ".break")
@@ -615,10 +663,19 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 					holder = tc.meanwhile(s, old)
 				}
 			})
-			err := breaker.TryLock()
+			var err error
+			if tc.viaBreak {
+				s.tl.autoAdvance() // Break sleeps before it looks again
+				_, err = breaker.Break()
+			} else {
+				err = breaker.TryLock()
+			}
 			faults.SetHook(nil)
 			if holder == nil {
 				s.fatalf("breaker's TryLock of an expired lock never took the break lock or renamed the lock file aside (got %s); this scenario needs the breaker to do both", errText(err))
+			}
+			if tc.putBackFault != "" && !putBack {
+				s.fatalf("breaker's TryLock (%s) never put the lock file back with link; this case needs it to", errText(err))
 			}
 			s.checkErr("breaker's TryLock", err, locker.ErrBusy)
 			if !holder.IsLocked() || breaker.IsLocked() {
@@ -682,6 +739,60 @@ func scenarioBrokenHolderRetakes(t *testing.T, b Backend) {
 	s.checkErr("breaker's TryLock once the lock taken again has expired", breaker.TryLock(), nil)
 	s.checkErr("breaker's Unlock", breaker.Unlock(), nil)
 	s.wantFiles("after the breaker's Unlock")
+}
+
+// scenarioBrokenHolderRetakesMidMove: as scenarioBrokenHolderRetakes, but
+// the holder takes the lock again just before the breaker moves its claim
+// file aside (after the breaker judged it dead), so that the breaker must
+// put it back; the put-back fails for a moment, or succeeds with its reply
+// lost, and must be tried again and understood.
+func scenarioBrokenHolderRetakesMidMove(t *testing.T, b Backend) {
+	for _, how := range []string{"PutBack", "PutBackFailsOnce", "PutBackReplyLost"} {
+		t.Run(how, func(t *testing.T) {
+			s := newScene(t, b, "a breaker that moves aside the claim file with which the broken lock's holder has just taken the lock again puts it back, trying again a put-back that fails for a moment and recognising one whose reply was lost")
+			holder := s.newLock()
+			s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
+			s.tl.advanceTo(s.expiry(holder).Add(s.tl.slop + s.tl.near))
+			faults := memfs.NewFaultFS(s.env.FS)
+			breaker := s.newLockOn(faults, s.path)
+			var retook error
+			retaken, putBack := false, false
+			faults.SetHook(func(op memfs.Op, args ...string) {
+				if len(args) < 2 {
+					return
+				}
+				if op == memfs.OpRename && args[0] == holder.ClaimFile() && !retaken {
+					retaken = true
+					retook = holder.TryLock()
+				}
+				if (op == memfs.OpLink || op == memfs.OpRename) && args[1] == holder.ClaimFile() && strings.HasSuffix(args[0], ".moved") && !putBack {
+					putBack = true
+					switch how {
+					case "PutBackFailsOnce":
+						faults.Fail(op, 1, locker.Transient(syscall.ESTALE))
+					case "PutBackReplyLost":
+						faults.LoseReply(op, 1, locker.Transient(syscall.ESTALE))
+					}
+				}
+			})
+			err := breaker.TryLock()
+			faults.SetHook(nil)
+			if !retaken || !putBack {
+				s.fatalf("the breaker's TryLock (%s) did not move the holder's claim file aside (%v) and put it back (%v); this scenario needs it to", errText(err), retaken, putBack)
+			}
+			s.requireErr("holder's TryLock, with its lock moved aside", retook, nil)
+			s.checkErr("breaker's TryLock", err, locker.ErrBusy)
+			if !s.look(holder.ClaimFile()).exists {
+				s.errorf("TWO HOLDERS POSSIBLE: the breaker did not put back the claim file %s with which the holder had taken the lock again", holder.ClaimFile())
+			}
+			if !holder.IsLocked() || breaker.IsLocked() {
+				s.errorf("after the breaker's TryLock: holder's IsLocked = %v, breaker's = %v; want true, false", holder.IsLocked(), breaker.IsLocked())
+			}
+			s.wantFiles("after the breaker's TryLock", holder.LockFile(), holder.ClaimFile())
+			s.checkErr("holder's Unlock", holder.Unlock(), nil)
+			s.wantFiles("after the holder's Unlock")
+		})
+	}
 }
 
 func scenarioForeignFileUntouched(t *testing.T, b Backend) {

@@ -119,7 +119,7 @@ func (l *Lock) removeAside(name, contents string, ok func(FileInfo) bool) (bool,
 		l.log.Warn("the break lock is no longer ours; not moving the file aside", "name", name)
 		return false, nil
 	}
-	if err := l.fsys.Rename(name, l.aside); err != nil && !l.movedAside() {
+	if err := l.moveAside(name); err != nil {
 		if isNotExist(err) {
 			return false, nil
 		}
@@ -146,13 +146,13 @@ func (l *Lock) removeAside(name, contents string, ok func(FileInfo) bool) (bool,
 		// A directory cannot be hard-linked. Renaming it back is safe:
 		// rename puts a directory only where there is nothing or an
 		// empty directory, never over a lock made there meanwhile.
-		if err := l.fsys.Rename(l.aside, name); err != nil {
+		if err := l.renameBack(name); err != nil {
 			l.log.Error("could not restore a directory moved aside", "name", name, "err", err)
 			errs = appendErr(errs, fmt.Errorf("restoring %s: %w", name, err))
 		}
 		return false, errs
 	}
-	if err := l.fsys.Link(l.aside, name); err != nil {
+	if err := l.linkBack(name); err != nil {
 		// Someone created name while it was free. The owner of the file
 		// we moved has lost it, and finds out from IsLocked, Refresh or
 		// Unlock.
@@ -181,6 +181,79 @@ func (l *Lock) clearAside() error {
 		return fmt.Errorf("clearing %s: %w", l.aside, err)
 	}
 	return nil
+}
+
+// moveAside renames name to this Lock's aside name. A rename that fails
+// for a moment (ESTALE) is tried again, lest a dead claimant's file or an
+// expired lock stay for want of a move, and one whose reply was lost counts
+// as done (movedAside).
+func (l *Lock) moveAside(name string) error {
+	var err error
+	for try := 0; try < 4; try++ {
+		if err = l.fsys.Rename(name, l.aside); err == nil || l.movedAside() {
+			return nil
+		}
+		if !l.retryable(err) {
+			break
+		}
+	}
+	return err
+}
+
+// linkBack links the file this Lock moved aside back to name. It fails
+// with fs.ErrExist if something was made at name meanwhile. A link that
+// fails for a moment (ESTALE) is tried again, lest a live lock or claim
+// file moved aside by mistake be lost for want of a second try; a retry
+// that finds name taken by a file with the same contents as the one aside
+// finds the earlier try's link, whose reply was lost (or the claimant's own
+// claim file written afresh: either way what belongs there is there).
+func (l *Lock) linkBack(name string) error {
+	var err error
+	for try := 0; try < 4; try++ {
+		err = l.fsys.Link(l.aside, name)
+		if err == nil {
+			return nil
+		}
+		if try > 0 && errors.Is(err, fs.ErrExist) && l.sameContents(name, l.aside) {
+			return nil
+		}
+		if !l.retryable(err) {
+			break
+		}
+	}
+	return err
+}
+
+// renameBack moves what this Lock moved aside back to name with rename: a
+// directory, which cannot be linked, or a claim file that has become a
+// lock file's second link (see putBack). A rename that fails for a moment
+// is tried again; a retry that finds nothing aside and something at name
+// finds the earlier try's rename, whose reply was lost.
+func (l *Lock) renameBack(name string) error {
+	var err error
+	for try := 0; try < 4; try++ {
+		err = l.fsys.Rename(l.aside, name)
+		if err == nil {
+			return nil
+		}
+		if try > 0 && isNotExist(err) {
+			if _, serr := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(name) }); serr == nil {
+				return nil
+			}
+		}
+		if !l.retryable(err) {
+			break
+		}
+	}
+	return err
+}
+
+// sameContents reports whether the files a and b can both be read and
+// hold the same bytes.
+func (l *Lock) sameContents(a, b string) bool {
+	da, erra := l.readRetrying(a)
+	db, errb := l.readRetrying(b)
+	return erra == nil && errb == nil && string(da) == string(db)
 }
 
 // movedAside reports whether something is at this Lock's aside name, just

@@ -202,13 +202,13 @@ func isClaimFileOf(contents, name, sep, base string) bool {
 
 // lockHolds reports whether the lock file lockFile holds the claim name
 // contents, that is whether the claim file is that lock's. If it cannot
-// tell, it says yes.
+// tell (after trying again what fails for a moment), it says yes.
 func (l *Lock) lockHolds(lockFile, contents string) bool {
 	if lockFile == l.path {
-		o, err := l.observe()
+		o, err := retrying(l, l.observe)
 		return err != nil || o.exists && o.contents == contents
 	}
-	data, err := l.fsys.ReadFile(lockFile)
+	data, err := l.readRetrying(lockFile)
 	if isNotExist(err) {
 		return false
 	}
@@ -226,16 +226,18 @@ func (l *Lock) removeDeadClaim(full, contents, lockFile string) (bool, error) {
 	if l.inBreak.Load() && !l.holdsBreakLock() {
 		return false, nil // see removeAside
 	}
-	if err := l.fsys.Rename(full, l.aside); err != nil && !l.movedAside() {
+	if err := l.moveAside(full); err != nil {
 		if isNotExist(err) {
 			return false, nil
 		}
 		return false, fmt.Errorf("moving %s aside: %w", full, err)
 	}
-	fi, serr := l.fsys.Stat(l.aside)
+	// A look that fails for a moment (ESTALE) is tried again, lest a dead
+	// claimant's file be put back, and stay, for want of a look.
+	fi, serr := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(l.aside) })
 	dead := serr == nil && l.looksDead(fi)
 	if dead {
-		data, err := l.fsys.ReadFile(l.aside)
+		data, err := l.readRetrying(l.aside)
 		dead = err == nil && string(data) == contents && !l.lockHolds(lockFile, contents)
 	}
 	if dead {
@@ -258,14 +260,14 @@ func (l *Lock) removeDeadClaim(full, contents, lockFile string) (bool, error) {
 // missing): that file replaces ours.
 func (l *Lock) putBack(name string, linked bool) error {
 	if linked {
-		if err := l.fsys.Rename(l.aside, name); err != nil {
+		if err := l.renameBack(name); err != nil {
 			l.log.Error("could not put back a claim file moved aside", "name", name, "err", err)
 			return fmt.Errorf("putting back %s: %w", name, err)
 		}
 		return nil
 	}
 	var errs error
-	if err := l.fsys.Link(l.aside, name); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := l.linkBack(name); err != nil && !errors.Is(err, fs.ErrExist) {
 		// Its claimant writes it again when it next tries to link it.
 		l.log.Warn("could not put back a claim file moved aside", "name", name, "err", err)
 		errs = appendErr(errs, fmt.Errorf("putting back %s: %w", name, err))

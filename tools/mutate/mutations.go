@@ -213,7 +213,7 @@ var mutations = []Mutation{
 	{
 		ID: "break-aside-not-restored", File: "locker/break.go",
 		Desc:  "a file the breaker moved aside by mistake is not put back",
-		Edits: edit("if err := l.fsys.Link(l.aside, name); err != nil {", "if err := error(nil); err != nil {"),
+		Edits: edit("if err := l.linkBack(name); err != nil {\n\t\t// Someone created name", "if err := error(nil); err != nil {\n\t\t// Someone created name"),
 	},
 	{
 		ID: "break-holder-claim-left", File: "locker/break.go",
@@ -298,9 +298,14 @@ var mutations = []Mutation{
 		Equivalent: "a claim file that became the lock's second link since the sweeper looked shows two links after the move, and its claimant re-dated it just before linking it (tendClaim), so looksDead, judged again after the move, already finds it alive",
 	},
 	{
+		ID: "sweep-aside-look-not-retried", File: "locker/sweep.go",
+		Desc:  "a look at a claim file moved aside that fails for a moment (ESTALE) is not tried again: the dead claimant's file is put back",
+		Edits: edit("fi, serr := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(l.aside) })", "fi, serr := l.fsys.Stat(l.aside)"),
+	},
+	{
 		ID: "sweep-putback-by-link", File: "locker/sweep.go",
 		Desc:  "a claim file moved aside that has become a lock's second link is put back with link, not rename",
-		Edits: edit("\tif linked {\n\t\tif err := l.fsys.Rename(l.aside, name); err != nil {", "\tif false {\n\t\tif err := l.fsys.Rename(l.aside, name); err != nil {"),
+		Edits: edit("\tif linked {\n\t\tif err := l.renameBack(name); err != nil {", "\tif false {\n\t\tif err := l.renameBack(name); err != nil {"),
 	},
 	{
 		ID: "sweep-outside-break-lock", File: "locker/sweep.go",
@@ -402,16 +407,26 @@ var mutations = []Mutation{
 		Edits: edit("\t\tif !l.retryable(err) {\n\t\t\tbreak\n\t\t}", "\t\tif true {\n\t\t\tbreak\n\t\t}"),
 	},
 	{
-		ID: "break-lost-rename-reply", File: "locker/break.go",
-		Desc:  "a rename aside whose reply was lost is taken for one not done",
-		Edits: edit("if err := l.fsys.Rename(name, l.aside); err != nil && !l.movedAside() {", "if err := l.fsys.Rename(name, l.aside); err != nil {"),
+		ID: "lost-rename-reply", File: "locker/break.go",
+		Desc:  "a rename aside (of an expired lock, or of a dead claimant's claim file) whose reply was lost is taken for one not done",
+		Edits: edit("if err = l.fsys.Rename(name, l.aside); err == nil || l.movedAside() {", "if err = l.fsys.Rename(name, l.aside); err == nil {"),
 	},
 	{
-		ID: "sweep-lost-rename-reply", File: "locker/sweep.go",
-		Desc:  "the sweep takes a rename aside whose reply was lost for one not done",
-		Edits: edit("if err := l.fsys.Rename(full, l.aside); err != nil && !l.movedAside() {", "if err := l.fsys.Rename(full, l.aside); err != nil {"),
+		ID: "rename-aside-transient-not-retried", File: "locker/break.go",
+		Desc:  "a rename aside (of an expired lock, or of a dead claimant's claim file) that fails for a moment (ESTALE) is not tried again",
+		Edits: edit("\t\tif !l.retryable(err) {\n\t\t\tbreak\n\t\t}\n\t}\n\treturn err\n}\n\n// linkBack", "\t\tif true {\n\t\t\tbreak\n\t\t}\n\t}\n\treturn err\n}\n\n// linkBack"),
 	},
 
+	{
+		ID: "put-back-transient-not-retried", File: "locker/break.go",
+		Desc:  "putting back a file moved aside by mistake gives up at a failure of a moment (ESTALE), losing a live lock or claim file",
+		Edits: edit("\t\tif try > 0 && errors.Is(err, fs.ErrExist) && l.sameContents(name, l.aside) {\n\t\t\treturn nil\n\t\t}\n\t\tif !l.retryable(err) {", "\t\tif try > 0 && errors.Is(err, fs.ErrExist) && l.sameContents(name, l.aside) {\n\t\t\treturn nil\n\t\t}\n\t\tif true {"),
+	},
+	{
+		ID: "put-back-lost-reply-misread", File: "locker/break.go",
+		Desc:  "a retried put-back that finds the file there, put by its own earlier try whose reply was lost, reports it lost",
+		Edits: edit("if try > 0 && errors.Is(err, fs.ErrExist) && l.sameContents(name, l.aside) {", "if false {"),
+	},
 	{
 		ID: "aside-not-cleared", File: "locker/break.go",
 		Desc:       "the aside name is not cleared before a move, so a rename whose reply was lost is not told from an old file left there",
