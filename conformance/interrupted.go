@@ -26,6 +26,8 @@ var interruptedScenarios = []struct {
 	{"OldLockPutBack", scenarioOldLockPutBack},
 	{"HolderCannotReadItsLock", scenarioHolderCannotReadItsLock},
 	{"LinkCountsLearntDespiteESTALE", scenarioLinkCountsLearnt},
+	{"OldLockNotLearntFrom", scenarioOldLockNotLearntFrom},
+	{"StaleClaimLinkedThenBroken", scenarioStaleClaimLinkedThenBroken},
 	{"BreakLockLostReply", scenarioBreakLockLostReply},
 	{"BreakOnRequest", scenarioBreakOnRequest},
 	{"KeepAliveReportsForceBreak", scenarioKeepAliveReportsForceBreak},
@@ -259,6 +261,94 @@ func scenarioLinkCountsLearnt(t *testing.T, b Backend) {
 		s.errorf("after TryLock: lock file %s, claim file %s; want the lock file a second link to the claim file (the old lock file broken, not taken over)", s.describe(lf), s.describe(cf))
 	}
 	s.checkErr("Unlock", holder.Unlock(), nil)
+}
+
+// scenarioOldLockNotLearntFrom: a Lock that has not yet learnt whether the
+// filesystem counts links finds, at its first link, an old lock file of its
+// own (left when giving up an earlier attempt failed: its link's reply was
+// lost and it could not look at the lock file) that has the very date its
+// claim file now has. Taking that one link for proof that links are not
+// counted would make the old file its lock, a file its claim file no longer
+// dates. CI's mutation test found this, on memfs, where links are counted.
+func scenarioOldLockNotLearntFrom(t *testing.T, b Backend) {
+	s := newScene(t, b, "a Lock that finds at its first link an old lock file of its own, a separate file with its claim file's date, does not take it for its lock (nor learn from it that links are not counted), and breaks it once it has expired")
+	l := s.newLock()
+	exp := s.tl.now().Add(s.tl.lifetime)
+	if err := s.env.FS.WriteFile(s.path, []byte(l.ClaimFile()), 0o644); err != nil {
+		s.fatalf("writing the old lock file: %v", err)
+	}
+	if err := s.env.FS.Chtimes(s.path, exp, exp); err != nil {
+		s.fatalf("dating the old lock file: %v", err)
+	}
+	s.checkErr("TryLock with an old lock file of its own at the lock path", l.TryLock(), locker.ErrBusy)
+	if l.IsLocked() {
+		s.errorf("TWO HOLDERS POSSIBLE: the Lock took for its own an old lock file that its claim file does not date (it expires at %v whatever the Lock does)", exp)
+	}
+	if got := s.look(s.path); got.contents != l.ClaimFile() {
+		s.errorf("after TryLock: lock file %s, want the old lock file left alone", s.describe(got))
+	}
+	s.tl.advanceTo(exp.Add(s.tl.slop + s.tl.near))
+	s.checkErr("TryLock once the old lock file has expired", l.TryLock(), nil)
+	if lf, cf := s.look(s.path), s.look(l.ClaimFile()); lf.contents != l.ClaimFile() || !b.NoLinkCounts && (lf.links != 2 || cf.links != 2) {
+		s.errorf("after TryLock: lock file %s, claim file %s; want the lock file a second link to the claim file", s.describe(lf), s.describe(cf))
+	}
+	s.checkErr("Unlock", l.Unlock(), nil)
+	s.wantFiles("after Unlock")
+}
+
+// scenarioStaleClaimLinkedThenBroken: a Lock paused between dating its
+// claim file and linking it takes the lock with a date already past by more
+// than the slop; before it dates the lock again, another breaks it as
+// expired and takes it. The first must see that it lost it. The
+// interleavings found this (a retry of an ESTALE read that slept through a
+// clock jump).
+func scenarioStaleClaimLinkedThenBroken(t *testing.T, b Backend) {
+	s := newScene(t, b, "a Lock that links a claim file whose date has passed by more than the slop, and whose lock is broken and taken by another before it dates it again, does not believe it holds the lock")
+	faults := memfs.NewFaultFS(s.env.FS)
+	slow := s.newLockOn(faults, s.path)
+	var other *locker.Lock
+	var otherErr error
+	paused, broke := false, false
+	faults.SetHook(func(op memfs.Op, args ...string) {
+		switch {
+		case op == memfs.OpLink && len(args) == 2 && args[1] == s.path && !paused:
+			paused = true
+			s.tl.advanceTo(s.tl.now().Add(s.tl.lifetime + s.tl.slop + s.tl.near))
+		case op == memfs.OpChtimes && len(args) > 0 && args[0] == slow.ClaimFile() && paused && !broke:
+			// The other breaks the lock; the slow Lock's re-dating
+			// lands just after the lock file was moved aside and
+			// removed, before the other looks at the slow Lock's
+			// claim file (which it then leaves: it is alive).
+			broke = true
+			otherFaults := memfs.NewFaultFS(s.env.FS)
+			otherFaults.SetHook(func(op memfs.Op, args ...string) {
+				if op == memfs.OpStat && len(args) > 0 && args[0] == slow.ClaimFile() {
+					otherFaults.SetHook(nil)
+					exp := s.tl.now().Add(s.tl.lifetime)
+					if err := s.env.FS.Chtimes(slow.ClaimFile(), exp, exp); err != nil {
+						s.t.Errorf("re-dating the slow Lock's claim file: %v", err)
+					}
+				}
+			})
+			other = s.newLockOn(otherFaults, s.path)
+			otherErr = other.TryLock()
+		}
+	})
+	err := slow.TryLock()
+	faults.SetHook(nil)
+	if !broke {
+		s.fatalf("the slow Lock's TryLock (%s) never dated its claim file again after its link; this scenario needs it to", errText(err))
+	}
+	s.requireErr("the other's TryLock, breaking the lock taken with a stale date", otherErr, nil)
+	if slow.IsLocked() && other.IsLocked() || err == nil {
+		s.errorf("MUTUAL EXCLUSION VIOLATED: the slow Lock's TryLock returned %s after its lock was broken and taken by another (the slow Lock's IsLocked = %v, the other's = %v)", errText(err), slow.IsLocked(), other.IsLocked())
+	}
+	s.checkErr("the slow Lock's TryLock", err, locker.ErrBusy)
+	if got := s.look(s.path); got.contents != other.ClaimFile() {
+		s.errorf("lock file %s, want the other's claim %q", s.describe(got), other.ClaimFile())
+	}
+	s.checkErr("the other's Unlock", other.Unlock(), nil)
+	s.wantFiles("after the other's Unlock")
 }
 
 func scenarioBreakLockLostReply(t *testing.T, b Backend) {

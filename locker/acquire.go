@@ -292,7 +292,7 @@ func (l *Lock) attempt(op string, first bool, seen *observation) result {
 	// request then fails with EEXIST. Whatever the error, if the lock file
 	// holds our unique claim name, our link made it and we hold the lock.
 	o, err := l.observe()
-	if err == nil && o.exists && o.contents == l.claim {
+	if err == nil && o.exists && o.contents == l.claim && (o.info.Links >= 2 || l.probeOwnLink(o)) {
 		l.noteLinkCounts()
 	}
 	if err == nil && l.owns(o) && l.stillOurs() {
@@ -345,7 +345,22 @@ func (l *Lock) acquired(first bool) bool {
 	fresh := first && l.clock.Now().Sub(l.datedAt) <= freshClaim
 	l.mu.Unlock()
 	if !fresh {
+		// The lock file took our claim file's date when we linked it. If
+		// that date has passed by more than the slop (we were paused
+		// between dating the claim and linking it), a breaker may have
+		// broken the lock between our link and this re-dating: we then
+		// look again after it (a breaker moves the lock aside before it
+		// checks its date, so a lock that is still in place once
+		// re-dated is safe).
+		l.mu.Lock()
+		stale := l.expiry
+		l.mu.Unlock()
+		mayBeBroken := l.expired(stale)
 		_, err := retrying(l, func() (struct{}, error) { return struct{}{}, l.touch(l.claim) })
+		if err == nil && mayBeBroken && !l.stillOurs() {
+			l.log.Debug("lock taken with a claim dated too long ago was broken before it could be dated again")
+			return false
+		}
 		if err != nil {
 			if isNotExist(err) {
 				// Our claim file is gone: whatever holds our claim

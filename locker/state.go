@@ -91,7 +91,7 @@ func (l *Lock) observe() (observation, error) {
 	if err != nil {
 		return observation{}, err
 	}
-	info, err := l.fsys.Stat(l.path)
+	info, err := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(l.path) })
 	if errors.Is(err, fs.ErrNotExist) {
 		return observation{}, nil
 	}
@@ -197,6 +197,45 @@ func (l *Lock) noteLinkCounts() {
 	if fi.Links < 2 {
 		l.log.Warn("filesystem does not report link counts; ownership is decided by the claim name alone")
 	}
+}
+
+// probeOwnLink is called, before this Lock knows whether the filesystem
+// counts links, when a failed link finds the lock file holding our claim
+// name with fewer than two links. That is our link, whose reply was lost,
+// on a filesystem that does not count links; or an old lock file of ours,
+// left when giving up an attempt failed, whose claim file was since
+// written afresh as another file. Learning from the second that links are
+// not counted would make that old file ours again, dated by no one. So it
+// tells them apart by dating: it gives the claim file a date the lock file
+// does not have and looks whether the lock file took it. The date is a
+// little earlier, never later: a prober that crashes must not leave a lock
+// that outlives its lifetime (a second earlier where file times are whole
+// seconds, whose lifetimes are over two seconds; a millisecond elsewhere).
+// The claim file is dated afresh after the probe unless the lock file
+// proves to be its link (the caller then takes the lock, and dates it).
+func (l *Lock) probeOwnLink(o observation) bool {
+	l.mu.Lock()
+	known := l.linksKnown
+	l.mu.Unlock()
+	if known || o.info.Links >= 2 {
+		return false
+	}
+	mark := o.info.ModTime.Add(-time.Millisecond)
+	if o.info.ModTime.Nanosecond() == 0 {
+		mark = o.info.ModTime.Add(-time.Second)
+	}
+	if err := l.fsys.Chtimes(l.claim, mark, mark); err != nil {
+		return false
+	}
+	if data, err := l.readLockFile(); err == nil && string(data) == l.claim { // opening refreshes cached attributes
+		if fi, err := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(l.path) }); err == nil && fi.ModTime.Equal(mark) {
+			return true
+		}
+	}
+	if _, err := retrying(l, func() (struct{}, error) { return struct{}{}, l.touch(l.claim) }); err != nil {
+		l.log.Warn("dating the claim file again after a probe", "err", err)
+	}
+	return false
 }
 
 // IsLocked reports whether this Lock holds the lock: the lock file holds this

@@ -394,6 +394,16 @@ var mutations = []Mutation{
 		Edits: edit("\tcase err != nil:\n\t\treturn &Error{Op: op, Path: l.path, Err: err}\n\tcase ours:", "\tcase err != nil && false:\n\t\treturn &Error{Op: op, Path: l.path, Err: err}\n\tcase ours:"),
 	},
 	{
+		ID: "acquired-stale-link-unchecked", File: "locker/acquire.go",
+		Desc:  "a Lock that linked a claim whose date had passed by more than the slop does not look again, after dating it, whether a breaker broke it meanwhile",
+		Edits: edit("if err == nil && mayBeBroken && !l.stillOurs() {", "if err == nil && mayBeBroken && false {"),
+	},
+	{
+		ID: "linkcounts-learnt-from-old-lock", File: "locker/acquire.go",
+		Desc:  "a failed link that finds our claim name in a lock file of one link teaches that links are not counted, without a probe that it is our claim file's link",
+		Edits: edit("o.contents == l.claim && (o.info.Links >= 2 || l.probeOwnLink(o))", "o.contents == l.claim"),
+	},
+	{
 		ID: "linkcounts-transient-not-retried", File: "locker/state.go",
 		Desc:       "learning whether the filesystem counts links gives up at a transient error",
 		Edits:      edit("for try := 0; try < 3 && err != nil && l.retryable(err); try++ {", "for try := 0; try < 0 && err != nil && l.retryable(err); try++ {"),
