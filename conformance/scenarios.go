@@ -698,9 +698,7 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 // the holder first gave it has passed.
 func scenarioBrokenHolderRetakes(t *testing.T, b Backend) {
 	s := newScene(t, b, "a breaker removes the broken holder's claim file only while it is the dead one: a holder that takes the lock again, with its claim file written afresh, before the breaker removes it keeps the lock and its claim file")
-	holder := s.newLock()
-	s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
-	s.tl.advanceTo(s.expiry(holder).Add(s.tl.slop + s.tl.near))
+	holder := s.expiredHolder(s.env.FS)
 	faults := memfs.NewFaultFS(s.env.FS)
 	breaker := s.newLockOn(faults, s.path)
 	var retook error
@@ -721,10 +719,24 @@ func scenarioBrokenHolderRetakes(t *testing.T, b Backend) {
 	if retook == nil && !holder.IsLocked() {
 		s.fatalf("the breaker's TryLock never moved the lock file aside and went on (got %s); this scenario needs it to", errText(err))
 	}
+	s.wantRetakerKeeps(holder, breaker, retook, err)
+	// Once its new date has passed, the lock may be broken again, and
+	// the claim file with it.
+	s.tl.advanceTo(s.expiry(holder).Add(s.tl.slop + s.tl.near))
+	s.checkErr("breaker's TryLock once the lock taken again has expired", breaker.TryLock(), nil)
+	s.checkErr("breaker's Unlock", breaker.Unlock(), nil)
+	s.wantFiles("after the breaker's Unlock")
+}
+
+// wantRetakerKeeps checks the end of the BrokenHolderRetakes scenarios: the
+// holder's TryLock took its lock again (retook), the breaker's TryLock
+// found it busy (err), and the holder keeps the lock and its claim file.
+func (s *scene) wantRetakerKeeps(holder, breaker *locker.Lock, retook, err error) {
+	s.t.Helper()
 	s.requireErr("holder's TryLock, with its lock moved aside", retook, nil)
 	s.checkErr("breaker's TryLock", err, locker.ErrBusy)
 	if !s.look(holder.ClaimFile()).exists {
-		s.errorf("TWO HOLDERS POSSIBLE: the breaker removed the claim file %s that the holder had written afresh and taken the lock with", holder.ClaimFile())
+		s.errorf("TWO HOLDERS POSSIBLE: the breaker removed (or did not put back) the claim file %s with which the holder had taken the lock again", holder.ClaimFile())
 	}
 	if !holder.IsLocked() || breaker.IsLocked() {
 		s.errorf("after the breaker's TryLock: holder's IsLocked = %v, breaker's = %v; want true, false", holder.IsLocked(), breaker.IsLocked())
@@ -733,12 +745,6 @@ func scenarioBrokenHolderRetakes(t *testing.T, b Backend) {
 		s.errorf("after the breaker's TryLock: lock file %s, want the holder's claim %q", s.describe(got), holder.ClaimFile())
 	}
 	s.wantFiles("after the breaker's TryLock", holder.LockFile(), holder.ClaimFile())
-	// Once its new date has passed, the lock may be broken again, and
-	// the claim file with it.
-	s.tl.advanceTo(s.expiry(holder).Add(s.tl.slop + s.tl.near))
-	s.checkErr("breaker's TryLock once the lock taken again has expired", breaker.TryLock(), nil)
-	s.checkErr("breaker's Unlock", breaker.Unlock(), nil)
-	s.wantFiles("after the breaker's Unlock")
 }
 
 // scenarioBrokenHolderRetakesMidMove: as scenarioBrokenHolderRetakes, but
@@ -750,9 +756,7 @@ func scenarioBrokenHolderRetakesMidMove(t *testing.T, b Backend) {
 	for _, how := range []string{"PutBack", "PutBackFailsOnce", "PutBackReplyLost"} {
 		t.Run(how, func(t *testing.T) {
 			s := newScene(t, b, "a breaker that moves aside the claim file with which the broken lock's holder has just taken the lock again puts it back, trying again a put-back that fails for a moment and recognising one whose reply was lost")
-			holder := s.newLock()
-			s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
-			s.tl.advanceTo(s.expiry(holder).Add(s.tl.slop + s.tl.near))
+			holder := s.expiredHolder(s.env.FS)
 			faults := memfs.NewFaultFS(s.env.FS)
 			breaker := s.newLockOn(faults, s.path)
 			var retook error
@@ -780,15 +784,7 @@ func scenarioBrokenHolderRetakesMidMove(t *testing.T, b Backend) {
 			if !retaken || !putBack {
 				s.fatalf("the breaker's TryLock (%s) did not move the holder's claim file aside (%v) and put it back (%v); this scenario needs it to", errText(err), retaken, putBack)
 			}
-			s.requireErr("holder's TryLock, with its lock moved aside", retook, nil)
-			s.checkErr("breaker's TryLock", err, locker.ErrBusy)
-			if !s.look(holder.ClaimFile()).exists {
-				s.errorf("TWO HOLDERS POSSIBLE: the breaker did not put back the claim file %s with which the holder had taken the lock again", holder.ClaimFile())
-			}
-			if !holder.IsLocked() || breaker.IsLocked() {
-				s.errorf("after the breaker's TryLock: holder's IsLocked = %v, breaker's = %v; want true, false", holder.IsLocked(), breaker.IsLocked())
-			}
-			s.wantFiles("after the breaker's TryLock", holder.LockFile(), holder.ClaimFile())
+			s.wantRetakerKeeps(holder, breaker, retook, err)
 			s.checkErr("holder's Unlock", holder.Unlock(), nil)
 			s.wantFiles("after the holder's Unlock")
 		})
