@@ -29,6 +29,7 @@ var interruptedScenarios = []struct {
 	{"OldLockNotLearntFrom", scenarioOldLockNotLearntFrom},
 	{"StaleClaimLinkedThenBroken", scenarioStaleClaimLinkedThenBroken},
 	{"BreakLockLostReply", scenarioBreakLockLostReply},
+	{"StaleBreakLockMovedByMistake", scenarioStaleBreakLockMovedByMistake},
 	{"BreakOnRequest", scenarioBreakOnRequest},
 	{"KeepAliveReportsForceBreak", scenarioKeepAliveReportsForceBreak},
 	{"KeepAliveRefreshesFailing", scenarioKeepAliveRefreshesFailing},
@@ -369,6 +370,122 @@ func scenarioBreakLockLostReply(t *testing.T, b Backend) {
 		s.errorf("the old holder still holds the lock")
 	}
 	s.checkErr("the breaker's Unlock", breaker.Unlock(), nil)
+}
+
+// scenarioStaleBreakLockMovedByMistake: three breakers of a break lock
+// left by a breaker that crashed. Breaker D judges it stale; before D moves
+// it aside, breaker A breaks it, takes the break lock and looks that it is
+// its own, about to move the expired lock aside; D then moves A's fresh
+// break lock aside by mistake, and while its name is free breaker C links
+// its own there. D must put A's back over C's: A has looked already and
+// goes on, C looks after and leaves the lock alone. Put back with link, A's
+// would be lost (C's is there) and A and C would break the lock at once,
+// each believing it held the break lock.
+func scenarioStaleBreakLockMovedByMistake(t *testing.T, b Backend) {
+	s := newScene(t, b, "a breaker of a stale break lock that moves aside by mistake another's fresh one puts it back, even over one a third took while the name was free: the breaker that held it goes on, the third leaves the lock alone")
+	holder := s.expiredHolder(s.env.FS)
+	breakPath := s.path + ".break"
+	breakClaim := func(l *locker.Lock) string { return breakPath + strings.TrimPrefix(l.ClaimFile(), s.path) }
+
+	// A breaker that crashes just after taking the break lock.
+	crashedFS := memfs.NewFaultFS(s.env.FS)
+	linked := false
+	crashedFS.SetHook(func(op memfs.Op, args ...string) {
+		if linked {
+			crashedFS.Fail(op, 1, syscall.EIO)
+			return
+		}
+		linked = op == memfs.OpLink && args[len(args)-1] == breakPath
+	})
+	crashed := s.newLockOn(crashedFS, s.path)
+	if err := crashed.TryLock(); err == nil {
+		s.fatalf("the crashing breaker's TryLock succeeded")
+	}
+	stale := s.look(breakPath)
+	if !stale.exists {
+		s.fatalf("the crashing breaker left no break lock")
+	}
+	s.tl.advanceTo(stale.mtime.Add(s.tl.slop + s.tl.near))
+
+	// pause makes the Lock on fsys stop before its first call that
+	// satisfies at, until goOn is called; paused is closed when it stops.
+	pause := func(fsys *memfs.FaultFS, at func(op memfs.Op, args []string) bool) (paused chan struct{}, goOn func()) {
+		paused, resume := make(chan struct{}), make(chan struct{})
+		var once, resumed sync.Once
+		fsys.SetHook(func(op memfs.Op, args ...string) {
+			if at(op, args) {
+				once.Do(func() { close(paused); <-resume })
+			}
+		})
+		goOn = func() { resumed.Do(func() { close(resume) }) }
+		t.Cleanup(goOn) // a scenario that ends early leaves none stopped
+		return paused, goOn
+	}
+	start := func(what string, l *locker.Lock, paused chan struct{}) <-chan error {
+		done := make(chan error, 1)
+		go func() { done <- l.TryLock() }()
+		select {
+		case <-paused:
+		case err := <-done:
+			s.fatalf("%s's TryLock returned %s before the point this scenario stops it at", what, errText(err))
+		case <-time.After(safetyTimeout):
+			s.fatalf("%s's TryLock neither stopped nor returned within %v", what, safetyTimeout)
+		}
+		return done
+	}
+
+	aFS, cFS, dFS := memfs.NewFaultFS(s.env.FS), memfs.NewFaultFS(s.env.FS), memfs.NewFaultFS(s.env.FS)
+	a, c, d := s.newLockOn(aFS, s.path), s.newLockOn(cFS, s.path), s.newLockOn(dFS, s.path)
+	// A stops holding the break lock, having looked that it is its own,
+	// just before it moves the expired lock aside.
+	aPaused, aGoOn := pause(aFS, func(op memfs.Op, args []string) bool { return op == memfs.OpRename && args[0] == s.path })
+	// C stops just after its link of the break lock, before it looks.
+	cLinked := false
+	cPaused, cGoOn := pause(cFS, func(op memfs.Op, args []string) bool {
+		if cLinked {
+			return true
+		}
+		cLinked = op == memfs.OpLink && args[len(args)-1] == breakPath
+		return false
+	})
+	var aDone, cDone <-chan error
+	var cTook fileLook
+	movingStale, checkingMoved := false, false
+	dFS.SetHook(func(op memfs.Op, args ...string) {
+		switch {
+		case op == memfs.OpRename && args[0] == breakPath && !movingStale:
+			movingStale = true // D judged the crashed breaker's break lock stale
+			aDone = start("breaker A", a, aPaused)
+		case op == memfs.OpReadFile && strings.HasSuffix(args[0], ".moved") && movingStale && !checkingMoved:
+			checkingMoved = true // D has moved A's break lock aside
+			cDone = start("breaker C", c, cPaused)
+			cTook = s.look(breakPath)
+		}
+	})
+	dErr := d.TryLock()
+	dFS.SetHook(nil)
+	if !checkingMoved {
+		s.fatalf("breaker D's TryLock (%s) never moved the stale break lock aside; this scenario needs it to", errText(dErr))
+	}
+	if cTook.contents != breakClaim(c) {
+		s.fatalf("with A's break lock moved aside, breaker C did not take the free break lock: break lock %s; this scenario needs it to", s.describe(cTook))
+	}
+	s.checkErr("breaker D's TryLock", dErr, locker.ErrBusy)
+	if got := s.look(breakPath); got.contents != breakClaim(a) {
+		s.errorf("TWO BREAKERS AT ONCE: after breaker D moved A's fresh break lock aside by mistake (C taking the free name meanwhile), the break lock is %s; want A's %q put back, since A has looked already that it holds it and goes on to break the lock", s.describe(got), breakClaim(a))
+	}
+	cGoOn()
+	s.checkErr("breaker C's TryLock, its break lock replaced by A's", s.await("breaker C's TryLock", cDone), locker.ErrBusy)
+	aGoOn()
+	s.checkErr("breaker A's TryLock", s.await("breaker A's TryLock", aDone), nil)
+	if !a.IsLocked() || c.IsLocked() || d.IsLocked() || holder.IsLocked() {
+		s.errorf("IsLocked: A %v, C %v, D %v, the old holder %v; want only A", a.IsLocked(), c.IsLocked(), d.IsLocked(), holder.IsLocked())
+	}
+	// The crashed breaker's claim file stays until it looks dead and a
+	// waiter sweeps it.
+	s.wantFiles("after the three breakers", a.LockFile(), a.ClaimFile(), crashed.ClaimFile())
+	s.checkErr("breaker A's Unlock", a.Unlock(), nil)
+	s.wantFiles("after A's Unlock", crashed.ClaimFile())
 }
 
 func scenarioBreakOnRequest(t *testing.T, b Backend) {

@@ -28,9 +28,21 @@ import (
 //     break lock: flufl.lock processes, and holders whose clocks are wrong by
 //     more than the clock slop.
 //
-// What remains: a breaker that stalls inside a break for longer than the
-// break lock's lifetime plus the slop can have its break lock broken, and
-// then two breakers may act at once; and flufl.lock processes break as
+// A break lock left by a breaker that crashed is broken the same way, by
+// whoever finds it expired first. Several may race to do it: one may move
+// aside the fresh break lock of another that broke the stale one just
+// before, and a third may take the break lock while its name is free. The
+// one that moved a fresh break lock puts it back with rename, over the
+// third's, and each breaker looks again that the break lock is its own
+// just before it moves the lock file aside: the one that held the break
+// lock all along goes on, the third leaves the lock alone.
+//
+// What remains: a third breaker that looks in the few operations between
+// its link and that put-back acts beside the one that held the break lock
+// (both then move aside only what they judged, and put back what they did
+// not); a breaker that stalls inside a break for longer than the break
+// lock's lifetime plus the slop can have its break lock broken, and then
+// two breakers may act at once; and flufl.lock processes break as
 // flufl.lock does. A holder that stops refreshing past its lifetime plus
 // the slop loses its lock, as it must; it finds out from Refresh, IsLocked
 // or Unlock.
@@ -109,6 +121,13 @@ func (l *Lock) removeBrokenClaim(holder, contents string) (bool, error) {
 // then checks what it moved, and puts it back with link if that is not the
 // file it meant to remove. It reports whether it removed the file.
 func (l *Lock) removeAside(name, contents string, ok func(FileInfo) bool) (bool, error) {
+	return l.removeAsideRestoring(name, contents, ok, l.linkBack)
+}
+
+// removeAsideRestoring is removeAside putting back with restore: linkBack,
+// which leaves alone what someone made at name meanwhile, or renameBack,
+// which replaces it.
+func (l *Lock) removeAsideRestoring(name, contents string, ok func(FileInfo) bool, restore func(string) error) (bool, error) {
 	if err := l.clearAside(); err != nil {
 		return false, err
 	}
@@ -152,7 +171,7 @@ func (l *Lock) removeAside(name, contents string, ok func(FileInfo) bool) (bool,
 		}
 		return false, errs
 	}
-	if err := l.linkBack(name); err != nil {
+	if err := restore(name); err != nil {
 		// Someone created name while it was free. The owner of the file
 		// we moved has lost it, and finds out from IsLocked, Refresh or
 		// Unlock.
@@ -317,7 +336,15 @@ func (l *Lock) withBreakLock(f func() error) (got bool, err error) {
 			if serr != nil || !l.expired(fi.ModTime) {
 				return false, nil // busy
 			}
-			if _, err := l.removeAside(l.breakPath, string(data), func(fi FileInfo) bool { return l.expired(fi.ModTime) }); err != nil {
+			// A fresh break lock moved aside by mistake (another breaker
+			// broke the stale one and took the break lock in between) is
+			// put back with rename, over any break lock a third took while
+			// the name was free: the breaker that held it may already
+			// have looked (holdsBreakLock) and be moving the lock file
+			// aside, while the third looks only after its link and so
+			// finds the break lock no longer its own. Put back with link,
+			// the one moved would lose it unknowing, and two would break.
+			if _, err := l.removeAsideRestoring(l.breakPath, string(data), func(fi FileInfo) bool { return l.expired(fi.ModTime) }, l.renameBack); err != nil {
 				return false, err
 			}
 			if stale := filepath.Join(l.dir, baseName(c.name)); stale != l.breakClaim {
