@@ -30,6 +30,7 @@ var interruptedScenarios = []struct {
 	{"StaleClaimLinkedThenBroken", scenarioStaleClaimLinkedThenBroken},
 	{"BreakLockLostReply", scenarioBreakLockLostReply},
 	{"StaleBreakLockMovedByMistake", scenarioStaleBreakLockMovedByMistake},
+	{"RefreshUnderReplacedBreakLock", scenarioRefreshUnderReplacedBreakLock},
 	{"BreakOnRequest", scenarioBreakOnRequest},
 	{"KeepAliveReportsForceBreak", scenarioKeepAliveReportsForceBreak},
 	{"KeepAliveRefreshesFailing", scenarioKeepAliveRefreshesFailing},
@@ -384,98 +385,36 @@ func scenarioBreakLockLostReply(t *testing.T, b Backend) {
 func scenarioStaleBreakLockMovedByMistake(t *testing.T, b Backend) {
 	s := newScene(t, b, "a breaker of a stale break lock that moves aside by mistake another's fresh one puts it back, even over one a third took while the name was free: the breaker that held it goes on, the third leaves the lock alone")
 	holder := s.expiredHolder(s.env.FS)
-	breakPath := s.path + ".break"
-	breakClaim := func(l *locker.Lock) string { return breakPath + strings.TrimPrefix(l.ClaimFile(), s.path) }
-
-	// A breaker that crashes just after taking the break lock.
-	crashedFS := memfs.NewFaultFS(s.env.FS)
-	linked := false
-	crashedFS.SetHook(func(op memfs.Op, args ...string) {
-		if linked {
-			crashedFS.Fail(op, 1, syscall.EIO)
-			return
-		}
-		linked = op == memfs.OpLink && args[len(args)-1] == breakPath
-	})
-	crashed := s.newLockOn(crashedFS, s.path)
-	if err := crashed.TryLock(); err == nil {
-		s.fatalf("the crashing breaker's TryLock succeeded")
-	}
-	stale := s.look(breakPath)
-	if !stale.exists {
-		s.fatalf("the crashing breaker left no break lock")
-	}
-	s.tl.advanceTo(stale.mtime.Add(s.tl.slop + s.tl.near))
-
-	// pause makes the Lock on fsys stop before its first call that
-	// satisfies at, until goOn is called; paused is closed when it stops.
-	pause := func(fsys *memfs.FaultFS, at func(op memfs.Op, args []string) bool) (paused chan struct{}, goOn func()) {
-		paused, resume := make(chan struct{}), make(chan struct{})
-		var once, resumed sync.Once
-		fsys.SetHook(func(op memfs.Op, args ...string) {
-			if at(op, args) {
-				once.Do(func() { close(paused); <-resume })
-			}
-		})
-		goOn = func() { resumed.Do(func() { close(resume) }) }
-		t.Cleanup(goOn) // a scenario that ends early leaves none stopped
-		return paused, goOn
-	}
-	start := func(what string, l *locker.Lock, paused chan struct{}) <-chan error {
-		done := make(chan error, 1)
-		go func() { done <- l.TryLock() }()
-		select {
-		case <-paused:
-		case err := <-done:
-			s.fatalf("%s's TryLock returned %s before the point this scenario stops it at", what, errText(err))
-		case <-time.After(safetyTimeout):
-			s.fatalf("%s's TryLock neither stopped nor returned within %v", what, safetyTimeout)
-		}
-		return done
-	}
-
+	crashed := s.crashedBreaker()
 	aFS, cFS, dFS := memfs.NewFaultFS(s.env.FS), memfs.NewFaultFS(s.env.FS), memfs.NewFaultFS(s.env.FS)
 	a, c, d := s.newLockOn(aFS, s.path), s.newLockOn(cFS, s.path), s.newLockOn(dFS, s.path)
 	// A stops holding the break lock, having looked that it is its own,
 	// just before it moves the expired lock aside.
-	aPaused, aGoOn := pause(aFS, func(op memfs.Op, args []string) bool { return op == memfs.OpRename && args[0] == s.path })
+	aPaused, aGoOn := s.pauseAt(aFS, func(op memfs.Op, args []string) bool { return op == memfs.OpRename && args[0] == s.path })
 	// C stops just after its link of the break lock, before it looks.
-	cLinked := false
-	cPaused, cGoOn := pause(cFS, func(op memfs.Op, args []string) bool {
-		if cLinked {
-			return true
-		}
-		cLinked = op == memfs.OpLink && args[len(args)-1] == breakPath
-		return false
-	})
+	cPaused, cGoOn := s.pauseAt(cFS, after(memfs.OpLink, s.breakPath()))
 	var aDone, cDone <-chan error
 	var cTook fileLook
-	movingStale, checkingMoved := false, false
-	dFS.SetHook(func(op memfs.Op, args ...string) {
-		switch {
-		case op == memfs.OpRename && args[0] == breakPath && !movingStale:
-			movingStale = true // D judged the crashed breaker's break lock stale
-			aDone = start("breaker A", a, aPaused)
-		case op == memfs.OpReadFile && strings.HasSuffix(args[0], ".moved") && movingStale && !checkingMoved:
-			checkingMoved = true // D has moved A's break lock aside
-			cDone = start("breaker C", c, cPaused)
-			cTook = s.look(breakPath)
-		}
+	s.moveFreshBreakLockAside(dFS, func() {
+		aDone = s.startPaused("breaker A's TryLock", a.TryLock, aPaused)
+	}, func() {
+		cDone = s.startPaused("breaker C's TryLock", c.TryLock, cPaused)
+		cTook = s.look(s.breakPath())
 	})
 	dErr := d.TryLock()
 	dFS.SetHook(nil)
-	if !checkingMoved {
-		s.fatalf("breaker D's TryLock (%s) never moved the stale break lock aside; this scenario needs it to", errText(dErr))
-	}
-	if cTook.contents != breakClaim(c) {
-		s.fatalf("with A's break lock moved aside, breaker C did not take the free break lock: break lock %s; this scenario needs it to", s.describe(cTook))
+	if cTook.contents != s.breakClaim(c) {
+		s.fatalf("with A's break lock moved aside by breaker D (whose TryLock returned %s), breaker C did not take the free break lock: break lock %s; this scenario needs it to", errText(dErr), s.describe(cTook))
 	}
 	s.checkErr("breaker D's TryLock", dErr, locker.ErrBusy)
-	if got := s.look(breakPath); got.contents != breakClaim(a) {
-		s.errorf("TWO BREAKERS AT ONCE: after breaker D moved A's fresh break lock aside by mistake (C taking the free name meanwhile), the break lock is %s; want A's %q put back, since A has looked already that it holds it and goes on to break the lock", s.describe(got), breakClaim(a))
+	if got := s.look(s.breakPath()); got.contents != s.breakClaim(a) {
+		s.errorf("TWO BREAKERS AT ONCE: after breaker D moved A's fresh break lock aside by mistake (C taking the free name meanwhile), the break lock is %s; want A's %q put back, since A has looked already that it holds it and goes on to break the lock", s.describe(got), s.breakClaim(a))
 	}
 	cGoOn()
 	s.checkErr("breaker C's TryLock, its break lock replaced by A's", s.await("breaker C's TryLock", cDone), locker.ErrBusy)
+	if got := s.look(s.breakPath()); got.contents != s.breakClaim(a) {
+		s.errorf("TWO BREAKERS POSSIBLE: breaker C, letting go of the break lock, did not leave A's alone: the break lock is %s, A still at work under it", s.describe(got))
+	}
 	aGoOn()
 	s.checkErr("breaker A's TryLock", s.await("breaker A's TryLock", aDone), nil)
 	if !a.IsLocked() || c.IsLocked() || d.IsLocked() || holder.IsLocked() {
@@ -486,6 +425,151 @@ func scenarioStaleBreakLockMovedByMistake(t *testing.T, b Backend) {
 	s.wantFiles("after the three breakers", a.LockFile(), a.ClaimFile(), crashed.ClaimFile())
 	s.checkErr("breaker A's Unlock", a.Unlock(), nil)
 	s.wantFiles("after A's Unlock", crashed.ClaimFile())
+}
+
+// scenarioRefreshUnderReplacedBreakLock: an expired holder refreshes under
+// a break lock it took while its name was free, a breaker of a stale break
+// lock having moved aside by mistake the fresh one of breaker B, which had
+// judged the holder's lock expired; the mover puts B's back over the
+// holder's. B then moves the refreshed lock aside, finds it refreshed, and
+// cannot put it back: a taker linked a lock of its own meanwhile. The
+// holder, finding when done that the break lock was not its own, must look
+// again under it, and learn that it lost the lock.
+func scenarioRefreshUnderReplacedBreakLock(t *testing.T, b Backend) {
+	s := newScene(t, b, "an expired holder whose refresh was done under a break lock that was no longer its own when done looks again, under the break lock, and learns that it lost the lock if the breaker that held it broke it")
+	hFS, bFS, dFS := memfs.NewFaultFS(s.env.FS), memfs.NewFaultFS(s.env.FS), memfs.NewFaultFS(s.env.FS)
+	holder := s.expiredHolder(hFS)
+	crashed := s.crashedBreaker()
+	breaker, mover, taker := s.newLockOn(bFS, s.path), s.newLockOn(dFS, s.path), s.newLock()
+	// B stops holding the break lock, about to move the expired lock aside.
+	bPaused, bGoOn := s.pauseAt(bFS, func(op memfs.Op, args []string) bool { return op == memfs.OpRename && args[0] == s.path })
+	// The holder's Refresh stops after its link of the break lock and its
+	// refresh, before it reads the break lock to let it go.
+	hPaused, hGoOn := s.pauseAt(hFS, func(op memfs.Op, args []string) bool {
+		return op == memfs.OpReadFile && args[0] == s.breakPath()
+	})
+	var bDone, hDone <-chan error
+	s.moveFreshBreakLockAside(dFS, func() {
+		bDone = s.startPaused("breaker B's TryLock", breaker.TryLock, bPaused)
+	}, func() {
+		hDone = s.startPaused("the holder's Refresh", holder.Refresh, hPaused)
+	})
+	s.checkErr("the mover's TryLock", mover.TryLock(), locker.ErrBusy)
+	dFS.SetHook(nil)
+	if got := s.look(s.breakPath()); got.contents != s.breakClaim(breaker) {
+		s.fatalf("after the mover put back breaker B's break lock, the break lock is %s; want B's", s.describe(got))
+	}
+	// B moves the refreshed lock aside; the taker takes the free name.
+	var took error
+	hook(bFS, memfs.OpReadFile, endsWith(".moved"), func() { took = taker.TryLock() })
+	bGoOn()
+	s.checkErr("breaker B's TryLock, the lock it moved aside refreshed", s.await("breaker B's TryLock", bDone), locker.ErrBusy)
+	s.requireErr("the taker's TryLock, the lock moved aside", took, nil)
+	s.tl.autoAdvance() // the holder may wait for the break lock
+	hGoOn()
+	if err := s.await("the holder's Refresh", hDone); !errors.Is(err, locker.ErrNotLocked) {
+		s.errorf("MUTUAL EXCLUSION VIOLATED: the holder's Refresh returned %s, want ErrNotLocked: it refreshed under a break lock that was not its own when done, and its lock was broken and taken by another (the taker's IsLocked = %v)", errText(err), taker.IsLocked())
+	}
+	if holder.IsLocked() || !taker.IsLocked() {
+		s.errorf("IsLocked: the holder %v, the taker %v; want false, true", holder.IsLocked(), taker.IsLocked())
+	}
+	s.checkErr("the taker's Unlock", taker.Unlock(), nil)
+	s.checkErr("the holder's Unlock", holder.Unlock(), locker.ErrNotLocked)
+	s.wantFiles("after the taker's Unlock", crashed.ClaimFile())
+}
+
+// breakPath is the scene's break lock; breakClaim, the break claim of l.
+func (s *scene) breakPath() string { return s.path + ".break" }
+func (s *scene) breakClaim(l *locker.Lock) string {
+	return s.breakPath() + strings.TrimPrefix(l.ClaimFile(), s.path)
+}
+
+// crashedBreaker leaves a break lock whose breaker crashed just after
+// taking it, and moves the clock on until it may be broken. The crashed
+// breaker's claim file stays.
+func (s *scene) crashedBreaker() *locker.Lock {
+	s.t.Helper()
+	fsys := memfs.NewFaultFS(s.env.FS)
+	linked := false
+	fsys.SetHook(func(op memfs.Op, args ...string) {
+		if linked {
+			fsys.Fail(op, 1, syscall.EIO)
+			return
+		}
+		linked = op == memfs.OpLink && args[len(args)-1] == s.breakPath()
+	})
+	crashed := s.newLockOn(fsys, s.path)
+	if err := crashed.TryLock(); err == nil {
+		s.fatalf("the crashing breaker's TryLock succeeded")
+	}
+	stale := s.look(s.breakPath())
+	if !stale.exists {
+		s.fatalf("the crashing breaker left no break lock")
+	}
+	s.tl.advanceTo(stale.mtime.Add(s.tl.slop + s.tl.near))
+	return crashed
+}
+
+// moveFreshBreakLockAside sets the hooks of the mover's fsys, whose Lock
+// then breaks the stale break lock: once it has judged it stale, before it
+// moves it aside, taken runs (it must leave another's fresh break lock in
+// its place); once it has moved that aside, before it looks at what it
+// moved, free runs.
+func (s *scene) moveFreshBreakLockAside(fsys *memfs.FaultFS, taken, free func()) {
+	moving, moved := false, false
+	fsys.SetHook(func(op memfs.Op, args ...string) {
+		switch {
+		case op == memfs.OpRename && args[0] == s.breakPath() && !moving:
+			moving = true
+			taken()
+		case op == memfs.OpReadFile && strings.HasSuffix(args[0], ".moved") && moving && !moved:
+			moved = true
+			free()
+		}
+	})
+}
+
+// after returns a pause point: the first call after the first op on name.
+func after(op memfs.Op, name string) func(memfs.Op, []string) bool {
+	seen := false
+	return func(o memfs.Op, args []string) bool {
+		if seen {
+			return true
+		}
+		seen = o == op && args[len(args)-1] == name
+		return false
+	}
+}
+
+// pauseAt makes the Lock on fsys stop before its first call that satisfies
+// at, until goOn is called; paused is closed when it stops.
+func (s *scene) pauseAt(fsys *memfs.FaultFS, at func(op memfs.Op, args []string) bool) (paused chan struct{}, goOn func()) {
+	paused, resume := make(chan struct{}), make(chan struct{})
+	var once, resumed sync.Once
+	fsys.SetHook(func(op memfs.Op, args ...string) {
+		if at(op, args) {
+			once.Do(func() { close(paused); <-resume })
+		}
+	})
+	goOn = func() { resumed.Do(func() { close(resume) }) }
+	s.t.Cleanup(goOn) // a scenario that ends early leaves none stopped
+	return paused, goOn
+}
+
+// startPaused runs f on a new goroutine and waits until it stops where
+// pauseAt made it stop; it returns where f's result will be sent.
+func (s *scene) startPaused(what string, f func() error, paused chan struct{}) <-chan error {
+	s.t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case <-paused:
+	case err := <-done:
+		s.fatalf("%s returned %s before the point this scenario stops it at", what, errText(err))
+	case <-time.After(safetyTimeout):
+		s.fatalf("%s neither stopped nor returned within %v", what, safetyTimeout)
+	}
+	return done
 }
 
 func scenarioBreakOnRequest(t *testing.T, b Backend) {

@@ -295,9 +295,16 @@ func (l *Lock) movedAside() bool {
 // left by a breaker that crashed is broken once it has expired by more than
 // the clock slop.
 func (l *Lock) withBreakLock(f func() error) (got bool, err error) {
+	got, _, err = l.withBreakLockKept(f)
+	return got, err
+}
+
+// withBreakLockKept is withBreakLock that also reports whether the break
+// lock was still ours when f was done.
+func (l *Lock) withBreakLockKept(f func() error) (got, kept bool, err error) {
 	if err := l.writeFresh(l.breakClaim, []byte(l.breakClaim)); err != nil {
 		l.removeIfExists(l.breakClaim) // a write that failed may have made it
-		return false, fmt.Errorf("writing the break claim: %w", err)
+		return false, false, fmt.Errorf("writing the break claim: %w", err)
 	}
 	defer func() {
 		if rerr := l.removeIfExists(l.breakClaim); rerr != nil {
@@ -306,7 +313,7 @@ func (l *Lock) withBreakLock(f func() error) (got bool, err error) {
 	}()
 	t := l.serverNow().Add(l.breakLifetime())
 	if err := l.fsys.Chtimes(l.breakClaim, t, t); err != nil {
-		return false, fmt.Errorf("dating the break claim: %w", err)
+		return false, false, fmt.Errorf("dating the break claim: %w", err)
 	}
 	for attempt := 0; ; attempt++ {
 		linkErr := l.fsys.Link(l.breakClaim, l.breakPath)
@@ -318,10 +325,10 @@ func (l *Lock) withBreakLock(f func() error) (got bool, err error) {
 			break // the link worked but its reply was lost
 		}
 		if isForeignObject(rerr) {
-			return false, l.foreignBreakLock(rerr)
+			return false, false, l.foreignBreakLock(rerr)
 		}
 		if attempt > 2 {
-			return false, nil
+			return false, false, nil
 		}
 		switch {
 		case errors.Is(linkErr, fs.ErrExist):
@@ -331,10 +338,10 @@ func (l *Lock) withBreakLock(f func() error) (got bool, err error) {
 			fi, serr := l.fsys.Stat(l.breakPath)
 			c, isClaim := parseClaim(string(data), l.sep, l.breakBase)
 			if !isClaim {
-				return false, l.foreignBreakLock(fmt.Errorf("it contains %q", excerpt(string(data))))
+				return false, false, l.foreignBreakLock(fmt.Errorf("it contains %q", excerpt(string(data))))
 			}
 			if serr != nil || !l.expired(fi.ModTime) {
-				return false, nil // busy
+				return false, false, nil // busy
 			}
 			// A fresh break lock moved aside by mistake (another breaker
 			// broke the stale one and took the break lock in between) is
@@ -345,14 +352,14 @@ func (l *Lock) withBreakLock(f func() error) (got bool, err error) {
 			// finds the break lock no longer its own. Put back with link,
 			// the one moved would lose it unknowing, and two would break.
 			if _, err := l.removeAsideRestoring(l.breakPath, string(data), func(fi FileInfo) bool { return l.expired(fi.ModTime) }, l.renameBack); err != nil {
-				return false, err
+				return false, false, err
 			}
 			if stale := filepath.Join(l.dir, baseName(c.name)); stale != l.breakClaim {
 				l.removeIfExists(stale)
 			}
 		case errors.Is(linkErr, fs.ErrNotExist), l.retryable(linkErr):
 		default:
-			return false, fmt.Errorf("taking the break lock: %w", linkErr)
+			return false, false, fmt.Errorf("taking the break lock: %w", linkErr)
 		}
 	}
 	l.inBreak.Store(true)
@@ -362,15 +369,18 @@ func (l *Lock) withBreakLock(f func() error) (got bool, err error) {
 	// fails for a moment (ESTALE) is tried again: a break lock left behind
 	// stays until it expires and the next breaker breaks it.
 	data, rerr := l.readRetrying(l.breakPath)
+	kept = rerr == nil && string(data) == l.breakClaim
 	switch {
-	case rerr == nil && string(data) == l.breakClaim:
+	case kept:
 		if rerr := l.removeIfExists(l.breakPath); rerr != nil {
 			ferr = appendErr(ferr, fmt.Errorf("releasing the break lock: %w", rerr))
 		}
 	case rerr != nil && !errors.Is(rerr, fs.ErrNotExist):
 		l.log.Warn("cannot read the break lock to release it; it stays until it expires", "path", l.breakPath, "err", rerr)
+	default:
+		l.log.Warn("the break lock was no longer ours when done", "path", l.breakPath)
 	}
-	return true, ferr
+	return true, kept, ferr
 }
 
 // underBreakLock runs f under the break lock, waiting while another process
@@ -378,16 +388,43 @@ func (l *Lock) withBreakLock(f func() error) (got bool, err error) {
 // expires if its holder crashed. It gives up after about the break lock's
 // lifetime plus the slop and returns an error.
 func (l *Lock) underBreakLock(f func() error) error {
+	_, err := l.underBreakLockKept(f)
+	return err
+}
+
+// underBreakLockKept is underBreakLock that also reports whether the break
+// lock was still ours when f was done.
+func (l *Lock) underBreakLockKept(f func() error) (kept bool, err error) {
 	wait := backoff{min: l.minWait, max: l.maxWait}
 	deadline := l.clock.Now().Add(l.breakLifetime() + l.slop + l.maxWait)
 	for {
-		got, err := l.withBreakLock(f)
+		got, kept, err := l.withBreakLockKept(f)
 		if got || err != nil {
-			return err
+			return kept, err
 		}
 		if !l.clock.Now().Before(deadline) {
-			return fmt.Errorf("the break lock %s stayed busy", l.breakPath)
+			return false, fmt.Errorf("the break lock %s stayed busy", l.breakPath)
 		}
 		l.clock.Sleep(noCancel, wait.next())
 	}
+}
+
+// underBreakLockHolding runs f, which acts on the lock this Lock holds
+// (refreshes it, or moves its fencing counter on), under the break lock.
+// If the break lock was no longer ours when f was done, another breaker
+// may have held it meanwhile, and broken our lock, expired as it was: a
+// breaker of a stale break lock that moved ours aside by mistake puts it
+// back over one taken in that moment, ours perhaps (see the comment at the
+// top). It then looks again, with confirm, under the break lock, which
+// that other has let go by then, that the lock is still ours.
+func (l *Lock) underBreakLockHolding(f, confirm func() error) error {
+	kept, err := l.underBreakLockKept(f)
+	for try := 0; err == nil && !kept; try++ {
+		if try == 3 {
+			return fmt.Errorf("the break lock %s was not ours when done, %d times", l.breakPath, try+1)
+		}
+		l.log.Warn("acted under a break lock that was no longer ours; looking again that the lock is ours", "path", l.breakPath)
+		kept, err = l.underBreakLockKept(confirm)
+	}
+	return err
 }

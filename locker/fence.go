@@ -176,7 +176,16 @@ func (l *Lock) nextToken() (token uint64, err error) {
 		// A breaker may be at work: commit under the break lock, as
 		// Refresh does, so that a late holder cannot move the counter
 		// after its successor did.
-		err = l.underBreakLock(commit)
+		err = l.underBreakLockHolding(commit, func() error {
+			o, err := l.observe()
+			if err != nil {
+				return err
+			}
+			if !l.owns(o) {
+				return fmt.Errorf("%w while its token was written", ErrLost)
+			}
+			return nil
+		})
 	} else {
 		err = commit()
 	}

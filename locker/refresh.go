@@ -29,19 +29,24 @@ func (l *Lock) refresh(op string) error {
 		// Our lock has expired: a breaker may be at work. Refresh under
 		// the break lock, so that a refresh that comes too late is seen
 		// to have come too late.
+		// A refresh done under a break lock that turned out not to be
+		// ours is done again (underBreakLockHolding): refreshing is
+		// harmless to repeat, and the second refresh finds the lock lost
+		// if the break lock's holder broke it meanwhile.
 		return l.underBreakLockOp(op, func() error { return l.refreshNow(op) })
 	}
 	return l.refreshNow(op)
 }
 
-// underBreakLockOp is underBreakLock for an operation that returns an *Error.
+// underBreakLockOp is underBreakLockHolding for an operation on a held lock
+// that returns an *Error, f serving also as its own confirmation.
 func (l *Lock) underBreakLockOp(op string, f func() error) error {
 	var ferr error
-	err := l.underBreakLock(func() error {
+	g := func() error {
 		ferr = f()
 		return nil
-	})
-	if err != nil {
+	}
+	if err := l.underBreakLockHolding(g, g); err != nil {
 		return &Error{Op: op, Path: l.path, Err: err}
 	}
 	return ferr
