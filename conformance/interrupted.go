@@ -30,6 +30,7 @@ var interruptedScenarios = []struct {
 	{"StaleClaimLinkedThenBroken", scenarioStaleClaimLinkedThenBroken},
 	{"BreakLockLostReply", scenarioBreakLockLostReply},
 	{"StaleBreakLockMovedByMistake", scenarioStaleBreakLockMovedByMistake},
+	{"BreakLockReplacedMidMove", scenarioBreakLockReplacedMidMove},
 	{"RefreshUnderReplacedBreakLock", scenarioRefreshUnderReplacedBreakLock},
 	{"BreakOnRequest", scenarioBreakOnRequest},
 	{"KeepAliveReportsForceBreak", scenarioKeepAliveReportsForceBreak},
@@ -425,6 +426,45 @@ func scenarioStaleBreakLockMovedByMistake(t *testing.T, b Backend) {
 	s.wantFiles("after the three breakers", a.LockFile(), a.ClaimFile(), crashed.ClaimFile())
 	s.checkErr("breaker A's Unlock", a.Unlock(), nil)
 	s.wantFiles("after A's Unlock", crashed.ClaimFile())
+}
+
+// scenarioBreakLockReplacedMidMove: as in StaleBreakLockMovedByMistake, but
+// the third breaker, C, takes the free break lock and also looks that it
+// is its own and moves the expired lock aside before A's break lock is put
+// back over its own. C must look again before it removes what it moved,
+// and put it back: A, which held the break lock all along, goes on.
+func scenarioBreakLockReplacedMidMove(t *testing.T, b Backend) {
+	s := newScene(t, b, "a breaker whose break lock is replaced while it has the lock file aside (it took it while a breaker of a stale one had another's aside by mistake, which is put back over it) puts the lock file back: the breaker that held the break lock all along goes on")
+	holder := s.expiredHolder(s.env.FS)
+	aFS, cFS := memfs.NewFaultFS(s.env.FS), memfs.NewFaultFS(s.env.FS)
+	a, c := s.newLockOn(aFS, s.path), s.newLockOn(cFS, s.path)
+	aPaused, aGoOn := s.pauseAt(aFS, func(op memfs.Op, args []string) bool { return op == memfs.OpRename && args[0] == s.path })
+	aDone := s.startPaused("breaker A's TryLock", a.TryLock, aPaused)
+	// What a breaker of a stale break lock does by mistake: move A's
+	// fresh one aside, and put it back with rename.
+	moved := s.path + ".break|mover|1|1.moved"
+	s.requireErr("moving A's break lock aside", s.env.FS.Rename(s.breakPath(), moved), nil)
+	cPaused, cGoOn := s.pauseAt(cFS, func(op memfs.Op, args []string) bool {
+		return op == memfs.OpReadFile && strings.HasSuffix(args[0], ".moved")
+	})
+	cDone := s.startPaused("breaker C's TryLock", c.TryLock, cPaused)
+	if got := s.look(s.path); got.exists {
+		s.fatalf("breaker C did not move the expired lock aside (lock file %s); this scenario needs it to", s.describe(got))
+	}
+	s.requireErr("putting A's break lock back", s.env.FS.Rename(moved, s.breakPath()), nil)
+	cGoOn()
+	s.checkErr("breaker C's TryLock, its break lock replaced by A's", s.await("breaker C's TryLock", cDone), locker.ErrBusy)
+	if got := s.look(s.path); got.contents != holder.ClaimFile() {
+		s.errorf("TWO BREAKERS AT ONCE: breaker C, its break lock replaced by A's while it had the expired lock aside, did not put it back: lock file %s", s.describe(got))
+	}
+	aGoOn()
+	s.checkErr("breaker A's TryLock", s.await("breaker A's TryLock", aDone), nil)
+	if !a.IsLocked() || c.IsLocked() || holder.IsLocked() {
+		s.errorf("IsLocked: A %v, C %v, the old holder %v; want only A", a.IsLocked(), c.IsLocked(), holder.IsLocked())
+	}
+	s.wantFiles("after the two breakers", a.LockFile(), a.ClaimFile())
+	s.checkErr("breaker A's Unlock", a.Unlock(), nil)
+	s.wantFiles("after A's Unlock")
 }
 
 // scenarioRefreshUnderReplacedBreakLock: an expired holder refreshes under

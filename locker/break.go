@@ -33,14 +33,16 @@ import (
 // aside the fresh break lock of another that broke the stale one just
 // before, and a third may take the break lock while its name is free. The
 // one that moved a fresh break lock puts it back with rename, over the
-// third's, and each breaker looks again that the break lock is its own
-// just before it moves the lock file aside: the one that held the break
-// lock all along goes on, the third leaves the lock alone.
+// third's. Each breaker looks that the break lock is its own just before
+// it moves the lock file aside and again before it removes what it moved,
+// and one that refreshed its own lock under the break lock looks again
+// when the break lock was not its own at the end: the one that held the
+// break lock all along goes on, the third leaves the lock alone.
 //
-// What remains: a third breaker that looks in the few operations between
-// its link and that put-back acts beside the one that held the break lock
-// (both then move aside only what they judged, and put back what they did
-// not); a breaker that stalls inside a break for longer than the break
+// What remains: a third breaker that does all it does between its link and
+// that put-back, a few operations of the one putting back, acts beside the
+// one that held the break lock (both then move aside only what they
+// judged, and put back what they did not); a breaker that stalls inside a break for longer than the break
 // lock's lifetime plus the slop can have its break lock broken, and then
 // two breakers may act at once; and flufl.lock processes break as
 // flufl.lock does. A holder that stops refreshing past its lifetime plus
@@ -148,13 +150,22 @@ func (l *Lock) removeAsideRestoring(name, contents string, ok func(FileInfo) boo
 	// is tried again, lest a dead claimant's file stay for want of a look.
 	data, rerr := l.readRetrying(l.aside)
 	fi, serr := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(l.aside) })
-	if rerr == nil && serr == nil && string(data) == contents && ok(fi) {
+	meant := rerr == nil && serr == nil && string(data) == contents && ok(fi)
+	if meant && l.inBreak.Load() && !l.holdsBreakLock() {
+		// The break lock stopped being ours while we moved the file: we
+		// took it while a breaker of a stale one had moved aside by
+		// mistake another's, which it has put back over ours. That other
+		// is at work: put the file back and leave it to it.
+		l.log.Warn("the break lock stopped being ours while the file was aside; putting it back", "name", name)
+		meant = false
+	}
+	if meant {
 		if err := l.removeIfExists(l.aside); err != nil {
 			return true, fmt.Errorf("removing the moved file: %w", err)
 		}
 		return true, nil
 	}
-	// We moved something else: put it back. (Even when the claim file it
+	// We moved something else, or may no longer act: put it back. (Even when the claim file it
 	// names is gone, it may not have been let go: a sweeper may have
 	// removed a live holder's claim file that it judged dead while the
 	// lock file was aside; putting back leaves that holder to find out.

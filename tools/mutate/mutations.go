@@ -199,17 +199,17 @@ var mutations = []Mutation{
 	{
 		ID: "break-aside-unchecked", File: "locker/break.go",
 		Desc:  "what the breaker moved aside is removed without checking that it is the expired lock",
-		Edits: edit("if rerr == nil && serr == nil && string(data) == contents && ok(fi) {", "if _, _, _ = data, fi, serr; true {"),
+		Edits: edit("meant := rerr == nil && serr == nil && string(data) == contents && ok(fi)", "meant := true || rerr == nil && serr == nil && string(data) == contents && ok(fi)"),
 	},
 	{
 		ID: "break-aside-contents-unchecked", File: "locker/break.go",
 		Desc:  "what the breaker moved aside is checked to be expired, but not to hold the claim it judged",
-		Edits: edit("if rerr == nil && serr == nil && string(data) == contents && ok(fi) {", "if _ = data; rerr == nil && serr == nil && ok(fi) {"),
+		Edits: edit("meant := rerr == nil && serr == nil && string(data) == contents && ok(fi)", "meant := rerr == nil && serr == nil && ok(fi) && len(data) >= 0"),
 	},
 	{
 		ID: "break-aside-expiry-unchecked", File: "locker/break.go",
 		Desc:  "what the breaker moved aside is checked to hold the claim it judged, but not to be expired",
-		Edits: edit("if rerr == nil && serr == nil && string(data) == contents && ok(fi) {", "if _ = fi; rerr == nil && serr == nil && string(data) == contents {"),
+		Edits: edit("meant := rerr == nil && serr == nil && string(data) == contents && ok(fi)", "meant := rerr == nil && serr == nil && string(data) == contents && (ok(fi) || true)"),
 	},
 	{
 		ID: "break-aside-not-restored", File: "locker/break.go",
@@ -510,6 +510,11 @@ var mutations = []Mutation{
 		ID: "refresh-under-lost-break-lock-trusted", File: "locker/break.go",
 		Desc:  "an expired holder's Refresh (or fencing token) done under a break lock that was no longer its own when done is trusted, without a second look",
 		Edits: edit("for try := 0; err == nil && !kept; try++ {", "for try := 0; err == nil && !kept && false; try++ {"),
+	},
+	{
+		ID: "break-lock-unchecked-before-removal", File: "locker/break.go",
+		Desc:  "a breaker removes what it moved aside without looking again that the break lock is still its own",
+		Edits: edit("if meant && l.inBreak.Load() && !l.holdsBreakLock() {", "if meant && false && l.inBreak.Load() && !l.holdsBreakLock() {"),
 	},
 	{
 		ID: "break-lock-put-back-with-link", File: "locker/break.go",
