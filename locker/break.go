@@ -42,10 +42,10 @@ import (
 // What remains: a third breaker that does all it does between its link and
 // that put-back, a few operations of the one putting back, acts beside the
 // one that held the break lock (both then move aside only what they
-// judged, and put back what they did not); a breaker that stalls inside a break for longer than the break
-// lock's lifetime plus the slop can have its break lock broken, and then
-// two breakers may act at once; and flufl.lock processes break as
-// flufl.lock does. A holder that stops refreshing past its lifetime plus
+// judged, and put back what they did not); a breaker that stalls inside a
+// break for longer than the break lock's lifetime plus the slop can have
+// its break lock broken, and then two breakers may act at once; and
+// flufl.lock processes break as flufl.lock does. A holder that stops refreshing past its lifetime plus
 // the slop loses its lock, as it must; it finds out from Refresh, IsLocked
 // or Unlock.
 
@@ -165,12 +165,12 @@ func (l *Lock) removeAsideRestoring(name, contents string, ok func(FileInfo) boo
 		}
 		return true, nil
 	}
-	// We moved something else, or may no longer act: put it back. (Even when the claim file it
-	// names is gone, it may not have been let go: a sweeper may have
-	// removed a live holder's claim file that it judged dead while the
-	// lock file was aside; putting back leaves that holder to find out.
-	// A lock put back after its owner let go stays, no one's, until it
-	// expires and a breaker breaks it.)
+	// We moved something else, or may no longer act: put it back. (Even
+	// when the claim file it names is gone, it may not have been let go: a
+	// sweeper may have removed a live holder's claim file that it judged
+	// dead while the lock file was aside; putting back leaves that holder
+	// to find out. A lock put back after its owner let go stays, no one's,
+	// until it expires and a breaker breaks it.)
 	var errs error
 	if nr := (*NotRegularError)(nil); errors.As(rerr, &nr) && nr.Type.IsDir() {
 		// A directory cannot be hard-linked. Renaming it back is safe:

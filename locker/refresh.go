@@ -28,9 +28,8 @@ func (l *Lock) refresh(op string) error {
 	if l.mayBeBroken() {
 		// Our lock has expired: a breaker may be at work. Refresh under
 		// the break lock, so that a refresh that comes too late is seen
-		// to have come too late.
-		// A refresh done under a break lock that turned out not to be
-		// ours is done again (underBreakLockHolding): refreshing is
+		// to have come too late. A refresh done under a break lock that
+		// turned out not to be ours is done again (underBreakLockHolding): refreshing is
 		// harmless to repeat, and the second refresh finds the lock lost
 		// if the break lock's holder broke it meanwhile.
 		return l.underBreakLockOp(op, func() error { return l.refreshNow(op) })
