@@ -307,57 +307,69 @@ func scenarioOldLockNotLearntFrom(t *testing.T, b Backend) {
 
 // scenarioStaleClaimLinkedThenBroken: a Lock paused between dating its
 // claim file and linking it takes the lock with a date already past by more
-// than the slop; before it dates the lock again, another breaks it as
-// expired and takes it. The first must see that it lost it. The
-// interleavings found this (a retry of an ESTALE read that slept through a
-// clock jump).
+// than the slop (or paused after its link, before it dates the lock again,
+// until that date has passed); before it dates the lock again, another
+// breaks it as expired and takes it. The first must see that it lost it.
+// The interleavings found both (a retry of an ESTALE read that slept
+// through a clock jump; a Stat retried while another slept).
 func scenarioStaleClaimLinkedThenBroken(t *testing.T, b Backend) {
-	s := newScene(t, b, "a Lock that links a claim file whose date has passed by more than the slop, and whose lock is broken and taken by another before it dates it again, does not believe it holds the lock")
-	faults := memfs.NewFaultFS(s.env.FS)
-	slow := s.newLockOn(faults, s.path)
-	var other *locker.Lock
-	var otherErr error
-	paused, broke := false, false
-	faults.SetHook(func(op memfs.Op, args ...string) {
-		switch {
-		case op == memfs.OpLink && len(args) == 2 && args[1] == s.path && !paused:
-			paused = true
-			s.tl.advanceTo(s.tl.now().Add(s.tl.lifetime + s.tl.slop + s.tl.near))
-		case op == memfs.OpChtimes && len(args) > 0 && args[0] == slow.ClaimFile() && paused && !broke:
-			// The other breaks the lock; the slow Lock's re-dating
-			// lands just after the lock file was moved aside and
-			// removed, before the other looks at the slow Lock's
-			// claim file (which it then leaves: it is alive).
-			broke = true
-			otherFaults := memfs.NewFaultFS(s.env.FS)
-			otherFaults.SetHook(func(op memfs.Op, args ...string) {
-				if op == memfs.OpStat && len(args) > 0 && args[0] == slow.ClaimFile() {
-					otherFaults.SetHook(nil)
-					exp := s.tl.now().Add(s.tl.lifetime)
-					if err := s.env.FS.Chtimes(slow.ClaimFile(), exp, exp); err != nil {
-						s.t.Errorf("re-dating the slow Lock's claim file: %v", err)
+	for _, pause := range []string{"BeforeLink", "BeforeRedating"} {
+		t.Run(pause, func(t *testing.T) {
+			s := newScene(t, b, "a Lock that links a claim file whose date has passed by more than the slop (before its link, or before it dates the lock again), and whose lock is broken and taken by another before it dates it again, does not believe it holds the lock")
+			faults := memfs.NewFaultFS(s.env.FS)
+			slow := s.newLockOn(faults, s.path)
+			var other *locker.Lock
+			var otherErr error
+			paused, broke := false, false
+			faults.SetHook(func(op memfs.Op, args ...string) {
+				switch {
+				case op == memfs.OpLink && len(args) == 2 && args[1] == s.path && !paused:
+					paused = true
+					if pause == "BeforeLink" {
+						s.tl.advanceTo(s.tl.now().Add(s.tl.lifetime + s.tl.slop + s.tl.near))
+					} else {
+						s.tl.advanceTo(s.tl.now().Add(10 * time.Millisecond)) // no longer fresh: it will be dated again
 					}
+				case op == memfs.OpChtimes && len(args) > 0 && args[0] == slow.ClaimFile() && paused && !broke:
+					if pause == "BeforeRedating" {
+						s.tl.advanceTo(s.tl.now().Add(s.tl.lifetime + s.tl.slop + s.tl.near))
+					}
+					// The other breaks the lock; the slow Lock's re-dating
+					// lands just after the lock file was moved aside and
+					// removed, before the other looks at the slow Lock's
+					// claim file (which it then leaves: it is alive).
+					broke = true
+					otherFaults := memfs.NewFaultFS(s.env.FS)
+					otherFaults.SetHook(func(op memfs.Op, args ...string) {
+						if op == memfs.OpStat && len(args) > 0 && args[0] == slow.ClaimFile() {
+							otherFaults.SetHook(nil)
+							exp := s.tl.now().Add(s.tl.lifetime)
+							if err := s.env.FS.Chtimes(slow.ClaimFile(), exp, exp); err != nil {
+								s.t.Errorf("re-dating the slow Lock's claim file: %v", err)
+							}
+						}
+					})
+					other = s.newLockOn(otherFaults, s.path)
+					otherErr = other.TryLock()
 				}
 			})
-			other = s.newLockOn(otherFaults, s.path)
-			otherErr = other.TryLock()
-		}
-	})
-	err := slow.TryLock()
-	faults.SetHook(nil)
-	if !broke {
-		s.fatalf("the slow Lock's TryLock (%s) never dated its claim file again after its link; this scenario needs it to", errText(err))
+			err := slow.TryLock()
+			faults.SetHook(nil)
+			if !broke {
+				s.fatalf("the slow Lock's TryLock (%s) never dated its claim file again after its link; this scenario needs it to", errText(err))
+			}
+			s.requireErr("the other's TryLock, breaking the lock taken with a stale date", otherErr, nil)
+			if slow.IsLocked() && other.IsLocked() || err == nil {
+				s.errorf("MUTUAL EXCLUSION VIOLATED: the slow Lock's TryLock returned %s after its lock was broken and taken by another (the slow Lock's IsLocked = %v, the other's = %v)", errText(err), slow.IsLocked(), other.IsLocked())
+			}
+			s.checkErr("the slow Lock's TryLock", err, locker.ErrBusy)
+			if got := s.look(s.path); got.contents != other.ClaimFile() {
+				s.errorf("lock file %s, want the other's claim %q", s.describe(got), other.ClaimFile())
+			}
+			s.checkErr("the other's Unlock", other.Unlock(), nil)
+			s.wantFiles("after the other's Unlock")
+		})
 	}
-	s.requireErr("the other's TryLock, breaking the lock taken with a stale date", otherErr, nil)
-	if slow.IsLocked() && other.IsLocked() || err == nil {
-		s.errorf("MUTUAL EXCLUSION VIOLATED: the slow Lock's TryLock returned %s after its lock was broken and taken by another (the slow Lock's IsLocked = %v, the other's = %v)", errText(err), slow.IsLocked(), other.IsLocked())
-	}
-	s.checkErr("the slow Lock's TryLock", err, locker.ErrBusy)
-	if got := s.look(s.path); got.contents != other.ClaimFile() {
-		s.errorf("lock file %s, want the other's claim %q", s.describe(got), other.ClaimFile())
-	}
-	s.checkErr("the other's Unlock", other.Unlock(), nil)
-	s.wantFiles("after the other's Unlock")
 }
 
 func scenarioBreakLockLostReply(t *testing.T, b Backend) {

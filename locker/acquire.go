@@ -351,12 +351,14 @@ func (l *Lock) acquired(first bool) bool {
 		// broken the lock between our link and this re-dating: we then
 		// look again after it (a breaker moves the lock aside before it
 		// checks its date, so a lock that is still in place once
-		// re-dated is safe).
+		// re-dated is safe). Whether it has passed is judged once the
+		// re-dating is done: a breaker's judgment comes before it, at
+		// any time until then.
 		l.mu.Lock()
 		stale := l.expiry
 		l.mu.Unlock()
-		mayBeBroken := l.expired(stale)
 		_, err := retrying(l, func() (struct{}, error) { return struct{}{}, l.touch(l.claim) })
+		mayBeBroken := l.expired(stale)
 		if err == nil && mayBeBroken && !l.stillOurs() {
 			l.log.Debug("lock taken with a claim dated too long ago was broken before it could be dated again")
 			return false

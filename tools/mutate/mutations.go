@@ -394,6 +394,11 @@ var mutations = []Mutation{
 		Edits: edit("\tcase err != nil:\n\t\treturn &Error{Op: op, Path: l.path, Err: err}\n\tcase ours:", "\tcase err != nil && false:\n\t\treturn &Error{Op: op, Path: l.path, Err: err}\n\tcase ours:"),
 	},
 	{
+		ID: "acquired-stale-judged-before-redating", File: "locker/acquire.go",
+		Desc:  "whether a linked claim's date has passed by more than the slop is judged before it is dated again, not after, missing a pause between the link and the re-dating",
+		Edits: edit("_, err := retrying(l, func() (struct{}, error) { return struct{}{}, l.touch(l.claim) })\n\t\tmayBeBroken := l.expired(stale)", "mayBeBroken := l.expired(stale)\n\t\t_, err := retrying(l, func() (struct{}, error) { return struct{}{}, l.touch(l.claim) })"),
+	},
+	{
 		ID: "acquired-stale-link-unchecked", File: "locker/acquire.go",
 		Desc:  "a Lock that linked a claim whose date had passed by more than the slop does not look again, after dating it, whether a breaker broke it meanwhile",
 		Edits: edit("if err == nil && mayBeBroken && !l.stillOurs() {", "if err == nil && mayBeBroken && false {"),
