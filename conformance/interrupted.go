@@ -423,10 +423,23 @@ func scenarioStaleBreakLockMovedByMistake(t *testing.T, b Backend) {
 	if got := s.look(s.breakPath()); got.contents != s.breakClaim(a) {
 		s.errorf("TWO BREAKERS AT ONCE: after breaker D moved A's fresh break lock aside by mistake (C taking the free name meanwhile), the break lock is %s; want A's %q put back, since A has looked already that it holds it and goes on to break the lock", s.describe(got), s.breakClaim(a))
 	}
+	// Were C to move the lock file aside, a taker would find the name
+	// free and take it.
+	taker := s.newLock()
+	errNotTried := errors.New("not tried")
+	took := errNotTried
+	cFS.SetHook(func(op memfs.Op, args ...string) {
+		if op == memfs.OpRename && args[0] == s.path && took == errNotTried {
+			took = taker.TryLock()
+		}
+	})
 	cGoOn()
 	s.checkErr("breaker C's TryLock, its break lock replaced by A's", s.await("breaker C's TryLock", cDone), locker.ErrBusy)
 	if got := s.look(s.breakPath()); got.contents != s.breakClaim(a) {
 		s.errorf("TWO BREAKERS POSSIBLE: breaker C, letting go of the break lock, did not leave A's alone: the break lock is %s, A still at work under it", s.describe(got))
+	}
+	if took != errNotTried {
+		s.errorf("breaker C, its break lock replaced by A's, moved the lock file aside (a taker's TryLock then returned %s); want it to look first and leave the lock to A", errText(took))
 	}
 	aGoOn()
 	s.checkErr("breaker A's TryLock", s.await("breaker A's TryLock", aDone), nil)

@@ -250,7 +250,6 @@ var mutations = []Mutation{
 		ID: "break-stale-break-claim-left", File: "locker/break.go",
 		Desc:       "a breaker that breaks a crashed breaker's break lock leaves that breaker's claim file behind",
 		Edits:      edit("\t\t\t\tl.removeIfExists(stale)", "\t\t\t\t_ = stale"),
-		Equivalent: "the claim file of a crashed breaker is a dead claimant's claim file of the break lock, dated as its break lock was, and the next sweep removes it (every backend the suite runs can list a directory; the interleavings end with a waiter that sweeps)",
 	},
 	{
 		ID: "break-holder-claim-unchecked", File: "locker/break.go",
