@@ -248,8 +248,8 @@ var mutations = []Mutation{
 	},
 	{
 		ID: "break-stale-break-claim-left", File: "locker/break.go",
-		Desc:       "a breaker that breaks a crashed breaker's break lock leaves that breaker's claim file behind",
-		Edits:      edit("\t\t\t\tl.removeIfExists(stale)", "\t\t\t\t_ = stale"),
+		Desc:  "a breaker that breaks a crashed breaker's break lock leaves that breaker's claim file behind",
+		Edits: edit("\t\t\t\tl.removeIfExists(stale)", "\t\t\t\t_ = stale"),
 	},
 	{
 		ID: "break-holder-claim-unchecked", File: "locker/break.go",
