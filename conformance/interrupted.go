@@ -31,6 +31,7 @@ var interruptedScenarios = []struct {
 	{"BreakLockLostReply", scenarioBreakLockLostReply},
 	{"StaleBreakLockMovedByMistake", scenarioStaleBreakLockMovedByMistake},
 	{"BreakLockReplacedMidMove", scenarioBreakLockReplacedMidMove},
+	{"LiveBreakLockLeftAlone", scenarioLiveBreakLockLeftAlone},
 	{"RefreshUnderReplacedBreakLock", scenarioRefreshUnderReplacedBreakLock},
 	{"BreakOnRequest", scenarioBreakOnRequest},
 	{"KeepAliveReportsForceBreak", scenarioKeepAliveReportsForceBreak},
@@ -488,6 +489,38 @@ func scenarioBreakLockReplacedMidMove(t *testing.T, b Backend) {
 		s.errorf("IsLocked: A %v, C %v, the old holder %v; want only A", a.IsLocked(), c.IsLocked(), holder.IsLocked())
 	}
 	s.wantFiles("after the two breakers", a.LockFile(), a.ClaimFile())
+	s.checkErr("breaker A's Unlock", a.Unlock(), nil)
+	s.wantFiles("after A's Unlock")
+}
+
+// scenarioLiveBreakLockLeftAlone: a breaker that finds the break lock held,
+// and not expired, by another breaker at work leaves it alone: it does not
+// move it aside even for a moment (while it is aside, its name is free for
+// a third to take).
+func scenarioLiveBreakLockLeftAlone(t *testing.T, b Backend) {
+	s := newScene(t, b, "a breaker that finds a live break lock leaves it alone, never moving it aside, and reports the lock busy; the breaker holding it goes on")
+	holder := s.expiredHolder(s.env.FS)
+	aFS, bFS := memfs.NewFaultFS(s.env.FS), memfs.NewFaultFS(s.env.FS)
+	a, other := s.newLockOn(aFS, s.path), s.newLockOn(bFS, s.path)
+	aPaused, aGoOn := s.pauseAt(aFS, func(op memfs.Op, args []string) bool { return op == memfs.OpRename && args[0] == s.path })
+	aDone := s.startPaused("breaker A's TryLock", a.TryLock, aPaused)
+	moved := false
+	bFS.SetHook(func(op memfs.Op, args ...string) {
+		moved = moved || op == memfs.OpRename && args[0] == s.breakPath()
+	})
+	s.checkErr("the other breaker's TryLock, the break lock held by A", other.TryLock(), locker.ErrBusy)
+	bFS.SetHook(nil)
+	if moved {
+		s.errorf("the other breaker moved A's live break lock aside (it has not expired): while it is aside a third may take the free name")
+	}
+	if got := s.look(s.breakPath()); got.contents != s.breakClaim(a) {
+		s.errorf("the break lock is %s; want A's %q", s.describe(got), s.breakClaim(a))
+	}
+	aGoOn()
+	s.checkErr("breaker A's TryLock", s.await("breaker A's TryLock", aDone), nil)
+	if !a.IsLocked() || other.IsLocked() || holder.IsLocked() {
+		s.errorf("IsLocked: A %v, the other %v, the old holder %v; want only A", a.IsLocked(), other.IsLocked(), holder.IsLocked())
+	}
 	s.checkErr("breaker A's Unlock", a.Unlock(), nil)
 	s.wantFiles("after A's Unlock")
 }
