@@ -468,7 +468,7 @@ func scenarioBreakLockReplacedMidMove(t *testing.T, b Backend) {
 	aDone := s.startPaused("breaker A's TryLock", a.TryLock, aPaused)
 	// What a breaker of a stale break lock does by mistake: move A's
 	// fresh one aside, and put it back with rename.
-	moved := s.path + ".break|mover|1|1.moved"
+	moved := s.path + ".break-moved-by-a-breaker-of-a-stale-one"
 	s.requireErr("moving A's break lock aside", s.env.FS.Rename(s.breakPath(), moved), nil)
 	cPaused, cGoOn := s.pauseAt(cFS, func(op memfs.Op, args []string) bool {
 		return op == memfs.OpReadFile && strings.HasSuffix(args[0], ".moved")
