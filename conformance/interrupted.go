@@ -33,6 +33,9 @@ var interruptedScenarios = []struct {
 	{"BreakLockReplacedMidMove", scenarioBreakLockReplacedMidMove},
 	{"LiveBreakLockLeftAlone", scenarioLiveBreakLockLeftAlone},
 	{"RefreshUnderReplacedBreakLock", scenarioRefreshUnderReplacedBreakLock},
+	{"OrphanedLockBrokenByItsHolder", scenarioOrphanedLockBrokenByItsHolder},
+	{"ReleaseDespiteFaults", scenarioReleaseDespiteFaults},
+	{"DeadBreakerSwept", scenarioDeadBreakerSwept},
 	{"BreakOnRequest", scenarioBreakOnRequest},
 	{"KeepAliveReportsForceBreak", scenarioKeepAliveReportsForceBreak},
 	{"KeepAliveRefreshesFailing", scenarioKeepAliveRefreshesFailing},
@@ -77,15 +80,25 @@ func (s *scene) expiredHolder(fsys locker.FS, opts ...locker.Option) *locker.Loc
 
 func scenarioQueryMidBreak(t *testing.T, b Backend) {
 	t.Run("IsLockedWhileMovedAside", func(t *testing.T) { scenarioIsLockedWhileMovedAside(t, b) })
-	for _, query := range []string{"IsLocked", "State"} {
+	for _, query := range []string{"IsLocked", "State", "Unlock"} {
 		t.Run(query, func(t *testing.T) {
-			s := newScene(t, b, "an expired holder whose lock is broken and taken afresh between its reading the lock file's contents and its attributes does not answer that it holds the lock")
+			rule := "an expired holder whose lock is broken and taken afresh between its reading the lock file's contents and its attributes does not answer that it holds the lock"
+			if query == "Unlock" {
+				rule = "an expired holder whose lock is broken and taken afresh between its Unlock's reading the lock file's contents and its attributes leaves the new lock alone (it looks again under the break lock) and reports ErrNotLocked"
+			}
+			s := newScene(t, b, rule)
 			faults := memfs.NewFaultFS(s.env.FS)
 			holder := s.expiredHolder(faults)
 			var taker *locker.Lock
-			hook(faults, memfs.OpStat, is(s.path), func() {
-				taker = s.newLock()
-				s.checkErr("the taker's TryLock, breaking the expired lock", taker.TryLock(), nil)
+			movedAside := false
+			faults.SetHook(func(op memfs.Op, args ...string) {
+				switch {
+				case op == memfs.OpStat && args[0] == s.path && taker == nil:
+					taker = s.newLock()
+					s.checkErr("the taker's TryLock, breaking the expired lock", taker.TryLock(), nil)
+				case op == memfs.OpRename && args[0] == s.path && taker != nil:
+					movedAside = true
+				}
 			})
 			switch query {
 			case "IsLocked":
@@ -95,6 +108,20 @@ func scenarioQueryMidBreak(t *testing.T, b Backend) {
 			case "State":
 				if st, err := holder.State(); st == locker.Ours || st == locker.OursExpired {
 					s.errorf("State() = %v (%s); want neither ours nor ours_expired: the lock file was the taker's when its attributes were read", st, errText(err))
+				}
+			case "Unlock":
+				// The attributes read are the taker's, dated in the
+				// future: a plain remove, trusting them, would remove
+				// the taker's lock.
+				s.checkErr("the holder's Unlock", holder.Unlock(), locker.ErrNotLocked)
+				if got := s.look(s.path); taker != nil && got.contents != taker.ClaimFile() {
+					s.errorf("MUTUAL EXCLUSION VIOLATED: the expired holder's Unlock removed the lock the taker holds: lock file %s", s.describe(got))
+				}
+				// Nor may it move the taker's lock aside, even for a
+				// moment: a third linking meanwhile would hold the lock
+				// with the taker (the put-back finds the name taken).
+				if movedAside {
+					s.errorf("TWO HOLDERS POSSIBLE: the expired holder's Unlock moved aside the lock the taker holds, without looking again under the break lock whose lock it was")
 				}
 			}
 			if taker == nil {
@@ -574,6 +601,92 @@ func scenarioRefreshUnderReplacedBreakLock(t *testing.T, b Backend) {
 	s.checkErr("the taker's Unlock", taker.Unlock(), nil)
 	s.checkErr("the holder's Unlock", holder.Unlock(), locker.ErrNotLocked)
 	s.wantFiles("after the taker's Unlock", crashed.ClaimFile())
+}
+
+// scenarioOrphanedLockBrokenByItsHolder: a holder whose Unlock failed
+// after its lock expired, leaving its lock file (its claim file removed),
+// takes the lock again. The lock file holds its claim name, and its new
+// claim file has the same name; but the lock file is the old one, dated
+// with the old expiry. Where links are not counted only that date tells
+// them apart: taken for its own, the holder would rely on a lock that any
+// waiter breaks at once.
+func scenarioOrphanedLockBrokenByItsHolder(t *testing.T, b Backend) {
+	s := newScene(t, b, "a holder that takes the lock again over its own old lock file, left behind when its Unlock failed, breaks that expired file and holds a lock dated afresh, which others respect")
+	faults := memfs.NewFaultFS(s.env.FS)
+	holder := s.expiredHolder(faults)
+	s.orphanLock(faults, holder, b.NoLinkCounts)
+	s.requireErr("the holder's TryLock over its old lock file", holder.TryLock(), nil)
+	lf, cf := s.look(s.path), s.look(holder.ClaimFile())
+	if lf.contents != holder.ClaimFile() || !lf.mtime.Equal(cf.mtime) || !lf.mtime.After(s.tl.now()) {
+		s.errorf("after TryLock: lock file %s, claim file %s; want the lock file the holder's, dated afresh with its claim file's date: the old one expired long ago", s.describe(lf), s.describe(cf))
+	}
+	other := s.newLock()
+	if err := other.TryLock(); !s.checkErr("another Lock's TryLock", err, locker.ErrBusy) {
+		s.errorf("MUTUAL EXCLUSION VIOLATED: the holder took its old, expired lock file for its lock; another broke it and holds the lock too (holder's IsLocked = %v)", holder.IsLocked())
+	}
+	s.checkErr("the holder's Unlock", holder.Unlock(), nil)
+	s.wantFiles("after the holder's Unlock")
+}
+
+// scenarioReleaseDespiteFaults: an Unlock whose removals fail for a moment
+// (ESTALE) or lose their replies still releases the lock, at once: nothing
+// left for others to wait out.
+func scenarioReleaseDespiteFaults(t *testing.T, b Backend) {
+	cases := []struct {
+		name, rule string
+		// fault strikes the first removal of target(holder).
+		target func(s *scene, h *locker.Lock) string
+		fault  func(f *memfs.FaultFS)
+	}{
+		{"LockRemoveReplyLost", "a holder whose removal of its lock file succeeds but whose reply is lost (ENOENT) knows it released the lock",
+			func(s *scene, h *locker.Lock) string { return s.path },
+			func(f *memfs.FaultFS) { f.LoseReply(memfs.OpRemove, 1, syscall.ENOENT) }},
+		{"LockRemoveFailsOnce", "a holder whose removal of its lock file fails for a moment (ESTALE) tries again and releases the lock",
+			func(s *scene, h *locker.Lock) string { return s.path },
+			func(f *memfs.FaultFS) { f.Fail(memfs.OpRemove, 1, errStale) }},
+		{"ClaimRemoveFailsOnce", "a holder whose removal of its claim file fails for a moment (ESTALE) tries again and leaves nothing behind",
+			func(s *scene, h *locker.Lock) string { return h.ClaimFile() },
+			func(f *memfs.FaultFS) { f.Fail(memfs.OpRemove, 1, errStale) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScene(t, b, tc.rule)
+			faults := memfs.NewFaultFS(s.env.FS)
+			holder := s.newLockOn(faults, s.path)
+			s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+			struck := false
+			hook(faults, memfs.OpRemove, is(tc.target(s, holder)), func() { struck = true; tc.fault(faults) })
+			s.checkErr("the holder's Unlock", holder.Unlock(), nil)
+			faults.SetHook(nil)
+			if !struck {
+				s.fatalf("the holder's Unlock never removed %s; this scenario needs it to", tc.target(s, holder))
+			}
+			s.wantFiles("after the holder's Unlock")
+			next := s.newLock()
+			s.checkErr("the next Lock's TryLock, at once", next.TryLock(), nil)
+			s.checkErr("the next Lock's Unlock", next.Unlock(), nil)
+		})
+	}
+}
+
+// scenarioDeadBreakerSwept: a breaker died holding the break lock, with
+// the lock held by a live holder, so no one needs to break the break lock.
+// Waiters sweep under the break lock: they break that stale break lock and
+// remove it and the dead breaker's break claim file. A sweep outside the
+// break lock would leave them forever.
+func scenarioDeadBreakerSwept(t *testing.T, b Backend) {
+	s := newScene(t, b, "a waiter's sweep, done under the break lock, breaks a break lock left by a breaker that died and removes it with its claim file")
+	holder := s.newLock()
+	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+	dead := s.breakClaim(s.newLock(locker.WithHostname("dead.example.org")))
+	s.requireErr("writing the dead breaker's break claim", s.env.FS.WriteFile(dead, []byte(dead), 0o666), nil)
+	old := s.tl.now().Add(-s.tl.slop - s.tl.lifetime)
+	s.requireErr("dating it", s.env.FS.Chtimes(dead, old, old), nil)
+	s.requireErr("linking it to the break lock", s.env.FS.Link(dead, s.breakPath()), nil)
+	s.sweepOnce(s.env.FS)
+	if s.wantFiles("after a waiter's sweep", holder.LockFile(), holder.ClaimFile()) {
+		s.checkErr("the holder's Unlock", holder.Unlock(), nil)
+	}
 }
 
 // breakPath is the scene's break lock; breakClaim, the break claim of l.

@@ -592,6 +592,12 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 		}
 		return fresh
 	}
+	replaced := func(s *scene, old *locker.Lock) *locker.Lock {
+		fresh := s.newLock()
+		s.fluflUnlock(old)
+		s.requireErr("fresh TryLock", fresh.TryLock(), nil)
+		return fresh
+	}
 	cases := []struct {
 		name string
 		rule string
@@ -618,16 +624,15 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 		{"Refreshed", "a breaker does not break a lock refreshed after it judged it expired",
 			refreshed, false, "", false},
 		{"Replaced", "a breaker does not break a lock released and taken afresh after it judged the old one expired",
-			func(s *scene, old *locker.Lock) *locker.Lock {
-				fresh := s.newLock()
-				s.fluflUnlock(old)
-				s.requireErr("fresh TryLock", fresh.TryLock(), nil)
-				return fresh
-			}, false, "", false},
+			replaced, false, "", false},
 		{"ReplacedByExpired", "a breaker removes only the lock it judged expired, not another expired lock that replaced it",
 			replacedByExpired, false, "", false},
 		{"ReplacedByExpiredBeforeSecondLook", "a breaker that looks at the lock again under the break lock leaves alone another expired lock that replaced the one it judged",
 			replacedByExpired, true, "", false},
+		{"ReplacedBeforeSecondLook", "a breaker that looks at the lock again under the break lock leaves alone, without moving it aside even for a moment, a lock released and taken afresh after it judged the old one expired",
+			replaced, true, "", false},
+		{"RefreshedBeforeSecondLook", "a breaker that looks at the lock again under the break lock leaves alone, without moving it aside even for a moment, a lock refreshed after it judged it expired",
+			refreshed, true, "", false},
 		{"RefreshedPutBackFailsOnce", "a breaker that moved aside a lock refreshed after it judged it expired puts it back, trying again a put-back that fails for a moment",
 			refreshed, false, "fails once", false},
 		{"RefreshedPutBackReplyLost", "a breaker that moved aside a lock refreshed after it judged it expired puts it back, and knows its put-back done when the reply is lost",
@@ -644,7 +649,7 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 			faults := memfs.NewFaultFS(s.env.FS)
 			breaker := s.newLockOn(faults, s.path)
 			var holder *locker.Lock
-			putBack := false
+			putBack, movedFresh := false, false
 			faults.SetHook(func(op memfs.Op, args ...string) {
 				if op == memfs.OpLink && len(args) == 2 && args[1] == s.path && strings.HasSuffix(args[0], ".moved") && !putBack {
 					putBack = true
@@ -661,6 +666,15 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 				}
 				if at && holder == nil {
 					holder = tc.meanwhile(s, old)
+					return
+				}
+				// Once it has looked again under the break lock, the
+				// breaker must not move the new or refreshed lock aside:
+				// while it is aside, its name is free for a taker, and
+				// the holder would lose it (the put-back finds the
+				// name taken).
+				if op == memfs.OpRename && args[0] == s.path && holder != nil && tc.beforeSecondLook {
+					movedFresh = true
 				}
 			})
 			var err error
@@ -678,6 +692,9 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 				s.fatalf("breaker's TryLock (%s) never put the lock file back with link; this case needs it to", errText(err))
 			}
 			s.checkErr("breaker's TryLock", err, locker.ErrBusy)
+			if movedFresh {
+				s.errorf("TWO HOLDERS POSSIBLE: under the break lock, the breaker moved aside a lock that was no longer the expired one it judged; a taker linking while it was aside would hold the lock with the holder")
+			}
 			if !holder.IsLocked() || breaker.IsLocked() {
 				s.errorf("after the breaker's TryLock: holder's IsLocked = %v, breaker's = %v; want true, false", holder.IsLocked(), breaker.IsLocked())
 			}

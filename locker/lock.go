@@ -269,11 +269,21 @@ func (l *Lock) mayBeBroken() bool {
 // transient error (ESTALE) is retried a few times, as every other call of
 // the locker's is: given up at once, it would leave the file behind.
 func (l *Lock) removeIfExists(name string) error {
+	if err := l.removeRetrying(name); !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// removeRetrying removes name, trying again a few times a failure of a
+// moment (ESTALE). "Already gone" ends it, and is returned: after a try
+// whose reply was lost, the next finds nothing.
+func (l *Lock) removeRetrying(name string) error {
 	var err error
 	for try := 0; try < 4; try++ {
 		err = l.fsys.Remove(name)
 		if err == nil || errors.Is(err, fs.ErrNotExist) {
-			return nil
+			return err
 		}
 		if !l.retryable(err) {
 			break

@@ -96,7 +96,7 @@ func (l *Lock) releaseHeld() (done bool, err error) {
 	if err != nil || fi.Links != 2 || !now.Before(fi.ModTime) {
 		return false, nil
 	}
-	err = l.fsys.Remove(l.path)
+	err = l.removeRetrying(l.path)
 	switch {
 	case isNotExist(err):
 		// Gone: this remove was done and its reply lost (the retried
