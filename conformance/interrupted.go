@@ -35,6 +35,7 @@ var interruptedScenarios = []struct {
 	{"RefreshUnderReplacedBreakLock", scenarioRefreshUnderReplacedBreakLock},
 	{"OrphanedLockBrokenByItsHolder", scenarioOrphanedLockBrokenByItsHolder},
 	{"ReleaseDespiteFaults", scenarioReleaseDespiteFaults},
+	{"ConfirmingReadsTheLockAgain", scenarioConfirmingReadsTheLockAgain},
 	{"DeadBreakerSwept", scenarioDeadBreakerSwept},
 	{"BreakOnRequest", scenarioBreakOnRequest},
 	{"KeepAliveReportsForceBreak", scenarioKeepAliveReportsForceBreak},
@@ -634,19 +635,19 @@ func scenarioOrphanedLockBrokenByItsHolder(t *testing.T, b Backend) {
 func scenarioReleaseDespiteFaults(t *testing.T, b Backend) {
 	cases := []struct {
 		name, rule string
-		// fault strikes the first removal of target(holder).
+		// fault strikes the first removal of target(holder), by op.
 		target func(s *scene, h *locker.Lock) string
-		fault  func(f *memfs.FaultFS)
+		fault  func(f *memfs.FaultFS, op memfs.Op)
 	}{
 		{"LockRemoveReplyLost", "a holder whose removal of its lock file succeeds but whose reply is lost (ENOENT) knows it released the lock",
 			func(s *scene, h *locker.Lock) string { return s.path },
-			func(f *memfs.FaultFS) { f.LoseReply(memfs.OpRemove, 1, syscall.ENOENT) }},
+			func(f *memfs.FaultFS, op memfs.Op) { f.LoseReply(op, 1, syscall.ENOENT) }},
 		{"LockRemoveFailsOnce", "a holder whose removal of its lock file fails for a moment (ESTALE) tries again and releases the lock",
 			func(s *scene, h *locker.Lock) string { return s.path },
-			func(f *memfs.FaultFS) { f.Fail(memfs.OpRemove, 1, errStale) }},
+			func(f *memfs.FaultFS, op memfs.Op) { f.Fail(op, 1, errStale) }},
 		{"ClaimRemoveFailsOnce", "a holder whose removal of its claim file fails for a moment (ESTALE) tries again and leaves nothing behind",
 			func(s *scene, h *locker.Lock) string { return h.ClaimFile() },
-			func(f *memfs.FaultFS) { f.Fail(memfs.OpRemove, 1, errStale) }},
+			func(f *memfs.FaultFS, op memfs.Op) { f.Fail(op, 1, errStale) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -654,18 +655,72 @@ func scenarioReleaseDespiteFaults(t *testing.T, b Backend) {
 			faults := memfs.NewFaultFS(s.env.FS)
 			holder := s.newLockOn(faults, s.path)
 			s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+			// The removal is a remove, or under the break lock a
+			// rename aside (then a remove of the aside name).
 			struck := false
-			hook(faults, memfs.OpRemove, is(tc.target(s, holder)), func() { struck = true; tc.fault(faults) })
+			faults.SetHook(func(op memfs.Op, args ...string) {
+				if (op == memfs.OpRemove || op == memfs.OpRename) && args[0] == tc.target(s, holder) && !struck {
+					struck = true
+					tc.fault(faults, op)
+				}
+			})
 			s.checkErr("the holder's Unlock", holder.Unlock(), nil)
 			faults.SetHook(nil)
 			if !struck {
-				s.fatalf("the holder's Unlock never removed %s; this scenario needs it to", tc.target(s, holder))
+				s.fatalf("the holder's Unlock never removed %s nor moved it aside; this scenario needs it to", tc.target(s, holder))
 			}
 			s.wantFiles("after the holder's Unlock")
 			next := s.newLock()
 			s.checkErr("the next Lock's TryLock, at once", next.TryLock(), nil)
 			s.checkErr("the next Lock's Unlock", next.Unlock(), nil)
 		})
+	}
+}
+
+// scenarioConfirmingReadsTheLockAgain: where links are not counted, a
+// holder confirms that the lock file is its own by its claim name and by
+// its date, which must be its claim file's. If the lock file is replaced,
+// between its reading the name and the date, by another's lock dated in
+// the same second (a process whose clock is wrong by more than the slop
+// breaking it, or the race of an old lock file of ours broken and taken
+// afresh), the date is the other's: only reading the name again after it
+// tells. The interleavings found this only about once in thousands of
+// cases.
+func scenarioConfirmingReadsTheLockAgain(t *testing.T, b Backend) {
+	s := newScene(t, b, "a holder confirming its lock where links are not counted reads the lock file's name again after its date, and does not take another's lock dated in the same second for its own")
+	if !b.NoLinkCounts {
+		t.Skipf("%s counts links: the lock file's second link, not its date, tells it from another", b.Name)
+	}
+	faults := memfs.NewFaultFS(s.env.FS)
+	holder := s.newLockOn(faults, s.path)
+	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+	other := s.newLock(locker.WithHostname("clock-wrong.example.org"))
+	// IsLocked reads the lock file and its attributes, then confirms: it
+	// reads the name again, dates its claim file, then the lock file's
+	// date (the second stat of the lock path), then the name once more.
+	stats := 0
+	replaced := false
+	faults.SetHook(func(op memfs.Op, args ...string) {
+		if op != memfs.OpStat || args[0] != s.path {
+			return
+		}
+		if stats++; stats == 2 {
+			replaced = true
+			date := s.look(holder.ClaimFile()).mtime
+			claim := other.ClaimFile()
+			s.requireErr("writing the other's claim file", s.env.FS.WriteFile(claim, []byte(claim), 0o666), nil)
+			s.requireErr("dating it as the holder's", s.env.FS.Chtimes(claim, date, date), nil)
+			s.requireErr("linking it beside the lock", s.env.FS.Link(claim, claim+".new"), nil)
+			s.requireErr("putting it in the lock file's place", s.env.FS.Rename(claim+".new", s.path), nil)
+		}
+	})
+	locked := holder.IsLocked()
+	faults.SetHook(nil)
+	if !replaced {
+		s.fatalf("the holder's IsLocked never looked at the lock file's date after its claim file's; this scenario needs it to")
+	}
+	if locked {
+		s.errorf("MUTUAL EXCLUSION VIOLATED: IsLocked() = true with the lock file %s, another's lock dated in the same second as the holder's claim file", s.describe(s.look(s.path)))
 	}
 }
 
