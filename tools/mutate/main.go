@@ -262,14 +262,20 @@ type outcome struct {
 	// seed: the suite found a bug in the locker (or is itself flaky),
 	// not a difference the mutation makes.
 	unmutatedFails bool
-	err            error // the mutation could not be judged (it does not compile)
-	took           time.Duration
+	// byChanceOnly is set when only a property test's random cases
+	// killed the mutation, no scenario: at CI's depth it then survives
+	// now and then, and a CI run fails by chance.
+	byChanceOnly bool
+	err          error // the mutation could not be judged (it does not compile)
+	took         time.Duration
 }
 
-// judge runs the suite once, with the overlay ov ("" for the original).
-func (r *runner) judge(ov string) outcome {
+// judge runs the suite once, with the overlay ov ("" for the original),
+// and with the extra go test flags (such as deterministic).
+func (r *runner) judge(ov string, extra ...string) outcome {
 	args := []string{"test", "-count=1", "-failfast", "-timeout", r.timeout.String()}
 	args = append(args, r.testFlags...)
+	args = append(args, extra...)
 	if ov != "" {
 		args = append(args, "-overlay", ov)
 	}
@@ -301,6 +307,14 @@ func (r *runner) judge(ov string) outcome {
 		o.seed = m[1]
 	}
 	return o
+}
+
+// deterministic selects the tests of the suite that play fixed
+// schedules, the same every run: the scenarios (the fencing ones
+// included), not the property tests' random cases.
+var deterministic = []string{
+	"-run", `^TestConformance(LikeSSHFS)?$/^(Scenarios|Fencing)$`,
+	"-skip", `^TestConformance(LikeSSHFS)?$/^Fencing$/^(StateMachine|Interleavings)$`,
 }
 
 // failsUnmutated reports whether the unmutated suite fails the test that
@@ -395,6 +409,10 @@ func (r *runner) run(ms []prepared) bool {
 		if o.killed && m.Equivalent != "" {
 			o.unmutatedFails = r.failsUnmutated(o)
 		}
+		if o.killed && o.seed != "" && m.Equivalent == "" && m.Rare == "" {
+			// Killed by a property test: is it killed every run?
+			o.byChanceOnly = !r.judge(ov, deterministic...).killed
+		}
 		fmt.Fprintf(os.Stderr, "%s (%v)\n", verdict(m, o), o.took.Round(time.Second))
 		rows = append(rows, row{m, o})
 	}
@@ -417,6 +435,8 @@ func (r *runner) run(ms []prepared) bool {
 			detail = "**survived at CI depth, a known gap**: " + x.m.Rare
 		case "KILLED BUT LISTED AS EQUIVALENT":
 			detail = fmt.Sprintf("**killed, but listed as equivalent** (%s) by %s: %s", x.m.Equivalent, x.o.by, shorten(x.o.msg, 160))
+		case "KILLED ONLY BY RANDOM CASES":
+			detail = fmt.Sprintf("**killed only by a property test's random cases**, no scenario (it survives now and then at CI's depth: pin the race down with a scenario): %s%s: %s", x.o.by, seedNote(x.o.seed), shorten(x.o.msg, 160))
 		case "THE UNMUTATED LOCKER FAILS":
 			detail = fmt.Sprintf("**the unmutated locker fails too**, a bug the suite found by chance while judging this mutation: %s%s: %s", x.o.by, seedNote(x.o.seed), shorten(x.o.msg, 160))
 		default:
@@ -430,6 +450,9 @@ func (r *runner) run(ms []prepared) bool {
 	}
 	if n := counts["KILLED BUT LISTED AS EQUIVALENT"] + counts["ERROR"]; n > 0 {
 		fmt.Printf(", %d wrongly listed as equivalent or not judged", n)
+	}
+	if n := counts["KILLED ONLY BY RANDOM CASES"]; n > 0 {
+		fmt.Printf(", %d killed only by the property tests' random cases, which a CI run may miss", n)
 	}
 	if n := counts["THE UNMUTATED LOCKER FAILS"]; n > 0 {
 		fmt.Printf(", %d judged while the unmutated locker fails the same test with the same seed: a bug to fix first", n)
@@ -449,6 +472,8 @@ func verdict(m prepared, o outcome) string {
 		return "THE UNMUTATED LOCKER FAILS"
 	case o.killed && m.Equivalent != "":
 		return "KILLED BUT LISTED AS EQUIVALENT"
+	case o.killed && o.byChanceOnly:
+		return "KILLED ONLY BY RANDOM CASES"
 	case o.killed:
 		return "killed"
 	case m.Equivalent != "":
