@@ -35,6 +35,8 @@ var interruptedScenarios = []struct {
 	{"RefreshUnderReplacedBreakLock", scenarioRefreshUnderReplacedBreakLock},
 	{"OrphanedLockBrokenByItsHolder", scenarioOrphanedLockBrokenByItsHolder},
 	{"ReleaseDespiteFaults", scenarioReleaseDespiteFaults},
+	{"ReleaseReplyLostThenRetaken", scenarioReleaseReplyLostThenRetaken},
+	{"BreakLockReleaseReplyLost", scenarioBreakLockReleaseReplyLost},
 	{"ConfirmingReadsTheLockAgain", scenarioConfirmingReadsTheLockAgain},
 	{"DeadBreakerSwept", scenarioDeadBreakerSwept},
 	{"BreakOnRequest", scenarioBreakOnRequest},
@@ -722,6 +724,84 @@ func scenarioConfirmingReadsTheLockAgain(t *testing.T, b Backend) {
 	if locked {
 		s.errorf("MUTUAL EXCLUSION VIOLATED: IsLocked() = true with the lock file %s, another's lock dated in the same second as the holder's claim file", s.describe(s.look(s.path)))
 	}
+}
+
+// scenarioReleaseReplyLostThenRetaken: a holder's removal of its lock file
+// is done, but its reply is lost as ESTALE, a failure of a moment that the
+// holder tries again; before it does, a waiter takes the free name. A blind
+// retry would remove the waiter's lock: the holder may try again only
+// while the lock file is still its own.
+func scenarioReleaseReplyLostThenRetaken(t *testing.T, b Backend) {
+	s := newScene(t, b, "a holder whose removal of its lock file is done but answered ESTALE, and whose lock is taken by another before it tries again, leaves the new lock alone")
+	faults := memfs.NewFaultFS(s.env.FS)
+	holder := s.newLockOn(faults, s.path)
+	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+	taker := s.newLock()
+	errNotTried := errors.New("not tried")
+	took, lost := errNotTried, false
+	faults.SetHook(func(op memfs.Op, args ...string) {
+		switch {
+		case !lost && op == memfs.OpRemove && args[0] == s.path:
+			lost = true
+			faults.LoseReply(op, 1, errStale)
+		case lost && took == errNotTried:
+			took = taker.TryLock()
+		}
+	})
+	err := holder.Unlock()
+	faults.SetHook(nil)
+	if !lost {
+		s.fatalf("the holder's Unlock (%s) never removed its lock file with a plain remove; this scenario needs it to", errText(err))
+	}
+	s.requireErr("the taker's TryLock, the lock file removed", took, nil)
+	s.checkErr("the holder's Unlock", err, nil)
+	if got := s.look(s.path); got.contents != taker.ClaimFile() || !taker.IsLocked() {
+		s.errorf("MUTUAL EXCLUSION VIOLATED: the holder, trying again a removal that was done, removed the lock the taker took meanwhile: lock file %s, taker's IsLocked = %v", s.describe(got), taker.IsLocked())
+	}
+	s.checkErr("the taker's Unlock", taker.Unlock(), nil)
+	s.wantFiles("after the taker's Unlock")
+}
+
+// scenarioBreakLockReleaseReplyLost: as ReleaseReplyLostThenRetaken, for
+// the break lock: a breaker's removal of its break lock is done but
+// answered ESTALE, and another breaker takes the free name before it tries
+// again. A blind retry would remove the other's break lock, and a third
+// could take it while the other is at work: two breakers at once.
+func scenarioBreakLockReleaseReplyLost(t *testing.T, b Backend) {
+	s := newScene(t, b, "a breaker whose release of the break lock is done but answered ESTALE, and which another breaker takes before it tries again, leaves the other's break lock alone")
+	old := s.expiredHolder(s.env.FS)
+	faults := memfs.NewFaultFS(s.env.FS)
+	breaker := s.newLockOn(faults, s.path)
+	other := s.breakClaim(s.newLock(locker.WithHostname("other-breaker.example.org")))
+	taken, lost := false, false
+	faults.SetHook(func(op memfs.Op, args ...string) {
+		switch {
+		case !lost && op == memfs.OpRemove && args[0] == s.breakPath():
+			lost = true
+			faults.LoseReply(op, 1, errStale)
+		case lost && !taken:
+			taken = true
+			s.requireErr("the other breaker's break claim", s.env.FS.WriteFile(other, []byte(other), 0o666), nil)
+			s.requireErr("the other breaker's link of the break lock", s.env.FS.Link(other, s.breakPath()), nil)
+		}
+	})
+	err := breaker.TryLock()
+	faults.SetHook(nil)
+	if !taken {
+		s.fatalf("the breaker's TryLock (%s) never released the break lock with a remove; this scenario needs it to", errText(err))
+	}
+	s.checkErr("the breaker's TryLock", err, nil)
+	if got := s.look(s.breakPath()); got.contents != other {
+		s.errorf("TWO BREAKERS POSSIBLE: the breaker, trying again a release that was done, removed the break lock another took meanwhile: break lock %s", s.describe(got))
+	}
+	if !breaker.IsLocked() || old.IsLocked() {
+		s.errorf("IsLocked: the breaker %v, the old holder %v; want true, false", breaker.IsLocked(), old.IsLocked())
+	}
+	s.checkErr("the breaker's Unlock", breaker.Unlock(), nil)
+	for _, name := range []string{s.breakPath(), other} {
+		s.requireErr("the other breaker letting go", s.env.FS.Remove(name), nil)
+	}
+	s.wantFiles("after the breaker's Unlock and the other breaker's release")
 }
 
 // scenarioDeadBreakerSwept: a breaker died holding the break lock, with

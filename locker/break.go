@@ -198,8 +198,21 @@ func (l *Lock) removeAsideRestoring(name, contents string, ok func(FileInfo) boo
 // holdsBreakLock reports whether the break lock still holds this Lock's
 // break claim.
 func (l *Lock) holdsBreakLock() bool {
+	ours, err := l.stillHoldsBreakLock()
+	return ours && err == nil
+}
+
+// stillHoldsBreakLock is holdsBreakLock, telling a break lock that cannot
+// be read from one that is not ours.
+func (l *Lock) stillHoldsBreakLock() (bool, error) {
 	data, err := l.readRetrying(l.breakPath)
-	return err == nil && string(data) == l.breakClaim
+	switch {
+	case isNotExist(err):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return string(data) == l.breakClaim, nil
 }
 
 // clearAside removes whatever is at this Lock's aside name (left there by
@@ -383,7 +396,7 @@ func (l *Lock) withBreakLockKept(f func() error) (got, kept bool, err error) {
 	kept = rerr == nil && string(data) == l.breakClaim
 	switch {
 	case kept:
-		if rerr := l.removeIfExists(l.breakPath); rerr != nil {
+		if rerr := l.removeOwn(l.breakPath, l.stillHoldsBreakLock); rerr != nil && !isNotExist(rerr) {
 			ferr = appendErr(ferr, fmt.Errorf("releasing the break lock: %w", rerr))
 		}
 	case rerr != nil && !errors.Is(rerr, fs.ErrNotExist):

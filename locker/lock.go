@@ -269,18 +269,42 @@ func (l *Lock) mayBeBroken() bool {
 // transient error (ESTALE) is retried a few times, as every other call of
 // the locker's is: given up at once, it would leave the file behind.
 func (l *Lock) removeIfExists(name string) error {
-	if err := l.removeRetrying(name); !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
-}
-
-// removeRetrying removes name, trying again a few times a failure of a
-// moment (ESTALE). "Already gone" ends it, and is returned: after a try
-// whose reply was lost, the next finds nothing.
-func (l *Lock) removeRetrying(name string) error {
 	var err error
 	for try := 0; try < 4; try++ {
+		err = l.fsys.Remove(name)
+		if err == nil || errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if !l.retryable(err) {
+			break
+		}
+	}
+	return err
+}
+
+// removeOwn removes name, a file this Lock holds (its lock file, its break
+// lock), which no one else removes or replaces while it is ours. A removal
+// that fails for a moment (ESTALE) may have been done, its reply lost, and
+// the free name taken since by another: so it is tried again only while
+// stillOurs, a fresh look, says the file at name is still ours; once it is
+// not, the removal was done, and removeOwn returns nil. "Already gone" is
+// returned as fs.ErrNotExist: the caller decides what it means.
+func (l *Lock) removeOwn(name string, stillOurs func() (bool, error)) error {
+	var err error
+	for try := 0; try < 4; try++ {
+		if try > 0 {
+			ours, lerr := stillOurs()
+			switch {
+			case lerr != nil:
+				err = lerr
+				if !l.retryable(lerr) {
+					return err
+				}
+				continue
+			case !ours:
+				return nil
+			}
+		}
 		err = l.fsys.Remove(name)
 		if err == nil || errors.Is(err, fs.ErrNotExist) {
 			return err

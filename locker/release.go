@@ -96,7 +96,7 @@ func (l *Lock) releaseHeld() (done bool, err error) {
 	if err != nil || fi.Links != 2 || !now.Before(fi.ModTime) {
 		return false, nil
 	}
-	err = l.removeRetrying(l.path)
+	err = l.removeOwn(l.path, l.confirmOurs)
 	switch {
 	case isNotExist(err):
 		// Gone: this remove was done and its reply lost (the retried
@@ -121,7 +121,10 @@ func (l *Lock) releaseHeld() (done bool, err error) {
 // after checking again that it is ours.
 func (l *Lock) removeLockFile(o observation) error {
 	if !l.mayBeBroken() && l.serverNow().Before(o.info.ModTime) {
-		return l.removeIfExists(l.path)
+		if err := l.removeOwn(l.path, l.confirmOurs); !isNotExist(err) {
+			return err
+		}
+		return nil
 	}
 	lost := false
 	err := l.underBreakLock(func() error {

@@ -418,7 +418,22 @@ var mutations = []Mutation{
 	{
 		ID: "remove-transient-not-retried", File: "locker/lock.go",
 		Desc:  "a remove that fails with a transient error (ESTALE) is not retried",
-		Edits: edit("\t\tif !l.retryable(err) {\n\t\t\tbreak\n\t\t}", "\t\tif true {\n\t\t\tbreak\n\t\t}"),
+		Edits: edit("\t\t\treturn nil\n\t\t}\n\t\tif !l.retryable(err) {\n\t\t\tbreak\n\t\t}", "\t\t\treturn nil\n\t\t}\n\t\tif true {\n\t\t\tbreak\n\t\t}"),
+	},
+	{
+		ID: "own-remove-transient-not-retried", File: "locker/lock.go",
+		Desc:  "the removal of the lock file or the break lock by its holder gives up at a failure of a moment (ESTALE), leaving it for others to wait out",
+		Edits: edit("\t\t\treturn err\n\t\t}\n\t\tif !l.retryable(err) {\n\t\t\tbreak\n\t\t}", "\t\t\treturn err\n\t\t}\n\t\tif true {\n\t\t\tbreak\n\t\t}"),
+	},
+	{
+		ID: "own-remove-retried-blind", File: "locker/lock.go",
+		Desc:  "a holder tries again a removal of its lock file (or break lock) answered ESTALE without looking that the file is still its own: the removal may have been done and the name taken since",
+		Edits: edit("\t\tif try > 0 {\n\t\t\tours, lerr := stillOurs()", "\t\tif try > 0 && false {\n\t\t\tours, lerr := stillOurs()"),
+	},
+	{
+		ID: "break-lock-release-retried-blind", File: "locker/break.go",
+		Desc:  "the release of the break lock tries again a removal answered ESTALE without looking that the break lock is still its own",
+		Edits: edit("l.removeOwn(l.breakPath, l.stillHoldsBreakLock)", "l.removeOwn(l.breakPath, func() (bool, error) { return true, nil })"),
 	},
 	{
 		ID: "lost-rename-reply", File: "locker/break.go",
