@@ -727,39 +727,62 @@ func scenarioConfirmingReadsTheLockAgain(t *testing.T, b Backend) {
 }
 
 // scenarioReleaseReplyLostThenRetaken: a holder's removal of its lock file
-// is done, but its reply is lost as ESTALE, a failure of a moment that the
+// (a remove; for an expired lock, under the break lock, a rename aside) is
+// done, but its reply is lost as ESTALE, a failure of a moment that the
 // holder tries again; before it does, a waiter takes the free name. A blind
 // retry would remove the waiter's lock: the holder may try again only
 // while the lock file is still its own.
 func scenarioReleaseReplyLostThenRetaken(t *testing.T, b Backend) {
-	s := newScene(t, b, "a holder whose removal of its lock file is done but answered ESTALE, and whose lock is taken by another before it tries again, leaves the new lock alone")
-	faults := memfs.NewFaultFS(s.env.FS)
-	holder := s.newLockOn(faults, s.path)
-	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
-	taker := s.newLock()
-	errNotTried := errors.New("not tried")
-	took, lost := errNotTried, false
-	faults.SetHook(func(op memfs.Op, args ...string) {
-		switch {
-		case !lost && op == memfs.OpRemove && args[0] == s.path:
-			lost = true
-			faults.LoseReply(op, 1, errStale)
-		case lost && took == errNotTried:
-			took = taker.TryLock()
+	for _, expired := range []bool{false, true} {
+		name, rule := "Held", "a holder whose removal of its lock file is done but answered ESTALE, and whose lock is taken by another before it tries again, leaves the new lock alone"
+		if expired {
+			name, rule = "Expired", "an expired holder whose move of its lock file aside, under the break lock, is done but answered ESTALE, and whose lock is taken by another before it tries again, leaves the new lock alone"
 		}
-	})
-	err := holder.Unlock()
-	faults.SetHook(nil)
-	if !lost {
-		s.fatalf("the holder's Unlock (%s) never removed its lock file with a plain remove; this scenario needs it to", errText(err))
+		t.Run(name, func(t *testing.T) {
+			s := newScene(t, b, rule)
+			faults := memfs.NewFaultFS(s.env.FS)
+			var holder *locker.Lock
+			// An unexpired lock is removed with a remove; an expired one
+			// under the break lock, moved aside first.
+			removal := memfs.OpRemove
+			if expired {
+				holder, removal = s.expiredHolder(faults), memfs.OpRename
+			} else {
+				holder = s.newLockOn(faults, s.path)
+				s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+			}
+			taker := s.newLock()
+			errNotTried := errors.New("not tried")
+			took, lost := errNotTried, false
+			faults.SetHook(func(op memfs.Op, args ...string) {
+				switch {
+				case !lost && op == removal && args[0] == s.path:
+					lost = true
+					faults.LoseReply(op, 1, errStale)
+				case lost && took == errNotTried:
+					took = taker.TryLock()
+				}
+			})
+			s.tl.autoAdvance() // the expired holder may wait for the break lock
+			err := holder.Unlock()
+			faults.SetHook(nil)
+			if !lost {
+				if !expired {
+					// A locker that releases even its unexpired lock
+					// under the break lock never removes it this way.
+					t.Skipf("the holder's Unlock (%s) did not remove its unexpired lock file with a remove: this case is for that remove", errText(err))
+				}
+				s.fatalf("the expired holder's Unlock (%s) never moved its lock file aside; this scenario needs it to", errText(err))
+			}
+			s.requireErr("the taker's TryLock, the lock file removed", took, nil)
+			s.checkErr("the holder's Unlock", err, nil)
+			if got := s.look(s.path); got.contents != taker.ClaimFile() || !taker.IsLocked() {
+				s.errorf("MUTUAL EXCLUSION VIOLATED: the holder, trying again a removal that was done, removed the lock the taker took meanwhile: lock file %s, taker's IsLocked = %v", s.describe(got), taker.IsLocked())
+			}
+			s.checkErr("the taker's Unlock", taker.Unlock(), nil)
+			s.wantFiles("after the taker's Unlock")
+		})
 	}
-	s.requireErr("the taker's TryLock, the lock file removed", took, nil)
-	s.checkErr("the holder's Unlock", err, nil)
-	if got := s.look(s.path); got.contents != taker.ClaimFile() || !taker.IsLocked() {
-		s.errorf("MUTUAL EXCLUSION VIOLATED: the holder, trying again a removal that was done, removed the lock the taker took meanwhile: lock file %s, taker's IsLocked = %v", s.describe(got), taker.IsLocked())
-	}
-	s.checkErr("the taker's Unlock", taker.Unlock(), nil)
-	s.wantFiles("after the taker's Unlock")
 }
 
 // scenarioBreakLockReleaseReplyLost: as ReleaseReplyLostThenRetaken, for
@@ -797,11 +820,11 @@ func scenarioBreakLockReleaseReplyLost(t *testing.T, b Backend) {
 	if !breaker.IsLocked() || old.IsLocked() {
 		s.errorf("IsLocked: the breaker %v, the old holder %v; want true, false", breaker.IsLocked(), old.IsLocked())
 	}
-	s.checkErr("the breaker's Unlock", breaker.Unlock(), nil)
 	for _, name := range []string{s.breakPath(), other} {
 		s.requireErr("the other breaker letting go", s.env.FS.Remove(name), nil)
 	}
-	s.wantFiles("after the breaker's Unlock and the other breaker's release")
+	s.checkErr("the breaker's Unlock", breaker.Unlock(), nil)
+	s.wantFiles("after the other breaker's release and the breaker's Unlock")
 }
 
 // scenarioDeadBreakerSwept: a breaker died holding the break lock, with
