@@ -3,14 +3,16 @@ module github.com/nfslock/nfslock/conformance
 go 1.26.0
 
 require (
-	github.com/nfslock/nfslock/backend-memfs v0.0.0
-	github.com/nfslock/nfslock/backend-posix v0.0.0
-	github.com/nfslock/nfslock/locker v0.0.0
+	github.com/nfslock/nfslock/backend-memfs v0.3.0
+	github.com/nfslock/nfslock/backend-posix v0.3.0
+	github.com/nfslock/nfslock/locker v0.3.0
 	pgregory.net/rapid v1.3.0
 )
 
-replace (
-	github.com/nfslock/nfslock/backend-memfs => ../backend-memfs
-	github.com/nfslock/nfslock/backend-posix => ../backend-posix
-	github.com/nfslock/nfslock/locker => ../locker
+require (
+	github.com/hashicorp/errwrap v1.0.0 // indirect
+	github.com/hashicorp/go-multierror v1.1.1 // indirect
+	github.com/spf13/afero v1.15.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/text v0.28.0 // indirect
 )

@@ -3,28 +3,19 @@ module github.com/nfslock/nfslock/examples
 go 1.26.0
 
 require (
-	github.com/nfslock/nfslock v0.0.0
-	github.com/nfslock/nfslock/backend-memfs v0.0.0
-	github.com/nfslock/nfslock/backend-posix v0.0.0
-	github.com/nfslock/nfslock/conformance v0.0.0
-	github.com/nfslock/nfslock/locker v0.0.0
+	github.com/nfslock/nfslock v0.3.0
+	github.com/nfslock/nfslock/backend-memfs v0.3.0
+	github.com/nfslock/nfslock/backend-posix v0.3.0
+	github.com/nfslock/nfslock/conformance v0.3.0
+	github.com/nfslock/nfslock/locker v0.3.0
 	github.com/spf13/afero v1.15.0
 )
 
 require (
 	github.com/hashicorp/errwrap v1.0.0 // indirect
 	github.com/hashicorp/go-multierror v1.1.1 // indirect
-	github.com/nfslock/nfslock/backend-windows v0.0.0 // indirect
+	github.com/nfslock/nfslock/backend-windows v0.3.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.28.0 // indirect
 	pgregory.net/rapid v1.3.0 // indirect
-)
-
-replace (
-	github.com/nfslock/nfslock => ../
-	github.com/nfslock/nfslock/backend-memfs => ../backend-memfs
-	github.com/nfslock/nfslock/backend-posix => ../backend-posix
-	github.com/nfslock/nfslock/backend-windows => ../backend-windows
-	github.com/nfslock/nfslock/conformance => ../conformance
-	github.com/nfslock/nfslock/locker => ../locker
 )

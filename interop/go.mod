@@ -3,8 +3,8 @@ module github.com/nfslock/nfslock/interop
 go 1.26.0
 
 require (
-	github.com/nfslock/nfslock/backend-posix v0.0.0
-	github.com/nfslock/nfslock/locker v0.0.0
+	github.com/nfslock/nfslock/backend-posix v0.3.0
+	github.com/nfslock/nfslock/locker v0.3.0
 )
 
 require (
@@ -12,11 +12,4 @@ require (
 	github.com/hashicorp/go-multierror v1.1.1 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	pgregory.net/rapid v1.3.0 // indirect
-)
-
-replace (
-	github.com/nfslock/nfslock/backend-memfs => ../backend-memfs
-	github.com/nfslock/nfslock/backend-posix => ../backend-posix
-	github.com/nfslock/nfslock/conformance => ../conformance
-	github.com/nfslock/nfslock/locker => ../locker
 )

@@ -1,6 +1,6 @@
 module github.com/nfslock/nfslock/locker
 
-go 1.24.0
+go 1.26.0
 
 require github.com/hashicorp/go-multierror v1.1.1
 
@@ -9,10 +9,11 @@ require github.com/hashicorp/errwrap v1.0.0 // indirect
 // The in-memory backend is used by this module's tests only: package locker
 // itself imports nothing but the standard library and go-multierror.
 require (
-	github.com/nfslock/nfslock/backend-memfs v0.0.0
+	github.com/nfslock/nfslock/backend-memfs v0.3.0
 	github.com/spf13/afero v1.15.0
 )
 
-require golang.org/x/text v0.28.0 // indirect
-
-replace github.com/nfslock/nfslock/backend-memfs => ../backend-memfs
+require (
+	golang.org/x/text v0.28.0 // indirect
+	pgregory.net/rapid v1.3.0 // indirect
+)
