@@ -1,4 +1,6 @@
 // Tools for the project's own checks; not imported by anything.
 module github.com/nfslock/nfslock/tools
 
-go 1.24.0
+go 1.26.0
+
+require golang.org/x/mod v0.43.0
