@@ -420,7 +420,9 @@ func interleavingProperty(outer *testing.T, b Backend, ic interleavingCase) func
 			return l, l
 		}
 
-		dead := locker.Details{Hostname: "dead", PID: 1, LockFile: path}
+		pids := newUnusedPIDs(env.FS)
+		dead := locker.Details{Hostname: "dead", LockFile: path}
+		dead.PID = pids.next(t, dead.Hostname)
 		crashedHolder := !ic.holder && rapid.Bool().Draw(t, "crashed holder")
 		deadClaim := "" // the crashed holder's claim file, if an nfslock Lock's
 		if crashedHolder {
@@ -448,7 +450,7 @@ func interleavingProperty(outer *testing.T, b Backend, ic interleavingCase) func
 			st := newActorState()
 			fsys := newScheduledFS(&scheduledFS{inner: env.FS, s: s, tr: tr, clk: clk, st: st, path: path, actor: i, name: name})
 			aclk := &scheduledClock{clk: clk, s: s, tr: tr, st: st, actor: i, name: name}
-			c, l := newContender(fsys, "host"+name, 100+i, aclk)
+			c, l := newContender(fsys, "host"+name, pids.next(t, "host"+name), aclk)
 			a := &actor{name: name, id: i, c: c, l: l, st: st}
 			if tokens != nil {
 				a.acquired = func(a *actor) { tokens.record(a.name, a.l.Token()) }

@@ -72,6 +72,8 @@ type machine struct {
 	granularity time.Duration
 
 	tokens *tokenLog // the fencing tokens given, if the locks fence
+
+	pids *unusedPIDs // the pids of the locks' processes, none running
 }
 
 type machineLock struct {
@@ -181,10 +183,12 @@ func newMachine(outer *testing.T, t *rapid.T, b Backend, fencing bool) *machine 
 	}
 	hosts := rapid.IntRange(1, 3).Draw(t, "hosts")
 	n := rapid.IntRange(3, 4).Draw(t, "locks")
+	m.pids = newUnusedPIDs(env.FS)
 	for i := range n {
 		name := fmt.Sprintf("L%d@h%d", i, i%hosts)
+		host := fmt.Sprintf("h%d", i%hosts)
 		opts := append(clockOptions(env, clk, true),
-			locker.WithHostname(fmt.Sprintf("h%d", i%hosts)), locker.WithPID(100+i),
+			locker.WithHostname(host), locker.WithPID(m.pids.next(t, host)),
 			locker.WithLifetime(propLifetime), locker.WithClockSlop(propSlop), locker.WithTimeout(machineTimeout))
 		if fencing {
 			opts = append(opts, locker.WithFencing())
@@ -385,7 +389,7 @@ func (m *machine) state(t *rapid.T) {
 	case m.holder == i:
 		want = locker.Ours
 	case m.locks[m.holder].l.Hostname() == ml.l.Hostname():
-		want = locker.Stale // the model's pids are no running process's
+		want = locker.Stale // the model's pids run no process (unusedPIDs)
 	default:
 		want = locker.Unknown
 	}
@@ -401,7 +405,7 @@ func (m *machine) breakLock(t *rapid.T) {
 		t.Skip("a crashed lock's break lock is in the way")
 	}
 	op, err := locker.New(m.path, m.env.FS, append(clockOptions(m.env, m.clk, true),
-		locker.WithHostname("operator"), locker.WithPID(1), locker.WithLifetime(propLifetime), locker.WithClockSlop(propSlop))...)
+		locker.WithHostname("operator"), locker.WithPID(m.pids.next(t, "operator")), locker.WithLifetime(propLifetime), locker.WithClockSlop(propSlop))...)
 	if err != nil {
 		t.Fatalf("locker.New: %v", err)
 	}

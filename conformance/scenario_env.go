@@ -198,9 +198,9 @@ type scene struct {
 	path string // the lock file
 	// ctx bounds every wait, so that a lock that waits when it should not
 	// fails the scenario instead of hanging it.
-	ctx     context.Context
-	cancel  context.CancelFunc
-	lastPID int
+	ctx    context.Context
+	cancel context.CancelFunc
+	pids   *unusedPIDs
 }
 
 // safetyTimeout bounds each wait of a scenario in real time.
@@ -215,14 +215,14 @@ func newScene(t *testing.T, b Backend, rule string) *scene {
 	ctx, cancel := context.WithTimeout(context.Background(), safetyTimeout)
 	t.Cleanup(cancel)
 	return &scene{
-		t:       t,
-		env:     env,
-		tl:      newTimeline(t, b, env),
-		rule:    rule,
-		path:    filepath.Join(env.Dir, "resource.lock"),
-		ctx:     ctx,
-		cancel:  cancel,
-		lastPID: 5_000_000, // above any real pid on Linux and macOS
+		t:      t,
+		env:    env,
+		tl:     newTimeline(t, b, env),
+		rule:   rule,
+		path:   filepath.Join(env.Dir, "resource.lock"),
+		ctx:    ctx,
+		cancel: cancel,
+		pids:   newUnusedPIDs(env.FS),
 	}
 }
 
@@ -236,10 +236,11 @@ func (s *scene) fatalf(format string, args ...any) {
 	s.t.Fatalf("rule: %s: %s", s.rule, fmt.Sprintf(format, args...))
 }
 
-// pid returns a process id no other lock of the scene has.
+// pid returns a process id of this host (LocalHost) that no other lock of
+// the scene has and no process runs.
 func (s *scene) pid() int {
-	s.lastPID++
-	return s.lastPID
+	s.t.Helper()
+	return s.pids.next(s.t, LocalHost)
 }
 
 // newLock returns a lock on the scene's lock file for a process of this
