@@ -16,9 +16,12 @@ import (
 // writeProxy writes every module at version v into dir, laid out as a
 // module proxy (GOPROXY=file://dir) serves it: for each module,
 // <module path>/@v/ holds v's .info, .mod and .zip, and list names every
-// version there. The zips follow Go's rules for module zips: a module's
-// zip leaves out the directories of the modules nested in it (those
-// holding a go.mod), VCS directories and irregular files.
+// version there. The zips are made from the working tree and follow Go's
+// rules for module zips: a module's zip leaves out the directories of the
+// modules nested in it (those holding a go.mod), VCS directories and
+// irregular files. They differ from the zips the go command makes from a
+// tag in two ways that do not change a build: they hold files git does
+// not track, and a nested module's zip lacks the repository's LICENSE.
 func (ws *workspace) writeProxy(dir string, v string) error {
 	info, err := json.Marshal(struct {
 		Version string
