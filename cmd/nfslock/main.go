@@ -19,9 +19,6 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// version is reported by --version.
-const version = "nfslock (development)"
-
 func main() {
 	e := &env{stdout: os.Stdout, stderr: os.Stderr, stderrFile: os.Stderr, fsys: platformFS()}
 	os.Exit(e.main(os.Args[1:]))

@@ -54,7 +54,7 @@ func (e *env) runMode(args []string) int {
 	}
 	switch {
 	case o.version:
-		fmt.Fprintln(e.stdout, version)
+		fmt.Fprintln(e.stdout, version())
 		return exitOK
 	case fs.Changed("shared"):
 		return e.usageError("-s: nfslock takes exclusive locks only")
