@@ -6,9 +6,10 @@
 # outside the workspace and without the network, a new module gets the
 # root module, backend-memfs and conformance at that version, runs a
 # program that takes a lock with nfslock.Do, and runs the conformance suite
-# on memfs. Last, every module is built alone from its zip, as a user of it
-# would get it, and must need no requirement its go.mod lacks (in the
-# workspace, go.work would hide a missing one).
+# on memfs, and go installs the nfslock command. Last, every module is
+# built alone from its zip, as a user of it would get it, and must need no
+# requirement its go.mod lacks (in the workspace, go.work would hide a
+# missing one).
 #
 # Usage: bash .ci/modules.sh    (from anywhere in a checkout; needs only Go)
 set -euo pipefail
@@ -121,6 +122,13 @@ GO
 
 go run . || fail "a program outside the repository could not take a lock with nfslock.Do"
 go test -count=1 . || fail "conformance.Run on memfs failed outside the repository"
+
+# The command, as a user installs it; it reports the version it was built at.
+GOBIN=$tmp/bin go install github.com/nfslock/nfslock/cmd/nfslock@"$version" ||
+	fail "go install github.com/nfslock/nfslock/cmd/nfslock@$version failed"
+got=$("$tmp/bin/nfslock" --version)
+[ "$got" = "nfslock $version" ] || fail "nfslock --version printed \"$got\", want \"nfslock $version\""
+echo "$got"
 
 # Every module alone, as its zip has it: it must build, tests included,
 # with no requirement added to its go.mod.
