@@ -4,6 +4,7 @@ package interop
 
 import (
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -35,9 +36,44 @@ func TestFluflVersion(t *testing.T) {
 		t.Error(err)
 	}
 	l := newGoLock(t, filepath.Join(t.TempDir(), "x.lock"))
-	if l.Hostname() != flufl.host {
+	kernel, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loopbackFQDN() {
+		// getfqdn names every such host alike: Go writes the kernel's name.
+		if l.Hostname() != kernel {
+			t.Errorf("Go's default host name is %q; flufl.lock's, %q, is a loopback name, so it should be the kernel's, %q", l.Hostname(), flufl.host, kernel)
+		}
+	} else if l.Hostname() != flufl.host {
 		t.Errorf("Go's default host name is %q, flufl.lock's is %q: State cannot agree between them", l.Hostname(), flufl.host)
 	}
+}
+
+// loopbackFQDN reports whether flufl.lock's host name here is one of the
+// loopback names every host may have (so that Go writes the kernel's host
+// name instead): localhost and the like, or a name of loopback addresses
+// only that is not the kernel's name with a domain.
+func loopbackFQDN() bool {
+	switch strings.ToLower(flufl.host) {
+	case "localhost", "localhost.localdomain", "localhost4", "localhost4.localdomain4",
+		"localhost6", "localhost6.localdomain6", "ip6-localhost", "ip6-loopback":
+		return true
+	}
+	kernel, _ := os.Hostname()
+	if flufl.host == kernel || strings.HasPrefix(flufl.host, kernel+".") {
+		return false
+	}
+	addrs, err := net.LookupHost(flufl.host)
+	if err != nil || len(addrs) == 0 {
+		return false
+	}
+	for _, a := range addrs {
+		if ip := net.ParseIP(a); ip == nil || !ip.IsLoopback() {
+			return false
+		}
+	}
+	return true
 }
 
 // TestGoHoldsPythonObserves: a lock taken by Go, as flufl.lock sees it.
@@ -63,16 +99,17 @@ func TestGoHoldsPythonObserves(t *testing.T) {
 		t.Errorf("flufl details = (%q, %d, %q), want the Go holder's (%q, %d, %q)",
 			r.Hostname, r.PID, r.LockFile, g.Hostname(), os.Getpid(), path)
 	}
-	checkStates(t, p, observer, "unknown") // a live process of this host, unexpired
+	checkStates(t, p, observer, "unknown", "unknown") // a live process of this host, unexpired
 	if r := p.do("lock 1"); r.OK || r.Error != "TimeOutError" {
 		t.Errorf("flufl lock(timeout=1) while Go holds the lock: %+v, want TimeOutError", r)
 	}
 	if !g.IsLocked() {
 		t.Errorf("Go lost the lock while flufl.lock waited for it")
 	}
-	// Expired (but not yet breakable): theirs_expired on both sides.
+	// Expired (but not yet breakable): theirs_expired on both sides,
+	// where both write the same host name.
 	age(t, path, time.Second)
-	checkStates(t, p, observer, "theirs_expired")
+	checkStates(t, p, observer, acrossImplementations("theirs_expired"), "theirs_expired")
 	p.stop()
 	if err := g.Unlock(); err != nil {
 		t.Errorf("Go Unlock: %v", err)
@@ -82,18 +119,34 @@ func TestGoHoldsPythonObserves(t *testing.T) {
 
 // checkStates compares flufl.lock's state, from a Python process, with Go's
 // State from a Lock in the same position: another process of the same host.
-func checkStates(t *testing.T, p *pyLock, g *locker.Lock, want string) {
+// They agree where Go and flufl.lock write the same host name; where
+// flufl.lock's is a loopback name, each calls the other's lock unknown
+// where it would say stale or theirs_expired (acrossImplementations).
+func checkStates(t *testing.T, p *pyLock, g *locker.Lock, pyWant, goWant string) {
 	t.Helper()
 	py := p.must("state").Value
 	st, err := g.State()
 	if err != nil {
 		t.Fatalf("Go State: %v", err)
 	}
-	if py != want || st.String() != want {
-		t.Errorf("state: flufl.lock says %v, Go says %v, want %s", py, st, want)
+	if py != pyWant || st.String() != goWant {
+		t.Errorf("state: flufl.lock says %v, Go says %v, want %s and %s", py, st, pyWant, goWant)
 	} else {
-		t.Logf("state: flufl.lock and Go agree: %s", want)
+		t.Logf("state: flufl.lock says %s, Go %s", py, st)
 	}
+}
+
+// acrossImplementations returns the state a process of this host sees of a
+// lock the other implementation (Go or flufl.lock) holds here, where the
+// same implementation would see want. Where flufl.lock's host name is a
+// loopback name, Go writes the kernel's host name instead, so that each
+// takes the other's lock for another host's: unknown, never stale or
+// theirs_expired, the safe side.
+func acrossImplementations(want string) string {
+	if loopbackFQDN() && (want == "stale" || want == "theirs_expired") {
+		return "unknown"
+	}
+	return want
 }
 
 // TestPythonHoldsGoObserves: a lock taken by flufl.lock, as Go sees it.
@@ -120,7 +173,7 @@ func TestPythonHoldsGoObserves(t *testing.T) {
 	}
 	// A second Python process is in the Go lock's position.
 	other := startPy(t, dir, path, 30*time.Second)
-	checkStates(t, other, g, "unknown")
+	checkStates(t, other, g, "unknown", "unknown")
 
 	start := time.Now()
 	err = g.Lock(t.Context())
@@ -136,7 +189,7 @@ func TestPythonHoldsGoObserves(t *testing.T) {
 		t.Errorf("flufl is_locked = %v after Go's attempts, want true", r.Value)
 	}
 	age(t, path, time.Second)
-	checkStates(t, other, g, "theirs_expired")
+	checkStates(t, other, g, "theirs_expired", acrossImplementations("theirs_expired"))
 	other.stop()
 	p.must("unlock")
 	wantFiles(t, dir)
@@ -153,8 +206,8 @@ func TestGoBreaksExpiredPythonLock(t *testing.T) {
 	pid := p.PID
 	p.exit()
 	g := newGoLock(t, path)
-	if st, err := g.State(); err != nil || st != locker.Stale {
-		t.Errorf("Go State of a dead Python holder's lock: %v, %v; want stale", st, err)
+	if st, err := g.State(); err != nil || st.String() != acrossImplementations("stale") {
+		t.Errorf("Go State of a dead Python holder's lock: %v, %v; want %s", st, err, acrossImplementations("stale"))
 	}
 	// Not yet expired for the slop: Go must not break it.
 	if err := g.TryLock(); !errors.Is(err, locker.ErrBusy) {
@@ -262,7 +315,7 @@ func TestForeignFile(t *testing.T) {
 
 			// flufl.lock's turn. Both agree the state is unknown.
 			p := startPy(t, dir, path, 5*time.Second)
-			checkStates(t, p, g, "unknown")
+			checkStates(t, p, g, "unknown", "unknown")
 			breaks := tc.fluflBreaks[0]
 			if major >= 6 {
 				breaks = tc.fluflBreaks[1]

@@ -38,20 +38,23 @@ type Lock struct {
 	// inBreak is set while this Lock runs an operation under the break
 	// lock (see withBreakLock): its moves aside then first check that the
 	// break lock is still its own.
-	inBreak   atomic.Bool
-	sep       string
-	hostname  string
-	pid       int
-	clock     Clock
-	slop      time.Duration
-	timeout   time.Duration
-	minWait   time.Duration
-	maxWait   time.Duration
-	retry     []error
-	log       *slog.Logger
-	noWatch   bool
-	noSweep   bool
-	fencePath string // the counter of fencing tokens, or "" (see fence.go)
+	inBreak  atomic.Bool
+	sep      string
+	hostname string
+	// loopbackFQDN is the loopback name flufl.lock processes of this host
+	// write into their claims, when hostname is not it (see hostNames).
+	loopbackFQDN string
+	pid          int
+	clock        Clock
+	slop         time.Duration
+	timeout      time.Duration
+	minWait      time.Duration
+	maxWait      time.Duration
+	retry        []error
+	log          *slog.Logger
+	noWatch      bool
+	noSweep      bool
+	fencePath    string // the counter of fencing tokens, or "" (see fence.go)
 
 	mu         sync.Mutex
 	lifetime   time.Duration
@@ -111,12 +114,13 @@ func New(path string, fsys FS, opts ...Option) (*Lock, error) {
 	if err := checkSeparator(c.separator); err != nil {
 		return fail(err)
 	}
+	var loopbackFQDN string
 	if !c.hostnameSet {
 		h, err := defaultHostname()
 		if err != nil {
 			return fail(invalidf("cannot find this host's name (use WithHostname): %v", err))
 		}
-		c.hostname = h
+		c.hostname, loopbackFQDN = h.name, h.loopbackFQDN
 	}
 	if !c.pidSet {
 		c.pid = os.Getpid()
@@ -163,30 +167,31 @@ func New(path string, fsys FS, opts ...Option) (*Lock, error) {
 		return fail(invalidf("lock path too long: its claim names would be %d bytes, more than MaxClaimLen", n))
 	}
 	return &Lock{
-		fsys:       fsys,
-		path:       abs,
-		dir:        filepath.Dir(abs),
-		base:       filepath.Base(abs),
-		claim:      claim,
-		aside:      claim + ".moved",
-		breakPath:  breakPath,
-		breakBase:  filepath.Base(breakPath),
-		breakClaim: claimName(breakPath, c.separator, c.hostname, c.pid, random),
-		sep:        c.separator,
-		hostname:   c.hostname,
-		pid:        c.pid,
-		clock:      c.clock,
-		slop:       c.slop,
-		timeout:    c.timeout,
-		minWait:    c.minBackoff,
-		maxWait:    c.maxBackoff,
-		retry:      c.retryErrs,
-		noWatch:    c.noWatch,
-		noSweep:    c.noSweep,
-		fencePath:  fenceFile(abs, c.fencing),
-		serverTime: !c.localTime,
-		log:        logger.With("lock", abs),
-		lifetime:   c.lifetime,
+		fsys:         fsys,
+		path:         abs,
+		dir:          filepath.Dir(abs),
+		base:         filepath.Base(abs),
+		claim:        claim,
+		aside:        claim + ".moved",
+		breakPath:    breakPath,
+		breakBase:    filepath.Base(breakPath),
+		breakClaim:   claimName(breakPath, c.separator, c.hostname, c.pid, random),
+		sep:          c.separator,
+		hostname:     c.hostname,
+		loopbackFQDN: loopbackFQDN,
+		pid:          c.pid,
+		clock:        c.clock,
+		slop:         c.slop,
+		timeout:      c.timeout,
+		minWait:      c.minBackoff,
+		maxWait:      c.maxBackoff,
+		retry:        c.retryErrs,
+		noWatch:      c.noWatch,
+		noSweep:      c.noSweep,
+		fencePath:    fenceFile(abs, c.fencing),
+		serverTime:   !c.localTime,
+		log:          logger.With("lock", abs),
+		lifetime:     c.lifetime,
 	}, nil
 }
 

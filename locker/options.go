@@ -76,10 +76,14 @@ func WithClock(clk Clock) Option { return func(c *config) { c.clock = clk } }
 // WithHostname sets the host name written into the claim file. The default
 // is the name Python's socket.getfqdn() gives for this machine, as
 // flufl.lock uses (the host name resolved to an address and back, preferring
-// a name with a dot), found once per process; if that lookup fails or takes
-// more than 2 s, os.Hostname(). A Go and a flufl.lock process on one host
-// must write the same name for State to agree between them. Tests use it to
-// simulate several hosts in one process.
+// a name with a dot), found once per process, so that State agrees between
+// a Go and a flufl.lock process of one host. Where that name is a loopback
+// name (localhost, or another name of loopback addresses only, as on many
+// containers and cloud images), which would name every such host alike, or
+// where the lookup fails or takes more than 2 s, the default is
+// os.Hostname(). See docs/python-interop.md for what that changes for
+// flufl.lock processes of such a host. Tests use WithHostname to simulate
+// several hosts in one process.
 func WithHostname(name string) Option {
 	return func(c *config) { c.hostname, c.hostnameSet = name, true }
 }

@@ -34,8 +34,9 @@ import (
 //   - it has fewer than two links, and the lock file (or the break lock) does
 //     not hold its name: it is no lock's claim. An expired lock is broken by
 //     breakLock, which removes the lock file and its claim file together;
-//   - if it names this host and the backend is a ProcessChecker, its process
-//     is not running.
+//   - if it names this host, or a loopback name such as localhost that
+//     flufl.lock processes of this host may write (see mayBeThisHost), and
+//     the backend is a ProcessChecker, its process is not running here.
 //
 // Races. A claimant may come back to life between the sweeper's look and
 // its removal: re-date its claim file, or link it to the lock file. So the
@@ -164,7 +165,7 @@ func (l *Lock) sweepOne(full, name, lockFile string, c claim) (bool, error) {
 	if !l.looksDead(fi) {
 		return false, nil
 	}
-	if c.host == l.hostname {
+	if l.mayBeThisHost(c.host) {
 		if pc, ok := l.fsys.(ProcessChecker); ok {
 			if alive, err := pc.ProcessAlive(c.host, c.pid); err != nil || alive {
 				return false, nil
@@ -183,6 +184,16 @@ func (l *Lock) sweepOne(full, name, lockFile string, c claim) (bool, error) {
 		return false, nil
 	}
 	return l.removeDeadClaim(full, contents, lockFile)
+}
+
+// mayBeThisHost reports whether a claim naming host may be a process's of
+// this host: it names this Lock's host, or a loopback name (localhost and
+// the like), which flufl.lock processes of a host whose getfqdn is one
+// write, though this Lock writes the kernel's host name (see hostNames).
+// The sweep then spares such a claim while a process of this host has its
+// pid, as it spares a claim of its own host.
+func (l *Lock) mayBeThisHost(host string) bool {
+	return host == l.hostname || host == l.loopbackFQDN || isLoopbackName(host)
 }
 
 // looksDead reports whether fi could be a dead claimant's claim file: a

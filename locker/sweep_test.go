@@ -100,6 +100,11 @@ func TestSweepRemovesOnlyProvablyDeadClaims(t *testing.T) {
 	expiry := w.clk.Now().Add(lifetime) // of the holder's lock and every file below
 	dead, live := w.host.Spawn(), w.host.Spawn()
 	dead.Kill()
+	// flufl.lock processes write "localhost" where that is their host's
+	// getfqdn, though this host's Locks write the kernel's host name.
+	loopback := w.fs.Host("localhost")
+	loopbackDead, loopbackLive := loopback.Spawn(), loopback.Spawn()
+	loopbackDead.Kill()
 	same := func(name string) string { return name }
 	files := []struct {
 		name      string
@@ -119,6 +124,8 @@ func TestSweepRemovesOnlyProvablyDeadClaims(t *testing.T) {
 		{claimName(dir+"/other.lock", "gamma", 4248, 10), same, false, "a claim of another lock file"},
 		{claimName(lockPath, "gamma", 4249, 11) + ".moved", func(n string) string { return n[:len(n)-len(".moved")] }, false, "a file moved aside"},
 		{dir + "/resource.lock|gamma|x|12", same, false, "a name that is no claim name"},
+		{claimName(lockPath, "localhost", loopbackLive.PID(), 13), same, false, "the claim of a live process naming localhost, as flufl.lock's on a host whose getfqdn is localhost"},
+		{claimName(lockPath, "localhost", loopbackDead.PID(), 14), same, true, "a dead waiter's claim naming localhost"},
 	}
 	all := []string{lockPath, holder.ClaimFile()}
 	for _, f := range files {
