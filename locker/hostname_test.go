@@ -132,4 +132,3 @@ func TestFQDNOf(t *testing.T) {
 		}
 	}
 }
-
