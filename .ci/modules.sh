@@ -7,9 +7,9 @@
 # root module, backend-memfs and conformance at that version, runs a
 # program that takes a lock with nfslock.Do, and runs the conformance suite
 # on memfs, and go installs the nfslock command. Last, every module is
-# built alone from its zip, as a user of it would get it, and must need no
-# requirement its go.mod lacks (in the workspace, go.work would hide a
-# missing one).
+# built alone from its zip, as a user of it would get it, and must leave
+# its go.mod and go.sum as they are (in the workspace, go.work would hide
+# a missing requirement).
 #
 # Usage: bash .ci/modules.sh    (from anywhere in a checkout; needs only Go)
 set -euo pipefail
@@ -131,7 +131,8 @@ got=$("$tmp/bin/nfslock" --version)
 echo "$got"
 
 # Every module alone, as its zip has it: it must build, tests included,
-# with no requirement added to its go.mod.
+# and leave its go.mod and go.sum as they are (lines for the nfslock
+# modules aside: their sums change with every commit until tagged).
 for path in "${paths[@]}"; do
 	from=$(go mod download -json "$path@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
 	[ -n "$from" ] || fail "$path@$version could not be downloaded from the module proxy"
@@ -145,10 +146,10 @@ for path in "${paths[@]}"; do
 	(cd "$alone" && go vet ./...) ||
 		fail "$path@$version does not build alone from its zip (above)"
 	diff -u "$tmp/go.mod.orig" "$alone/go.mod" ||
-		fail "$path@$version needs requirements its go.mod lacks: add the lines the diff above adds"
+		fail "$path@$version: building it alone changes its go.mod (a requirement missing, or marked // indirect though imported): change its go.mod in the repository as the diff above shows"
 	missing=$(grep -v '^github.com/nfslock/nfslock' "$alone/go.sum" | sort | comm -13 "$tmp/go.sum.orig" -)
 	[ -z "$missing" ] ||
-		fail "$path@$version: its go.sum lacks these lines:"$'\n'"$missing"
+		fail "$path@$version: add these lines to its go.sum in the repository:"$'\n'"$missing"
 	echo "ok  $path@$version builds alone"
 done
 echo "modules.sh: every module at $version works from outside the repository"
