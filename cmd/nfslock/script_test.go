@@ -75,7 +75,7 @@ func TestUnlockRefusesAnotherPIDsLock(t *testing.T) {
 		t.Errorf("unlock and touch of a lock held by pid %s, from another shell: want exit 1 naming the holder; got %v", pid, r)
 	}
 	wantFiles(t, dir, before...)
-	if r := run(t, dir, "lock", "--pid", "999999999", "lock.lock"); r.code != exitUsage {
+	if r := run(t, dir, "lock", "--pid", strconv.Itoa(deadPID(t)), "lock.lock"); r.code != exitUsage {
 		t.Errorf("lock --pid of no process: want exit %d; got %v", exitUsage, r)
 	}
 	if r := run(t, dir, "unlock", "--pid", pid, "lock.lock"); r.code != 0 {

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,13 +41,29 @@ func takeLock(t *testing.T, path string, pid int, host string, expires time.Time
 	return l
 }
 
-// deadPID is the pid of a process that has exited.
+// deadPID is the pid of a process that has exited and been reaped, and
+// that no process has taken since, as the backend checks.
 func deadPID(t *testing.T) int {
 	t.Helper()
 	cmd := exec.Command("true")
 	if err := cmd.Run(); err != nil {
 		t.Fatal(err)
 	}
+	pid := cmd.Process.Pid
+	if alive, err := posix.New().ProcessAlive("", pid); err != nil || alive {
+		t.Fatalf("pid %d of a reaped child: alive %v (%v), want no process", pid, alive, err)
+	}
+	return pid
+}
+
+// livePID is the pid of a process that runs until the test ends.
+func livePID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("sleep", "3600")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	return cmd.Process.Pid
 }
 
@@ -65,7 +82,7 @@ func TestStatusAgreesWithTheLibrary(t *testing.T) {
 		{"ours", func(p string) { takeLock(t, p, me, "", time.Time{}) }, "ours", 1},
 		{"ours_expired", func(p string) { takeLock(t, p, me, "", past) }, "ours_expired", 1},
 		{"stale", func(p string) { takeLock(t, p, deadPID(t), "", time.Time{}) }, "stale", 1},
-		{"theirs_expired", func(p string) { takeLock(t, p, 1, "", past) }, "theirs_expired", 1},
+		{"theirs_expired", func(p string) { takeLock(t, p, livePID(t), "", past) }, "theirs_expired", 1},
 		{"unknown: another host", func(p string) { takeLock(t, p, me, "elsewhere.example", time.Time{}) }, "unknown", 1},
 		{"not a lock", func(p string) { os.WriteFile(p, []byte("not a lock"), 0o644) }, "unknown", exitDataErr},
 	} {
@@ -136,9 +153,10 @@ func TestStatusOfALockInAMissingDirectory(t *testing.T) {
 func TestStatusText(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "lock.lock")
-	takeLock(t, path, 1, "", time.Time{})
+	holder := livePID(t)
+	takeLock(t, path, holder, "", time.Time{})
 	r := run(t, dir, "status", "lock.lock")
-	for _, want := range []string{path + ": unknown", "pid 1", "claim file: " + readFile(t, path), "expires:", "clock:"} {
+	for _, want := range []string{path + ": unknown", fmt.Sprintf("pid %d", holder), "claim file: " + readFile(t, path), "expires:", "clock:"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("status output lacks %q:\n%s", want, r.stdout)
 		}
@@ -153,10 +171,11 @@ func TestBreak(t *testing.T) {
 	}
 
 	// Live, and expired for less than the slop: left alone.
+	holder := livePID(t)
 	for _, expires := range []time.Time{{}, time.Now().Add(-5 * time.Second)} {
-		takeLock(t, path, 1, "", expires)
+		takeLock(t, path, holder, "", expires)
 		held := files(t, dir)
-		if r := run(t, dir, "break", "lock.lock"); r.code != 1 || !strings.Contains(r.stderr, "pid 1") {
+		if r := run(t, dir, "break", "lock.lock"); r.code != 1 || !strings.Contains(r.stderr, fmt.Sprintf("pid %d", holder)) {
 			t.Errorf("break of a lock expiring %v: want exit 1 naming the holder; got %v", expires, r)
 		}
 		wantFiles(t, dir, held...)
@@ -165,16 +184,16 @@ func TestBreak(t *testing.T) {
 	}
 
 	// Expired for longer than the slop: broken, with its claim file.
-	takeLock(t, path, 1, "", time.Now().Add(-time.Minute))
+	takeLock(t, path, holder, "", time.Now().Add(-time.Minute))
 	if r := run(t, dir, "break", "lock.lock"); r.code != 0 || !strings.Contains(r.stderr, "broke") {
 		t.Errorf("break of a lock expired a minute ago: want exit 0; got %v", r)
 	}
 	wantFiles(t, dir)
 
 	// --force breaks a live lock, after saying whose.
-	takeLock(t, path, 1, "", time.Time{})
+	takeLock(t, path, holder, "", time.Time{})
 	r := run(t, dir, "break", "--force", "lock.lock")
-	if r.code != 0 || !strings.Contains(r.stderr, "breaking the lock") || !strings.Contains(r.stderr, "pid 1,") {
+	if r.code != 0 || !strings.Contains(r.stderr, "breaking the lock") || !strings.Contains(r.stderr, fmt.Sprintf("pid %d,", holder)) {
 		t.Errorf("break --force of a live lock: want exit 0, naming the holder; got %v", r)
 	}
 	wantFiles(t, dir)
