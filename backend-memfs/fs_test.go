@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nfslock/nfslock/locker"
 	"github.com/spf13/afero"
 )
 
@@ -144,6 +145,17 @@ func errno(err error) syscall.Errno {
 	return e
 }
 
+// wantDirRefusal fails the test unless err, from call, says that a
+// directory was in the way, as locker.FS asks: a *locker.NotRegularError for
+// a directory, which keeps the errno.
+func wantDirRefusal(t *testing.T, call string, err error) {
+	t.Helper()
+	var nr *locker.NotRegularError
+	if !errors.As(err, &nr) || nr.Type != fs.ModeDir || nr.Err == nil {
+		t.Errorf("%s = %v, want a *locker.NotRegularError for a directory, with the errno", call, err)
+	}
+}
+
 func TestLinkErrors(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -178,6 +190,9 @@ func TestLinkErrors(t *testing.T) {
 			}
 			if got := errno(err); got != tt.wantErrno {
 				t.Errorf("Link(%s, %s) errno = %v, want %v", tt.old, tt.new, got, tt.wantErrno)
+			}
+			if tt.wantErrno == syscall.EPERM {
+				wantDirRefusal(t, "Link("+tt.old+", "+tt.new+")", err)
 			}
 			// Nothing changed.
 			if got := readString(t, h, "/d/taken"); got != "taken" {
@@ -338,6 +353,10 @@ func TestRename(t *testing.T) {
 			if got := errno(err); got != tt.wantErrno {
 				t.Fatalf("Rename(%s, %s) = %v, want errno %v", tt.old, tt.new, err, tt.wantErrno)
 			}
+			switch tt.wantErrno {
+			case syscall.EISDIR, syscall.ENOTDIR, syscall.ENOTEMPTY:
+				wantDirRefusal(t, "Rename("+tt.old+", "+tt.new+")", err)
+			}
 			if err != nil {
 				var le *os.LinkError
 				if !errors.As(err, &le) || le.Op != "rename" {
@@ -390,6 +409,9 @@ func TestRemove(t *testing.T) {
 				err := remove(tt.path)
 				if got := errno(err); got != want {
 					t.Fatalf("%s.Remove(%s) = %v, want errno %v", by, tt.path, err, want)
+				}
+				if by == "Host" && want == syscall.EISDIR {
+					wantDirRefusal(t, "Host.Remove("+tt.path+")", err)
 				}
 				_, statErr := fsys.Stat(tt.path)
 				if removed := errors.Is(statErr, fs.ErrNotExist); removed != (err == nil || want == syscall.ENOENT) {

@@ -3,7 +3,10 @@ package memfs
 import (
 	"context"
 	"io/fs"
+	"os"
+	"slices"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/nfslock/nfslock/locker"
@@ -90,15 +93,18 @@ func (h *Host) ReadFile(name string) ([]byte, error) { return h.fsys.readClaim(n
 // Link makes newname a hard link to oldname, like os.Link. If newname exists
 // it fails with an error satisfying fs.ErrExist (syscall.EEXIST) and leaves
 // newname alone; if oldname does not exist, with syscall.ENOENT; if oldname
-// is a directory, with syscall.EPERM. A symbolic link at oldname is linked
-// itself.
-func (h *Host) Link(oldname, newname string) error { return h.fsys.Link(oldname, newname) }
+// is a directory, with a *locker.NotRegularError wrapping syscall.EPERM, as
+// locker.FS asks. A symbolic link at oldname is linked itself.
+func (h *Host) Link(oldname, newname string) error {
+	return dirRefusal(h.fsys.Link(oldname, newname), syscall.EPERM)
+}
 
-// Stat describes name, like os.Stat, with its true link count (1 with
+// Stat describes name, like os.Lstat (a symbolic link is described itself,
+// not followed, as locker.FS asks), with its true link count (1 with
 // WithoutLinkCounts) and its modification time (truncated with
 // WithTimeGranularity).
 func (h *Host) Stat(name string) (locker.FileInfo, error) {
-	fi, err := h.fsys.Stat(name)
+	fi, _, err := h.fsys.LstatIfPossible(name)
 	if err != nil {
 		return locker.FileInfo{}, err
 	}
@@ -124,9 +130,34 @@ func (h *Host) Chtimes(name string, atime, mtime time.Time) error {
 }
 
 // Rename renames oldname to newname, atomically replacing a file at newname,
-// like os.Rename. See FS.Rename.
-func (h *Host) Rename(oldname, newname string) error { return h.fsys.Rename(oldname, newname) }
+// like os.Rename. See FS.Rename. A rename that a directory at one of the
+// names refuses (syscall.EISDIR, ENOTDIR, ENOTEMPTY) fails with a
+// *locker.NotRegularError wrapping the errno, as locker.FS asks.
+func (h *Host) Rename(oldname, newname string) error {
+	return dirRefusal(h.fsys.Rename(oldname, newname), syscall.EISDIR, syscall.ENOTDIR, syscall.ENOTEMPTY)
+}
 
-// Remove removes the file name, like os.Remove, but never a directory
-// (syscall.EISDIR), as unlink(2) does: the locker removes only files.
-func (h *Host) Remove(name string) error { return h.fsys.removeFile(name) }
+// Remove removes the file name, like os.Remove, but never a directory, as
+// unlink(2) does: the locker removes only files. For a directory it fails
+// with a *locker.NotRegularError wrapping syscall.EISDIR, as locker.FS
+// asks.
+func (h *Host) Remove(name string) error { return dirRefusal(h.fsys.removeFile(name), syscall.EISDIR) }
+
+// dirRefusal returns err, an *os.PathError or *os.LinkError, with its errno
+// wrapped in a *locker.NotRegularError for a directory if it is one of
+// errnos: the ones by which the call says that a directory is in the way.
+func dirRefusal(err error, errnos ...syscall.Errno) error {
+	refused := func(e error) error {
+		if errno, ok := e.(syscall.Errno); ok && slices.Contains(errnos, errno) {
+			return &locker.NotRegularError{Type: fs.ModeDir, Err: errno}
+		}
+		return e
+	}
+	switch e := err.(type) {
+	case *os.PathError:
+		e.Err = refused(e.Err)
+	case *os.LinkError:
+		e.Err = refused(e.Err)
+	}
+	return err
+}

@@ -90,6 +90,19 @@ func TestSymlinkOperations(t *testing.T) {
 		t.Errorf("create through a dangling link did not make its target: %v", err)
 	}
 
+	// Host.Stat describes the link itself, as locker.FS asks; a link to
+	// a directory is no directory, and a loop is a link like any other.
+	check(t, fsys.SymlinkIfPossible("/d", "/d/todir"))
+	check(t, fsys.SymlinkIfPossible("/d/loop", "/d/loop"))
+	for _, name := range []string{"/d/tofile", "/d/todir", "/d/loop", "/d/dangling"} {
+		target, err := fsys.ReadlinkIfPossible(name)
+		check(t, err)
+		fi, err := h.Stat(name)
+		if err != nil || fi.IsDir || fi.Size != int64(len(target)) || fi.Links != 1 {
+			t.Errorf("Host.Stat(%s), a link to %s: %+v, %v; want the link itself: size %d, 1 link, not a directory", name, target, fi, err, len(target))
+		}
+	}
+
 	// Link links the link itself.
 	check(t, h.Link("/d/tofile", "/d/hard"))
 	fi, _, err := fsys.LstatIfPossible("/d/hard")

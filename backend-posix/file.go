@@ -71,11 +71,9 @@ const readFlags = unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOFOLLOW | unix.O_NONB
 //
 // Anything but a regular file (a symbolic link, a directory, a FIFO, a
 // socket, a device) fails with a *locker.NotRegularError, judged by fstat
-// on the open descriptor; when the open itself fails (O_NOFOLLOW refuses a
-// link with ELOOP, EMLINK or EFTYPE depending on the system; a socket
-// cannot be opened), lstat tells what is there. A file longer than
-// locker.MaxClaimLen fails with locker.ErrTooLong. Both errors come
-// wrapped in an *os.PathError.
+// on the open descriptor; when the open itself fails, see openRefusal. A
+// file longer than locker.MaxClaimLen fails with locker.ErrTooLong. Both
+// errors come wrapped in an *os.PathError.
 //
 // Lock and claim files hold a hundred bytes or so, so it reads into a
 // 256-byte buffer, growing it only for a larger file.
@@ -83,9 +81,8 @@ func (*FS) ReadFile(name string) ([]byte, error) {
 	fd, err := ignoringEINTR2(func() (int, error) { return unix.Open(name, readFlags, 0) })
 	if err != nil {
 		if err != unix.ENOENT {
-			if t, ok := lstatType(name); ok && t != 0 {
-				return nil, pathError("open", name, &locker.NotRegularError{Type: t})
-			}
+			t, ok := lstatType(name)
+			err = openRefusal(err, t, ok)
 		}
 		return nil, pathError("open", name, err)
 	}
@@ -128,6 +125,24 @@ func readAtMost(fd int, buf []byte, limit int) ([]byte, error) {
 		buf = buf[:len(buf)+n]
 	}
 	return nil, locker.ErrTooLong
+}
+
+// openRefusal returns the error to report for an open of a name with
+// readFlags that failed with errno, given the type lstat found at the name
+// just after (t, if ok). O_NOFOLLOW refuses a symbolic link with ELOOP,
+// EMLINK or EFTYPE depending on the system, and a socket cannot be opened:
+// lstat tells what is there, and the refusal is a *locker.NotRegularError
+// of that type. If the name holds a regular file or nothing by the time of
+// the lstat (someone replaced the link in between), it was still a
+// symbolic link that the open refused.
+func openRefusal(errno error, t fs.FileMode, ok bool) error {
+	switch {
+	case ok && t != 0:
+		return &locker.NotRegularError{Type: t, Err: errno}
+	case errno == unix.ELOOP, errno == unix.EMLINK, errno == unix.EFTYPE:
+		return &locker.NotRegularError{Type: fs.ModeSymlink, Err: errno}
+	}
+	return errno
 }
 
 // lstatType returns the type of what is at name, without following a

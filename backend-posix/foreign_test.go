@@ -109,6 +109,40 @@ func TestReadFileRefusesWhatIsNotARegularFile(t *testing.T) {
 	}
 }
 
+// TestOpenRefusalOfALinkReplacedSince: an open with O_NOFOLLOW refused a
+// symbolic link, and by the lstat that tells what was there, someone had
+// replaced the link with a regular file, or removed it. ReadFile must still
+// say that it found a symbolic link (an object no lock makes), not report
+// the open's ELOOP as a failure of the filesystem.
+func TestOpenRefusalOfALinkReplacedSince(t *testing.T) {
+	tests := []struct {
+		name  string
+		errno error
+		t     fs.FileMode
+		ok    bool
+		want  fs.FileMode // 0: the errno itself
+	}{
+		{"LinkStillThere", unix.ELOOP, fs.ModeSymlink, true, fs.ModeSymlink},
+		{"ReplacedByAFile", unix.ELOOP, 0, true, fs.ModeSymlink},
+		{"Removed", unix.ELOOP, 0, false, fs.ModeSymlink},
+		{"ReplacedByAFIFO", unix.ELOOP, fs.ModeNamedPipe, true, fs.ModeNamedPipe},
+		{"FreeBSDLinkReplacedByAFile", unix.EMLINK, 0, true, fs.ModeSymlink},
+		{"NetBSDLinkReplacedByAFile", unix.EFTYPE, 0, true, fs.ModeSymlink},
+		{"SocketReplacedByAFile", unix.ENXIO, 0, true, 0},
+		{"PermissionDenied", unix.EACCES, 0, true, 0},
+	}
+	for _, tt := range tests {
+		err := openRefusal(tt.errno, tt.t, tt.ok)
+		var nr *locker.NotRegularError
+		switch {
+		case tt.want == 0 && err != tt.errno:
+			t.Errorf("%s: got %v, want %v itself", tt.name, err, tt.errno)
+		case tt.want != 0 && (!errors.As(err, &nr) || nr.Type != tt.want || !errors.Is(err, tt.errno)):
+			t.Errorf("%s: got %v, want a *locker.NotRegularError of type %v wrapping %v", tt.name, err, tt.want, tt.errno)
+		}
+	}
+}
+
 func TestReadFileOfFIFOWithAWriter(t *testing.T) {
 	// With a writer holding the FIFO open, even a blocking open would
 	// succeed; the read must still be refused, not wait for data.

@@ -5,6 +5,7 @@ package posix
 import (
 	"io/fs"
 
+	"github.com/nfslock/nfslock/locker"
 	"golang.org/x/sys/unix"
 )
 
@@ -32,10 +33,10 @@ func (*FS) Link(oldname, newname string) error {
 		// Only worth a further system call when the answer could change
 		// the error.
 		if lexists(newname) {
-			return linkError("link", oldname, newname, linkErrno(err, true))
+			return linkError("link", oldname, newname, linkErrno(err, oldname, true))
 		}
 	}
-	return linkError("link", oldname, newname, linkErrno(err, false))
+	return linkError("link", oldname, newname, linkErrno(err, oldname, false))
 }
 
 // linkEPERMTries bounds the attempts of a link that fails with EPERM onto a
@@ -44,19 +45,24 @@ func (*FS) Link(oldname, newname string) error {
 // unlikely to recur even twice.
 const linkEPERMTries = 3
 
-// linkErrno returns the error to report for a link that failed with errno,
-// given whether newname exists after the failure.
+// linkErrno returns the error to report for a link from oldname that
+// failed with errno, given whether newname exists after the failure.
 //
 // sshfs answers a link onto an existing name with EPERM rather than
 // EEXIST: SFTP version 3 has no "file exists" status, so the server reports
 // a generic failure, which sshfs maps to EPERM. Were it reported as a
 // permission error, a locker that merely lost a race for the lock would give
 // up. EPERM with newname present is therefore taken to mean "file exists".
-// EPERM with newname absent is a genuine refusal (oldname is a directory,
-// or the filesystem has no hard links) and stays EPERM.
-func linkErrno(errno error, newnameExists bool) error {
-	if errno == unix.EPERM && newnameExists {
+// EPERM with newname absent is a genuine refusal: oldname is a directory,
+// reported as a *locker.NotRegularError (the locker links only files, and a
+// directory at one of its names is not one of them), or the filesystem has
+// no hard links, which stays EPERM.
+func linkErrno(errno error, oldname string, newnameExists bool) error {
+	switch {
+	case errno == unix.EPERM && newnameExists:
 		return permExistError{}
+	case errno == unix.EPERM && isDir(oldname):
+		return &locker.NotRegularError{Type: fs.ModeDir, Err: errno}
 	}
 	return errno
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nfslock/nfslock/locker"
 	"golang.org/x/sys/unix"
 )
 
@@ -117,7 +118,7 @@ func TestLinkErrno(t *testing.T) {
 		{unix.EACCES, true, false, true, []string{unix.EACCES.Error()}},
 	}
 	for _, tt := range tests {
-		errno := linkErrno(tt.errno, tt.newnameExists)
+		errno := linkErrno(tt.errno, "/d/claim", tt.newnameExists)
 		err := linkError("link", "/d/claim", "/d/lock", errno)
 		desc := tt.errno.Error()
 		if tt.newnameExists {
@@ -162,6 +163,11 @@ func TestLinkDirectoryIsRefused(t *testing.T) {
 	}
 	if !errors.Is(err, fs.ErrPermission) {
 		t.Errorf("Link of a directory onto a free name: %v does not match fs.ErrPermission", err)
+	}
+	// A directory at one of the locker's names is a foreign object.
+	var nr *locker.NotRegularError
+	if !errors.As(err, &nr) || nr.Type != fs.ModeDir {
+		t.Errorf("Link of a directory onto a free name: %v is not a *locker.NotRegularError for a directory", err)
 	}
 	if _, err := os.Lstat(newname); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("after a refused Link, Lstat(newname) = %v, want fs.ErrNotExist", err)

@@ -2,13 +2,27 @@
 
 package posix
 
-import "golang.org/x/sys/unix"
+import (
+	"io/fs"
+
+	"github.com/nfslock/nfslock/locker"
+	"golang.org/x/sys/unix"
+)
 
 // Rename renames oldname to newname, replacing newname if it exists, like
-// os.Rename.
+// os.Rename. A rename refused because a directory is at one name and not at
+// the other, or a directory that is not empty is at newname (EISDIR,
+// ENOTDIR, ENOTEMPTY, EEXIST), fails with a *locker.NotRegularError: the
+// locker renames only files, and a directory at one of its names is not
+// one of them.
 func (*FS) Rename(oldname, newname string) error {
-	if err := ignoringEINTR(func() error { return unix.Rename(oldname, newname) }); err != nil {
-		return linkError("rename", oldname, newname, err)
+	err := ignoringEINTR(func() error { return unix.Rename(oldname, newname) })
+	switch {
+	case err == nil:
+		return nil
+	case err == unix.EISDIR, err == unix.ENOTEMPTY, err == unix.EEXIST,
+		err == unix.ENOTDIR && (isDir(oldname) || isDir(newname)):
+		return linkError("rename", oldname, newname, &locker.NotRegularError{Type: fs.ModeDir, Err: err})
 	}
-	return nil
+	return linkError("rename", oldname, newname, err)
 }

@@ -9,20 +9,22 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Stat describes name, following symbolic links, like os.Stat. Links is
-// st_nlink as the filesystem reports it, which is 1 for every file on
-// filesystems without link counts, such as sshfs. On Linux it asks for the
-// attributes as the file server has them, not as the client's cache last
-// saw them (see statFresh).
+// Stat describes name, like os.Lstat: a symbolic link at name is described
+// itself, never followed, so that a link someone put at one of the lock's
+// names cannot make the lock look at, or wait on, anything outside the
+// directory. Links is st_nlink as the filesystem reports it, which is 1 for
+// every file on filesystems without link counts, such as sshfs. On Linux it
+// asks for the attributes as the file server has them, not as the client's
+// cache last saw them (see statFresh).
 func (*FS) Stat(name string) (locker.FileInfo, error) {
 	return statFresh(name)
 }
 
-// statPlain is Stat by stat(2), which a network filesystem's client may
+// statPlain is Stat by lstat(2), which a network filesystem's client may
 // answer from its attribute cache.
 func statPlain(name string) (locker.FileInfo, error) {
 	var st unix.Stat_t
-	if err := ignoringEINTR(func() error { return unix.Stat(name, &st) }); err != nil {
+	if err := ignoringEINTR(func() error { return unix.Lstat(name, &st) }); err != nil {
 		return locker.FileInfo{}, pathError("stat", name, err)
 	}
 	return fileInfo(&st), nil

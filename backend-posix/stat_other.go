@@ -4,6 +4,6 @@ package posix
 
 import "github.com/nfslock/nfslock/locker"
 
-// statFresh is stat(2): these systems have no way to ask a network
+// statFresh is lstat(2): these systems have no way to ask a network
 // filesystem's client for attributes fresher than its cache.
 func statFresh(name string) (locker.FileInfo, error) { return statPlain(name) }

@@ -3,9 +3,11 @@
 package winfs
 
 import (
+	"io/fs"
 	"os"
 	"time"
 
+	"github.com/nfslock/nfslock/locker"
 	"golang.org/x/sys/windows"
 )
 
@@ -78,4 +80,25 @@ func open(name string, access, mode, attrs uint32) (windows.Handle, error) {
 		return err
 	})
 	return h, err
+}
+
+// typeRefusal returns err, the failure of a call on the name p, as a
+// *locker.NotRegularError if it is ERROR_ACCESS_DENIED and p holds a
+// directory or a reparse point (a symbolic link or junction): the call was
+// refused because of what is at the name, which locker.FS asks a backend to
+// say so. Otherwise it returns err.
+func typeRefusal(p *uint16, err error) error {
+	if err != windows.ERROR_ACCESS_DENIED {
+		return err
+	}
+	attrs, aerr := windows.GetFileAttributes(p)
+	switch {
+	case aerr != nil:
+		return err
+	case attrs&windows.FILE_ATTRIBUTE_REPARSE_POINT != 0:
+		return &locker.NotRegularError{Type: fs.ModeSymlink, Err: err}
+	case attrs&windows.FILE_ATTRIBUTE_DIRECTORY != 0:
+		return &locker.NotRegularError{Type: fs.ModeDir, Err: err}
+	}
+	return err
 }

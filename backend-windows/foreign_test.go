@@ -69,3 +69,34 @@ func TestWriteFileOntoDirectory(t *testing.T) {
 		t.Errorf("after WriteFile onto it, the directory is %v, %v", fi, err)
 	}
 }
+
+// TestDirectoryInTheWay: Remove, Link and Rename refused because a
+// directory is at one of the names fail with a *locker.NotRegularError for a
+// directory, as locker.FS asks, and leave the directory alone.
+func TestDirectoryInTheWay(t *testing.T) {
+	dir := tempDir(t)
+	sub, file := filepath.Join(dir, "sub"), filepath.Join(dir, "file")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, file, "x")
+	f := winfs.New()
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"Remove of a directory", func() error { return f.Remove(sub) }},
+		{"Link of a directory", func() error { return f.Link(sub, filepath.Join(dir, "link")) }},
+		{"Rename of a file over a directory", func() error { return f.Rename(file, sub) }},
+	}
+	for _, c := range calls {
+		err := c.call()
+		var nr *locker.NotRegularError
+		if !errors.As(err, &nr) || nr.Type != fs.ModeDir {
+			t.Errorf("%s: got %v, want a *locker.NotRegularError for a directory", c.name, err)
+		}
+		if fi, err := os.Stat(sub); err != nil || !fi.IsDir() {
+			t.Fatalf("after %s, the directory is %v, %v", c.name, fi, err)
+		}
+	}
+}

@@ -17,7 +17,8 @@ import (
 // ERROR_ACCESS_DENIED until that handle closes, typically within
 // milliseconds, so that error is retried; if it persists and newname still
 // exists, it is reported as "exists" (a lost race), as it is not a
-// permission problem of the locker's.
+// permission problem of the locker's. A directory at oldname fails with a
+// *locker.NotRegularError.
 //
 // locker.FS asks that a symbolic link at oldname be linked itself, not
 // followed; CreateHardLink has no flag to say which, so that is left to the
@@ -43,7 +44,7 @@ func (*FS) Link(oldname, newname string) error {
 	if err == windows.ERROR_ACCESS_DENIED && exists(newp) {
 		err = accessExistError{}
 	}
-	return linkError("link", oldname, newname, err)
+	return linkError("link", oldname, newname, typeRefusal(oldp, err))
 }
 
 // exists reports whether the name p exists (possibly delete pending).

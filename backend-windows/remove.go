@@ -22,7 +22,8 @@ import (
 // Lock value, so a delete pending on the old claim would remove the new
 // one. Renaming first frees the name at once, and the deferred unlink hits
 // only the unique name. If the delete fails (the name was a directory, or
-// a read-only file), the rename is undone.
+// a read-only file), the rename is undone; a directory (or a directory's
+// symbolic link or junction) fails with a *locker.NotRegularError.
 //
 // Sharing violations and ERROR_ACCESS_DENIED (the file is open without
 // FILE_SHARE_DELETE) are retried briefly.
@@ -46,14 +47,14 @@ func (*FS) Remove(name string) error {
 		// of open files, say): delete in place.
 		err = retry(retryable, func() error { return windows.DeleteFile(p) })
 		if err != nil {
-			return pathError("remove", name, err)
+			return pathError("remove", name, typeRefusal(p, err))
 		}
 		return nil
 	}
 	err = retry(retryable, func() error { return windows.DeleteFile(tmp) })
 	if err != nil {
 		windows.MoveFileEx(tmp, p, 0)
-		return pathError("remove", name, err)
+		return pathError("remove", name, typeRefusal(p, err))
 	}
 	return nil
 }

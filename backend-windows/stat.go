@@ -9,10 +9,11 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// Stat describes name, following symbolic links and junctions, like
-// os.Stat. Links is NumberOfLinks from GetFileInformationByHandle.
+// Stat describes name, like os.Lstat: a symbolic link or junction at name
+// is described itself (FILE_FLAG_OPEN_REPARSE_POINT), never followed, as
+// locker.FS asks. Links is NumberOfLinks from GetFileInformationByHandle.
 func (*FS) Stat(name string) (locker.FileInfo, error) {
-	h, err := open(name, windows.FILE_READ_ATTRIBUTES, windows.OPEN_EXISTING, windows.FILE_FLAG_BACKUP_SEMANTICS)
+	h, err := open(name, windows.FILE_READ_ATTRIBUTES, windows.OPEN_EXISTING, windows.FILE_FLAG_BACKUP_SEMANTICS|windows.FILE_FLAG_OPEN_REPARSE_POINT)
 	if err != nil {
 		return locker.FileInfo{}, pathError("stat", name, err)
 	}
@@ -29,6 +30,8 @@ func fileInfo(d *windows.ByHandleFileInformation) locker.FileInfo {
 		ModTime: time.Unix(0, d.LastWriteTime.Nanoseconds()),
 		Links:   uint64(d.NumberOfLinks),
 		Size:    int64(d.FileSizeHigh)<<32 | int64(d.FileSizeLow),
-		IsDir:   d.FileAttributes&windows.FILE_ATTRIBUTE_DIRECTORY != 0,
+		// A directory's symbolic link or junction is no directory, as
+		// for lstat.
+		IsDir: d.FileAttributes&windows.FILE_ATTRIBUTE_DIRECTORY != 0 && d.FileAttributes&windows.FILE_ATTRIBUTE_REPARSE_POINT == 0,
 	}
 }

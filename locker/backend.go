@@ -18,6 +18,15 @@ import (
 // and errors.Is(err, fs.ErrNotExist) when it does not. A backend marks errors
 // that a later attempt may not see again (NFS's "stale file handle", for
 // example) with [Transient], so that the locker retries instead of failing.
+// A call refused because of what is at a name (a directory where the
+// locker removes, links or renames a file; a symbolic link that ReadFile
+// does not follow) fails with a *NotRegularError, which the locker reports
+// as a foreign object (ErrForeignFile): anyone who can write the directory
+// can put such a thing at any of the lock's names.
+//
+// No method follows a symbolic link at name: the locker never looks at,
+// writes, re-dates or waits on anything outside the lock's directory
+// through one (see docs/security.md).
 type FS interface {
 	// WriteFile creates the file name, which must not exist, and writes data
 	// to it, like os.WriteFile with O_EXCL added. If anything at all exists
@@ -50,24 +59,32 @@ type FS interface {
 	// Link makes newname a hard link to oldname, like os.Link. It must fail
 	// with an error satisfying fs.ErrExist if newname exists, and must never
 	// replace it. A symbolic link at oldname is linked itself, not followed
-	// (linkat without AT_SYMLINK_FOLLOW).
+	// (linkat without AT_SYMLINK_FOLLOW). If oldname is a directory it
+	// fails with a *NotRegularError.
 	Link(oldname, newname string) error
-	// Stat describes name, following symbolic links, like os.Stat. Where
-	// a network filesystem's client keeps an attribute cache, Stat should
-	// ask for the attributes as the server has them, if the platform lets
-	// it (the posix backend does, on Linux): a Lock that holds the lock
-	// checks, by a Stat of its claim file, that the lock file is still a
-	// link to it before it removes the lock file.
+	// Stat describes name, like os.Lstat: a symbolic link at name is
+	// described itself, never followed, so that a link put at one of the
+	// lock's names cannot make a Stat look at, or wait on, a file
+	// elsewhere (a dead mount, a FUSE filesystem that never answers), nor
+	// fail with an error of the link's choosing (ELOOP, EACCES, ENOTDIR).
+	// Where a network filesystem's client keeps an attribute cache, Stat
+	// should ask for the attributes as the server has them, if the
+	// platform lets it (the posix backend does, on Linux): a Lock that
+	// holds the lock checks, by a Stat of its claim file, that the lock
+	// file is still a link to it before it removes the lock file.
 	Stat(name string) (FileInfo, error)
 	// Chtimes sets the access and modification times of name, like
 	// os.Chtimes, but of a symbolic link at name itself, never of the file
 	// it points to (utimensat with AT_SYMLINK_NOFOLLOW).
 	Chtimes(name string, atime, mtime time.Time) error
 	// Rename renames oldname to newname, replacing newname, like os.Rename.
+	// A rename refused because a directory is at one name and not at the
+	// other, or a directory that is not empty is at newname, fails with a
+	// *NotRegularError.
 	Rename(oldname, newname string) error
 	// Remove removes the file name, like os.Remove, but never a
 	// directory (unlink(2), not rmdir(2)); a symbolic link is removed
-	// itself.
+	// itself. For a directory it fails with a *NotRegularError.
 	Remove(name string) error
 }
 
@@ -80,7 +97,8 @@ type FS interface {
 const MaxClaimLen = 96 << 10
 
 // ErrNotRegular is the condition of a *NotRegularError: ReadFile found
-// something other than a regular file at a name.
+// something other than a regular file at a name, or a call was refused
+// because of what is at a name (see FS).
 var ErrNotRegular = errors.New("not a regular file")
 
 // ErrTooLong is the error (wrapped, typically in an *fs.PathError) of
@@ -88,7 +106,8 @@ var ErrNotRegular = errors.New("not a regular file")
 var ErrTooLong = fmt.Errorf("file longer than any claim name (%d bytes)", MaxClaimLen)
 
 // NotRegularError is the error (wrapped, typically in an *fs.PathError) of
-// ReadFile for a name that is not a regular file. It satisfies
+// ReadFile for a name that is not a regular file, and of Link, Rename and
+// Remove refused because a directory is in the way (see FS). It satisfies
 // errors.Is(err, ErrNotRegular).
 type NotRegularError struct {
 	// Type holds the type bits of what was found, as fs.FileMode has them:
@@ -96,6 +115,9 @@ type NotRegularError struct {
 	// fs.ModeDevice (with fs.ModeCharDevice for a character device), or
 	// fs.ModeIrregular for any other kind.
 	Type fs.FileMode
+	// Err, if not nil, is the system's own error for the refusal (such as
+	// EISDIR from unlink(2)), kept for errors.Is and errors.As.
+	Err error
 }
 
 func (e *NotRegularError) Error() string {
@@ -117,11 +139,17 @@ func (e *NotRegularError) Error() string {
 	default:
 		kind = "an irregular file"
 	}
+	if e.Err != nil {
+		return kind + ", not a regular file (" + e.Err.Error() + ")"
+	}
 	return kind + ", not a regular file"
 }
 
 // Is reports whether target is ErrNotRegular.
 func (e *NotRegularError) Is(target error) bool { return target == ErrNotRegular }
+
+// Unwrap returns the system's own error, if any.
+func (e *NotRegularError) Unwrap() error { return e.Err }
 
 // FileInfo is what the locker needs to know of a file.
 type FileInfo struct {
