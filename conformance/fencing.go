@@ -370,23 +370,38 @@ func scenarioFencingCounterFailure(t *testing.T, b Backend) {
 	}
 }
 
+// scenarioFencingForeignCounter puts at the counter's name, in turn, text
+// that is not a token, the largest token, and each kind of object that no
+// lock makes.
 func scenarioFencingForeignCounter(t *testing.T, b Backend) {
-	s := newScene(t, b, "a counter that does not hold a token fails every fencing acquisition with ErrForeignFile and is never changed")
-	const contents = "not a token\n"
-	if err := s.env.FS.WriteFile(s.path+".fence", []byte(contents), 0o644); err != nil {
-		s.fatalf("writing the counter: %v", err)
+	const rule = "a counter that does not hold a token that can be exceeded, or an object no lock makes at the counter's name, fails every fencing acquisition at once with ErrForeignFile, without blocking, and is never changed; a Lock without fencing does not read it"
+	text := func(contents string) func(*scene, string) []string {
+		return func(s *scene, path string) []string {
+			s.writeFile(path, contents)
+			return nil
+		}
 	}
-	before := s.look(s.path + ".fence")
-	l := s.newLock(locker.WithFencing())
-	s.checkErr("Lock", l.Lock(s.ctx), locker.ErrForeignFile)
-	s.checkErr("TryLock", l.TryLock(), locker.ErrForeignFile)
-	if after := s.look(s.path + ".fence"); !after.equal(before) {
-		s.errorf("the counter was changed: before %s; after %s", s.describe(before), s.describe(after))
+	cases := append([]foreignObjectCase{
+		{"Text", text("not a token\n")},
+		{"LargestToken", text("18446744073709551615\n")},
+	}, foreignObjectCases()...)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScene(t, b, rule)
+			counter := s.path + ".fence"
+			extra := tc.make(s, counter)
+			watched := append([]string{counter}, extra...)
+			before := s.describeObjects(watched)
+			l := s.newLock(locker.WithFencing())
+			s.checkErr("Lock", s.bounded("Lock", func() error { return l.Lock(s.ctx) }), locker.ErrForeignFile)
+			s.checkErr("TryLock", s.bounded("TryLock", l.TryLock), locker.ErrForeignFile)
+			s.wantUnchanged(watched, before)
+			s.wantFiles("after the refused acquisitions", watched...)
+			plain := s.newLock()
+			s.checkErr("Lock without fencing, which does not read the counter", plain.Lock(s.ctx), nil)
+			s.checkErr("Unlock", plain.Unlock(), nil)
+		})
 	}
-	s.wantFiles("after the refused acquisitions", s.path+".fence")
-	plain := s.newLock()
-	s.checkErr("Lock without fencing, which does not read the counter", plain.Lock(s.ctx), nil)
-	s.checkErr("Unlock", plain.Unlock(), nil)
 }
 
 // scenarioFencingCommitUnderBreakLock: a holder whose lock expired before

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -155,6 +156,178 @@ func scenarioForeignBreakLock(t *testing.T, b Backend) {
 			s.wantFiles("after the refused Lock and TryLock", watched...)
 		})
 	}
+}
+
+// scenarioForeignObjectsAtOwnNames puts a directory, which a Lock cannot
+// remove as a file, at each name a Lock makes for itself: its claim file,
+// its break claim, the name it moves a file aside to before removing it,
+// and, with fencing, its temporary token file. Such a name is the Lock's
+// own, so anything else found there (a file, a link, a FIFO) is removed
+// and the file made afresh; a directory stays, and the operation fails at
+// once with ErrForeignFile instead of waiting for ever.
+func scenarioForeignObjectsAtOwnNames(t *testing.T, b Backend) {
+	const rule = "a directory at a name a Lock makes for itself (its claim file, break claim, aside name, temporary token file) fails the operation at once with ErrForeignFile, and is left alone with everything else"
+	tests := []struct {
+		name    string
+		fencing bool
+		expired bool // an expired lock of a host that is gone is in place, to be broken
+		at      func(l *locker.Lock) string
+	}{
+		{"ClaimFile", false, false, (*locker.Lock).ClaimFile},
+		{"BreakClaim", false, true, func(l *locker.Lock) string {
+			return strings.Replace(l.ClaimFile(), l.LockFile(), l.LockFile()+".break", 1)
+		}},
+		{"AsideName", false, true, func(l *locker.Lock) string { return l.ClaimFile() + ".moved" }},
+		{"TokenFile", true, false, func(l *locker.Lock) string { return l.ClaimFile() + ".fence-tmp" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newScene(t, b, rule)
+			var opts []locker.Option
+			if tt.fencing {
+				opts = append(opts, locker.WithFencing())
+			}
+			l := s.newLock(opts...)
+			watched := []string{tt.at(l)}
+			if tt.expired {
+				s.writeFile(s.path, strings.Join([]string{l.LockFile(), "gone.example.org", "4242", "1"}, locker.DefaultSeparator))
+				old := s.tl.now().Add(-24 * time.Hour)
+				if err := s.env.FS.Chtimes(s.path, old, old); err != nil {
+					t.Fatalf("dating the expired lock: %v", err)
+				}
+				watched = append(watched, s.path)
+			}
+			s.makeObject(watched[0], Object{Kind: Directory})
+			before := s.describeObjects(watched)
+			desc := "a directory at " + filepath.Base(watched[0])
+
+			s.checkErr("Lock with "+desc, s.bounded("Lock", func() error { return l.Lock(s.ctx) }), locker.ErrForeignFile)
+			s.checkErr("TryLock with "+desc, s.bounded("TryLock", l.TryLock), locker.ErrForeignFile)
+			if tt.expired {
+				_, err := l.Break()
+				s.checkErr("Break with "+desc, err, locker.ErrForeignFile)
+			}
+			err := s.bounded("Unlock", l.Unlock)
+			s.checkErr("Unlock with "+desc+", of a lock never taken", err, locker.ErrNotLocked)
+			if tt.name == "ClaimFile" {
+				// Unlock removes the claim file it finds: here it
+				// cannot.
+				s.checkErr("Unlock with "+desc, err, locker.ErrForeignFile)
+			}
+			s.wantUnchanged(watched, before)
+			s.wantFiles("after the refused operations", watched...)
+		})
+	}
+}
+
+// scenarioObjectsSwappedIn replaces the lock file, in the middle of an
+// operation (just before the lock's first Stat of it, or its removal), with
+// an object no lock makes: the operation must end with no error or a
+// documented one, and leave the other files of the directory alone.
+func scenarioObjectsSwappedIn(t *testing.T, b Backend) {
+	const rule = "an object no lock makes, put at the lock path in the middle of an operation, ends it with a documented error (or none), and nothing is done through it"
+	kinds := []struct {
+		name string
+		obj  func(s *scene) Object
+	}{
+		{"Directory", func(*scene) Object { return Object{Kind: Directory} }},
+		{"FIFO", func(*scene) Object { return Object{Kind: FIFO} }},
+		{"SymlinkLoop", func(s *scene) Object { return Object{Kind: Symlink, Target: s.path} }},
+		{"SymlinkToVictim", func(s *scene) Object { return Object{Kind: Symlink, Target: filepath.Join(s.env.Dir, "victim")} }},
+	}
+	calls := []struct {
+		name string
+		at   memfs.Op // the call before which the object is swapped in
+		held bool     // the Lock under test holds the lock, not another
+		call func(l *locker.Lock) error
+	}{
+		{"State", memfs.OpStat, false, func(l *locker.Lock) error { _, err := l.State(); return err }},
+		{"Details", memfs.OpStat, false, func(l *locker.Lock) error { _, err := l.Details(); return err }},
+		{"Expiration", memfs.OpStat, false, func(l *locker.Lock) error { _, err := l.Expiration(); return err }},
+		{"TryLock", memfs.OpStat, false, func(l *locker.Lock) error { return l.TryLock() }},
+		{"IsLocked", memfs.OpStat, true, func(l *locker.Lock) error {
+			if l.IsLocked() {
+				return errors.New("IsLocked = true with an object no lock makes at the lock path")
+			}
+			return nil
+		}},
+		{"Unlock", memfs.OpRemove, true, func(l *locker.Lock) error { return l.Unlock() }},
+	}
+	for _, k := range kinds {
+		for _, c := range calls {
+			t.Run(k.name+"/"+c.name, func(t *testing.T) {
+				s := newScene(t, b, rule)
+				victim := filepath.Join(s.env.Dir, "victim")
+				s.writeFile(victim, "precious")
+				faults := memfs.NewFaultFS(s.env.FS)
+				l := s.newLockOn(faults, s.path)
+				holder := s.newLock()
+				if c.held {
+					holder = l
+				}
+				s.requireErr("Lock", holder.Lock(s.ctx), nil)
+				obj := k.obj(s)
+				swapped := false
+				faults.SetHook(func(op memfs.Op, args ...string) {
+					if op != c.at || args[0] != s.path || swapped {
+						return
+					}
+					swapped = true
+					if err := s.env.FS.Remove(s.path); err != nil {
+						t.Errorf("removing the lock file to swap in a %v: %v", obj.Kind, err)
+					}
+					s.makeObject(s.path, obj)
+				})
+				before := s.describeObjects([]string{victim})
+				err := s.bounded(c.name, func() error { return c.call(l) })
+				faults.SetHook(nil)
+				if !swapped {
+					t.Skipf("%s made no %v of the lock file: nothing was swapped in", c.name, c.at)
+				}
+				if err != nil && documentedKind(err) == "" {
+					s.errorf("%s with a %v swapped in at the lock path: got %s, want no error or one wrapping a documented error (%s)", c.name, obj.Kind, errText(err), documentedNames())
+				}
+				s.wantUnchanged([]string{victim}, before)
+			})
+		}
+	}
+}
+
+// documentedErrors are the errors a lock's caller may branch on (see the
+// locker's errors.go), in the order an error is attributed to them.
+var documentedErrors = []struct {
+	name string
+	err  error
+}{
+	{"ErrForeignFile", locker.ErrForeignFile},
+	{"ErrTimeout", locker.ErrTimeout},
+	{"ErrBusy", locker.ErrBusy},
+	{"ErrNotLocked", locker.ErrNotLocked},
+	{"ErrLost", locker.ErrLost},
+	{"ErrAlreadyLocked", locker.ErrAlreadyLocked},
+	{"ErrInvalid", locker.ErrInvalid},
+	{"context.DeadlineExceeded", context.DeadlineExceeded},
+	{"context.Canceled", context.Canceled},
+}
+
+// documentedKind returns the name of the documented error err wraps, or ""
+// if it wraps none.
+func documentedKind(err error) string {
+	for _, d := range documentedErrors {
+		if errors.Is(err, d.err) {
+			return d.name
+		}
+	}
+	return ""
+}
+
+// documentedNames lists the documented errors' names, for a message.
+func documentedNames() string {
+	names := make([]string, len(documentedErrors))
+	for i, d := range documentedErrors {
+		names[i] = d.name
+	}
+	return strings.Join(names, ", ")
 }
 
 // A foreignObjectCase makes one kind of foreign object at path, skipping the

@@ -57,6 +57,8 @@ var scenarios = []struct {
 	{"ForeignFileUntouched", scenarioForeignFileUntouched},
 	{"ForeignObjects", scenarioForeignObjects},
 	{"ForeignObjectsAtBreakPath", scenarioForeignBreakLock},
+	{"ForeignObjectsAtOwnNames", scenarioForeignObjectsAtOwnNames},
+	{"ForeignObjectsSwappedIn", scenarioObjectsSwappedIn},
 	{"MissingDirectory", scenarioMissingDirectory},
 	{"LinkErrorsRetried", scenarioLinkErrorsRetried},
 	{"WireFormat", scenarioWireFormat},

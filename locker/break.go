@@ -56,9 +56,11 @@ func (l *Lock) breakLifetime() time.Duration { return max(l.slop, 2*time.Second)
 // breakLock breaks the expired lock described by o, and removes its
 // holder's claim file. It reports whether it removed the lock; false with a
 // nil error means someone else is breaking it or it is no longer the
-// expired lock o saw.
-func (l *Lock) breakLock(o observation) (bool, error) {
-	var broke bool
+// expired lock o saw. An error that an object no lock makes, at any of the
+// names a break uses, caused wraps ErrForeignFile: a waiter then gives up
+// at once instead of waiting for a break that cannot be made.
+func (l *Lock) breakLock(o observation) (broke bool, err error) {
+	defer func() { err = asForeign(err) }()
 	got, err := l.withBreakLock(func() error {
 		now, err := l.observe()
 		if err != nil {

@@ -29,6 +29,13 @@ var (
 	// something that is not a break lock, so no expired lock can be broken.
 	// Such a file is never removed or modified; Lock returns this error at
 	// once instead of waiting for a lock that can never be released.
+	//
+	// It also means that an operation met an object no lock makes at any
+	// other of the lock's names, one that it could not read, remove, link
+	// or rename over (a *NotRegularError or ErrTooLong from the backend;
+	// see FS): at the fencing counter, at this Lock's claim file, or at a
+	// name this Lock derives from it. Every *Error whose cause is such an
+	// object satisfies errors.Is(err, ErrForeignFile).
 	ErrForeignFile = errors.New("lock path holds a file that is not a lock")
 	// ErrInvalid means New was given bad input: an empty path, a path that
 	// is a directory or contains the separator, a non-positive lifetime, and
@@ -65,6 +72,14 @@ func (e *Error) Error() string {
 
 // Unwrap returns the underlying cause.
 func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrForeignFile and the cause is, or
+// includes, an object no lock makes at one of the lock's names (see
+// ErrForeignFile): whatever the operation was doing there, that object is
+// why it failed.
+func (e *Error) Is(target error) bool {
+	return target == ErrForeignFile && isForeignObject(e.Err)
+}
 
 // timeoutError is the cause of a timeout: ErrTimeout, plus the context's
 // error when the context ended the wait.

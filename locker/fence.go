@@ -81,7 +81,9 @@ const (
 // error says why. A counter that does not hold a token (someone edited it)
 // fails every acquisition with an error wrapping ErrForeignFile, since no
 // token could then be known to be greater than those given; the file is
-// never changed. Without WithFencing, a Lock neither
+// never changed. So does an object no lock makes at the counter's name (a
+// directory, FIFO, symbolic link, ...), and a counter at the largest
+// uint64. Without WithFencing, a Lock neither
 // reads nor writes the counter and Token returns 0.
 //
 // flufl.lock processes know nothing of the counter: while one holds the
@@ -144,7 +146,9 @@ func (l *Lock) nextToken() (token uint64, err error) {
 		return 0, err
 	}
 	if last == math.MaxUint64 {
-		return 0, fmt.Errorf("the counter is at its largest value, %d", last)
+		// No token can be greater: as good as a counter that holds no
+		// token.
+		return 0, fmt.Errorf("%w: the counter %s is at its largest value, %d; no greater token can be given", ErrForeignFile, l.fencePath, last)
 	}
 	next := last + 1
 	tmp := l.claim + fenceTempSuffix
@@ -211,6 +215,8 @@ func (l *Lock) readToken() (uint64, error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return 0, nil
+	case isForeignObject(err):
+		return 0, fmt.Errorf("%w: the counter %s holds something no lock makes: %w", ErrForeignFile, l.fencePath, err)
 	case err != nil:
 		return 0, fmt.Errorf("reading the counter: %w", err)
 	}

@@ -290,8 +290,8 @@ func TestFencingCounterAtItsLargest(t *testing.T) {
 	w := newWorld(t)
 	afero.WriteFile(w.fs, fencePath, []byte("18446744073709551615\n"), 0o644)
 	l := w.newLock(t, nil, nil, locker.WithFencing())
-	if err := l.TryLock(); err == nil || l.Token() != 0 {
-		t.Fatalf("TryLock with the counter at its largest: got %v and token %d, want an error", err, l.Token())
+	if err := l.TryLock(); !errors.Is(err, locker.ErrForeignFile) || l.Token() != 0 {
+		t.Fatalf("TryLock with the counter at its largest: got %v and token %d, want ErrForeignFile", err, l.Token())
 	}
 	w.wantFiles(t, fencePath)
 }

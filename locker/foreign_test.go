@@ -118,12 +118,12 @@ func TestObjectAtOwnClaimName(t *testing.T) {
 	w.wantFiles(t, victim)
 
 	// A directory cannot be removed as a file: the Lock fails, saying so,
-	// and leaves it.
+	// and leaves it. A directory is an object no lock makes.
 	if err := w.fs.Mkdir(l.ClaimFile(), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Lock(ctx); err == nil || !errors.Is(err, fs.ErrExist) {
-		t.Errorf("Lock with a directory at its claim name: got %v, want an error saying it exists", err)
+	if err := l.Lock(ctx); !errors.Is(err, locker.ErrForeignFile) || !errors.Is(err, fs.ErrExist) {
+		t.Errorf("Lock with a directory at its claim name: got %v, want ErrForeignFile, saying it exists", err)
 	}
 	w.wantFiles(t, victim, l.ClaimFile())
 }

@@ -33,6 +33,16 @@ func isForeignObject(err error) bool {
 	return errors.Is(err, ErrNotRegular) || errors.Is(err, ErrTooLong)
 }
 
+// asForeign returns err, wrapped with ErrForeignFile, if err is or
+// includes an object no lock makes at one of the lock's names
+// (isForeignObject) and does not say so already; otherwise err.
+func asForeign(err error) error {
+	if err == nil || errors.Is(err, ErrForeignFile) || !isForeignObject(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrForeignFile, err)
+}
+
 // notALock returns the error, wrapping ErrForeignFile, that says why the
 // lock file o saw is not a lock.
 func (o observation) notALock() error {

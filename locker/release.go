@@ -33,6 +33,7 @@ func (l *Lock) unlock(unconditional bool) error {
 		return &Error{Op: op, Path: l.path, Err: err}
 	}
 	owned := l.owns(o)
+	seenOurs := owned
 	l.setHeld(false)
 	var errs error
 	if owned {
@@ -47,8 +48,13 @@ func (l *Lock) unlock(unconditional bool) error {
 	if err := l.removeIfExists(l.claim); err != nil {
 		errs = appendErr(errs, fmt.Errorf("removing claim file: %w", err))
 	}
-	if !owned && !unconditional && errs == nil {
+	switch {
+	case unconditional || seenOurs || errors.Is(errs, ErrNotLocked):
+	case errs == nil:
 		errs = ErrNotLocked
+	default:
+		// Not held, whatever else went wrong on the way.
+		errs = appendErr(ErrNotLocked, errs)
 	}
 	if owned {
 		l.noteReleased()
@@ -106,7 +112,7 @@ func (l *Lock) releaseHeld() (done bool, err error) {
 		// report a lock this Lock just released as never held.
 		err = nil
 	case err != nil:
-		err = fmt.Errorf("removing lock file: %w", err)
+		err = fmt.Errorf("removing lock file: %w", replacedLock(err))
 	}
 	l.setHeld(false)
 	if cerr := l.removeIfExists(l.claim); cerr != nil {
@@ -122,7 +128,7 @@ func (l *Lock) releaseHeld() (done bool, err error) {
 func (l *Lock) removeLockFile(o observation) error {
 	if !l.mayBeBroken() && l.serverNow().Before(o.info.ModTime) {
 		if err := l.removeOwn(l.path, l.confirmOurs); !isNotExist(err) {
-			return err
+			return replacedLock(err)
 		}
 		return nil
 	}
@@ -144,6 +150,17 @@ func (l *Lock) removeLockFile(o observation) error {
 		return ErrNotLocked
 	}
 	return err
+}
+
+// replacedLock returns err, from a removal of the lock file or a look at
+// it just before, wrapped with ErrNotLocked if it says that the lock path
+// holds an object no lock makes: someone replaced our lock file with it, so
+// the lock is no longer ours.
+func replacedLock(err error) error {
+	if !isForeignObject(err) || errors.Is(err, ErrNotLocked) {
+		return err
+	}
+	return fmt.Errorf("%w: the lock file was replaced: %w", ErrNotLocked, asForeign(err))
 }
 
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
