@@ -16,8 +16,10 @@ var noCancel = context.Background()
 // if the lock is now held by this Lock. Otherwise it returns an *Error
 // wrapping ErrBusy (someone else holds it; the error names the holder),
 // ErrAlreadyLocked (this Lock holds it already), ErrForeignFile, or the
-// filesystem's error. An expired lock is broken and the attempt made once
-// more. On failure no claim file is left behind.
+// filesystem's error. Attempts that stay inconclusive (the lock file or the
+// claim file vanishing under it, each time) also end in ErrBusy. An
+// expired lock is broken and the attempt made once more. On failure no
+// claim file is left behind.
 func (l *Lock) TryLock() error {
 	const op = "trylock"
 	if err := l.checkHeld(op); err != nil {
@@ -49,7 +51,9 @@ func (l *Lock) TryLock() error {
 	}
 	cause := ErrBusy
 	if r.err != nil {
-		cause = r.err
+		// Inconclusive every time: the lock file or the claim file kept
+		// vanishing under us. Others are at work on the lock.
+		cause = fmt.Errorf("%w: every attempt was inconclusive: %w", ErrBusy, r.err)
 	}
 	return l.abandon(op, r.obs, cause)
 }
@@ -63,7 +67,11 @@ func (l *Lock) TryLock() error {
 //   - wrapping context.Canceled when the context was cancelled;
 //   - wrapping ErrAlreadyLocked if this Lock already holds the lock;
 //   - wrapping ErrForeignFile at once if the lock path holds a file that is
-//     not a lock;
+//     not a lock, or one of the lock's names an object no lock makes that
+//     stops it (see ErrForeignFile);
+//   - wrapping ErrBusy if its claim file is removed each time it is
+//     written, before it can be dated (someone else at work in the
+//     directory);
 //   - wrapping the filesystem's error if the directory is missing or not
 //     writable, or the filesystem fails in a way that retrying cannot cure.
 //
@@ -233,16 +241,27 @@ func (l *Lock) checkHeld(op string) error {
 }
 
 // prepareClaim writes the claim file and dates it now plus the lifetime.
+// A claim file that vanishes between its write and its date (someone else
+// at work in the directory removed it) is written again, a few times.
 func (l *Lock) prepareClaim(op string) error {
-	err := l.writeClaimAndMeasure()
-	if err == nil {
-		err = l.touch(l.claim)
-	}
-	if err == nil {
-		return nil
+	var err error
+	vanished := false
+	for try := 0; try < claimTries; try++ {
+		err = l.writeClaimAndMeasure()
+		if err == nil {
+			err = l.touch(l.claim)
+		}
+		if err == nil {
+			return nil
+		}
+		if vanished = isNotExist(err) && l.dirExists(); !vanished {
+			break
+		}
 	}
 	switch {
 	case errors.Is(err, ErrInvalid):
+	case vanished:
+		err = fmt.Errorf("%w: the claim file %s was removed each time it was written, %d times: %w", ErrBusy, l.claim, claimTries, err)
 	case errors.Is(err, fs.ErrNotExist):
 		err = fmt.Errorf("directory %s does not exist: %w", l.dir, err)
 	case errors.Is(err, fs.ErrPermission):
@@ -252,6 +271,16 @@ func (l *Lock) prepareClaim(op string) error {
 		err = appendErr(err, fmt.Errorf("removing claim file: %w", rerr))
 	}
 	return &Error{Op: op, Path: l.path, Err: err}
+}
+
+// claimTries bounds the writes of a claim file that vanishes as soon as
+// it is written.
+const claimTries = 3
+
+// dirExists reports whether the lock's directory is there.
+func (l *Lock) dirExists() bool {
+	_, err := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(l.dir) })
+	return err == nil
 }
 
 type outcome int

@@ -339,6 +339,11 @@ func (l *Lock) withBreakLockKept(f func() error) (got, kept bool, err error) {
 	}()
 	t := l.serverNow().Add(l.breakLifetime())
 	if err := l.fsys.Chtimes(l.breakClaim, t, t); err != nil {
+		if isNotExist(err) {
+			// Removed as soon as written: someone else is at work on
+			// the lock's names. The break lock is not ours this time.
+			return false, false, nil
+		}
 		return false, false, fmt.Errorf("dating the break claim: %w", err)
 	}
 	for attempt := 0; ; attempt++ {
@@ -412,7 +417,7 @@ func (l *Lock) withBreakLockKept(f func() error) (got, kept bool, err error) {
 // underBreakLock runs f under the break lock, waiting while another process
 // holds it: it is held only for the few operations of a break, or until it
 // expires if its holder crashed. It gives up after about the break lock's
-// lifetime plus the slop and returns an error.
+// lifetime plus the slop and returns an error wrapping ErrTimeout.
 func (l *Lock) underBreakLock(f func() error) error {
 	_, err := l.underBreakLockKept(f)
 	return err
@@ -429,7 +434,7 @@ func (l *Lock) underBreakLockKept(f func() error) (kept bool, err error) {
 			return kept, err
 		}
 		if !l.clock.Now().Before(deadline) {
-			return false, fmt.Errorf("the break lock %s stayed busy", l.breakPath)
+			return false, fmt.Errorf("%w: the break lock %s stayed busy", ErrTimeout, l.breakPath)
 		}
 		l.clock.Sleep(noCancel, wait.next())
 	}
@@ -447,7 +452,7 @@ func (l *Lock) underBreakLockHolding(f, confirm func() error) error {
 	kept, err := l.underBreakLockKept(f)
 	for try := 0; err == nil && !kept; try++ {
 		if try == 3 {
-			return fmt.Errorf("the break lock %s was not ours when done, %d times", l.breakPath, try+1)
+			return fmt.Errorf("%w: the break lock %s was not ours when done, %d times", ErrBusy, l.breakPath, try+1)
 		}
 		l.log.Warn("acted under a break lock that was no longer ours; looking again that the lock is ours", "path", l.breakPath)
 		kept, err = l.underBreakLockKept(confirm)

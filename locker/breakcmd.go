@@ -23,7 +23,8 @@ import (
 // the lock path holds a file that is not a lock, which is never touched. If
 // another process is breaking the lock at the same moment, Break waits for
 // it, as long as the break lock can be held (about its lifetime plus the
-// slop), and then looks again.
+// slop), and then looks again; if the break lock stays busy for longer, the
+// error wraps ErrTimeout.
 func (l *Lock) Break() (Details, error) {
 	const op = "break"
 	wait := backoff{min: l.minWait, max: l.maxWait}
@@ -51,7 +52,7 @@ func (l *Lock) Break() (Details, error) {
 		// Another breaker holds the break lock, or the lock changed since
 		// we looked: look again.
 		if !l.clock.Now().Before(deadline) {
-			return Details{}, &Error{Op: op, Path: l.path, Holder: o.details(), Err: fmt.Errorf("the break lock %s stayed busy", l.breakPath)}
+			return Details{}, &Error{Op: op, Path: l.path, Holder: o.details(), Err: fmt.Errorf("%w: the break lock %s stayed busy", ErrTimeout, l.breakPath)}
 		}
 		l.clock.Sleep(noCancel, wait.next())
 	}

@@ -160,9 +160,6 @@ func (l *Lock) nextToken() (token uint64, err error) {
 			}
 		}
 	}()
-	if err := l.writeOwn(tmp, []byte(strconv.FormatUint(next, 10)+"\n")); err != nil {
-		return 0, fmt.Errorf("writing the next token: %w", err)
-	}
 	commit := func() error {
 		o, err := l.observe()
 		if err != nil {
@@ -176,27 +173,40 @@ func (l *Lock) nextToken() (token uint64, err error) {
 		}
 		return nil
 	}
-	if l.mayBeBroken() {
-		// A breaker may be at work: commit under the break lock, as
-		// Refresh does, so that a late holder cannot move the counter
-		// after its successor did.
-		err = l.underBreakLockHolding(commit, func() error {
-			o, err := l.observe()
-			if err != nil {
-				return err
-			}
-			if !l.owns(o) {
-				return fmt.Errorf("%w while its token was written", ErrLost)
-			}
-			return nil
-		})
-	} else {
-		err = commit()
+	// A temporary file that vanishes before the rename was removed by a
+	// breaker of this Lock's lock (the next commit finds the lock lost) or
+	// by someone else at work in the directory: it is written again, a
+	// few times.
+	for try := 1; ; try++ {
+		if err := l.writeFresh(tmp, []byte(strconv.FormatUint(next, 10)+"\n")); err != nil {
+			return 0, fmt.Errorf("writing the next token: %w", err)
+		}
+		if l.mayBeBroken() {
+			// A breaker may be at work: commit under the break lock, as
+			// Refresh does, so that a late holder cannot move the counter
+			// after its successor did.
+			err = l.underBreakLockHolding(commit, func() error {
+				o, err := l.observe()
+				if err != nil {
+					return err
+				}
+				if !l.owns(o) {
+					return fmt.Errorf("%w while its token was written", ErrLost)
+				}
+				return nil
+			})
+		} else {
+			err = commit()
+		}
+		switch {
+		case err == nil:
+			return next, nil
+		case !isNotExist(err):
+			return 0, err
+		case try == claimTries:
+			return 0, fmt.Errorf("%w: the temporary file %s was removed each time it was written, %d times: %w", ErrBusy, tmp, try, err)
+		}
 	}
-	if err != nil {
-		return 0, err
-	}
-	return next, nil
 }
 
 // readToken returns the last token given, 0 if there is no counter yet.
@@ -240,19 +250,4 @@ func (l *Lock) dropFenceTemp(holderClaim string) error {
 		return fmt.Errorf("removing the holder's temporary token file: %w", err)
 	}
 	return nil
-}
-
-// writeOwn creates the file name, one of this Lock's own names, holding
-// data. Whatever is found at name was left there by this Lock (an earlier
-// attempt whose clean-up failed) or put there by someone else at a name
-// that is this Lock's alone: it is removed and the file written afresh.
-func (l *Lock) writeOwn(name string, data []byte) error {
-	err := l.fsys.WriteFile(name, data, 0o666)
-	if !errors.Is(err, fs.ErrExist) {
-		return err
-	}
-	if rerr := l.removeIfExists(name); rerr != nil {
-		return fmt.Errorf("%w; removing what is there: %w", err, rerr)
-	}
-	return l.fsys.WriteFile(name, data, 0o666)
 }

@@ -336,7 +336,7 @@ func (l *Lock) observeSteady() (observation, error) {
 			return o, nil
 		}
 		if try == 3 {
-			return observation{}, fmt.Errorf("the lock file kept changing while it was read")
+			return observation{}, fmt.Errorf("%w: the lock file kept changing while it was read", ErrBusy)
 		}
 	}
 }

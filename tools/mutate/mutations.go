@@ -343,7 +343,7 @@ var mutations = []Mutation{
 	{
 		ID: "fence-commit-no-break-lock", File: "locker/fence.go",
 		Desc:  "a holder whose lock has expired commits its token without taking the break lock",
-		Edits: edit("\tif l.mayBeBroken() {\n\t\t// A breaker may be at work: commit under the break lock", "\tif false {\n\t\t// A breaker may be at work: commit under the break lock"),
+		Edits: edit("\t\tif l.mayBeBroken() {\n\t\t\t// A breaker may be at work: commit under the break lock", "\t\tif false {\n\t\t\t// A breaker may be at work: commit under the break lock"),
 	},
 	{
 		ID: "fence-temp-not-dropped", File: "locker/fence.go",
@@ -467,7 +467,7 @@ var mutations = []Mutation{
 	{
 		ID: "break-lock-wait-gives-up-at-once", File: "locker/break.go",
 		Desc:  "an expired holder's Refresh or Unlock gives up as soon as it finds the break lock busy",
-		Edits: edit("\t\tif !l.clock.Now().Before(deadline) {\n\t\t\treturn false, fmt.Errorf(\"the break lock %s stayed busy\", l.breakPath)", "\t\tif _ = deadline; true {\n\t\t\treturn false, fmt.Errorf(\"the break lock %s stayed busy\", l.breakPath)"),
+		Edits: edit("\t\tif !l.clock.Now().Before(deadline) {\n\t\t\treturn false, fmt.Errorf(\"%w: the break lock %s stayed busy\", ErrTimeout, l.breakPath)", "\t\tif _ = deadline; true {\n\t\t\treturn false, fmt.Errorf(\"%w: the break lock %s stayed busy\", ErrTimeout, l.breakPath)"),
 	},
 	{
 		ID: "keepalive-too-slow", File: "locker/keepalive.go",

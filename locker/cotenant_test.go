@@ -1,0 +1,265 @@
+package locker_test
+
+import (
+	"errors"
+	"io/fs"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	memfs "github.com/nfslock/nfslock/backend-memfs"
+	"github.com/nfslock/nfslock/locker"
+	"github.com/spf13/afero"
+)
+
+// Someone else at work on the lock's names: anyone who can write the
+// directory can remove or replace a Lock's files between two of its calls.
+// The Lock then fails with one of its documented errors, never with a bare
+// error of the filesystem's (see docs/security.md).
+
+// meddle returns a backend for a lock of the world's host that calls
+// meddle, on the lock's goroutine, just before each call of op on name;
+// each is given the number of the call, from 1.
+func (w *world) meddle(op memfs.Op, name string, meddle func(call int)) *memfs.FaultFS {
+	b := memfs.NewFaultFS(w.host)
+	calls := 0
+	b.SetHook(func(o memfs.Op, args ...string) {
+		if o == op && args[0] == name {
+			calls++
+			meddle(calls)
+		}
+	})
+	return b
+}
+
+// remove removes name, which must be there.
+func (w *world) remove(t *testing.T, name string) {
+	t.Helper()
+	if err := w.fs.Remove(name); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestClaimRemovedBeforeItIsDated: a claim file removed between its write
+// and its date is written again; removed every time, the acquisition fails
+// with ErrBusy, not with the date's ENOENT taken for a missing directory.
+func TestClaimRemovedBeforeItIsDated(t *testing.T) {
+	for _, every := range []bool{false, true} {
+		w := newWorld(t)
+		b := memfs.NewFaultFS(w.host)
+		l := w.newLock(t, nil, b)
+		claim := l.ClaimFile()
+		calls := 0
+		b.SetHook(func(op memfs.Op, args ...string) {
+			if op == memfs.OpChtimes && args[0] == claim {
+				if calls++; every || calls == 1 {
+					w.remove(t, claim)
+				}
+			}
+		})
+		for _, try := range []struct {
+			name string
+			call func() error
+		}{{"Lock", func() error { return l.Lock(ctx) }}, {"TryLock", l.TryLock}} {
+			calls = 0
+			err := try.call()
+			switch {
+			case every && (!errors.Is(err, locker.ErrBusy) || !errors.Is(err, fs.ErrNotExist)):
+				t.Errorf("%s with the claim file removed each time before it is dated: got %v, want ErrBusy, the ENOENT kept", try.name, err)
+			case every:
+				w.wantFiles(t)
+			case err != nil:
+				t.Errorf("%s with the claim file removed once before it is dated: got %v, want it written again and the lock taken", try.name, err)
+			default:
+				if err := l.Unlock(); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	}
+}
+
+// TestTryLockInconclusiveIsBusy: a TryLock whose every attempt is
+// inconclusive (the claim file or the lock file vanishing under it) fails
+// with ErrBusy, the last cause kept.
+func TestTryLockInconclusiveIsBusy(t *testing.T) {
+	w := newWorld(t)
+	b := memfs.NewFaultFS(w.host)
+	for call := 1; call <= 10; call++ {
+		b.Fail(memfs.OpLink, call, syscall.ENOENT)
+	}
+	l := w.newLock(t, nil, b)
+	if err := l.TryLock(); !errors.Is(err, locker.ErrBusy) || !errors.Is(err, syscall.ENOENT) {
+		t.Errorf("TryLock whose links all fail with ENOENT: got %v, want ErrBusy, the ENOENT kept", err)
+	}
+	w.wantFiles(t)
+}
+
+// TestBreakClaimRemovedBeforeItIsDated: a break claim removed before it is
+// dated means that the break lock is not this Lock's this time, as if it
+// were busy: a waiter waits, and Break gives up with ErrTimeout once the
+// break lock has stayed busy for as long as one may be held.
+func TestBreakClaimRemovedBeforeItIsDated(t *testing.T) {
+	w := newWorld(t)
+	holder := w.newLock(t, nil, nil)
+	if err := holder.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.clk.Advance(time.Hour)
+	b := memfs.NewFaultFS(w.host)
+	l := w.newLock(t, nil, b)
+	breakClaim := strings.Replace(l.ClaimFile(), lockPath, lockPath+".break", 1)
+	b.SetHook(func(op memfs.Op, args ...string) {
+		if op == memfs.OpChtimes && args[0] == breakClaim {
+			w.remove(t, breakClaim)
+		}
+	})
+	if err := l.TryLock(); !errors.Is(err, locker.ErrBusy) {
+		t.Errorf("TryLock of an expired lock whose break claim is removed before it is dated: got %v, want ErrBusy", err)
+	}
+	if _, err := l.Break(); !errors.Is(err, locker.ErrTimeout) {
+		t.Errorf("Break of an expired lock whose break claim is removed before it is dated: got %v, want ErrTimeout", err)
+	}
+	w.wantFiles(t, lockPath, holder.ClaimFile())
+}
+
+// TestBreakLockStaysBusy: a holder whose lock has expired releases and
+// refreshes it only under the break lock; if that stays busy for longer
+// than one may be held, Unlock and Refresh give up with ErrTimeout.
+func TestBreakLockStaysBusy(t *testing.T) {
+	w := newWorld(t)
+	l := w.newLock(t, nil, nil)
+	if err := l.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.clk.Advance(locker.DefaultLifetime + time.Second)
+	// Someone's break lock, dated far ahead: it never expires while the
+	// holder waits.
+	other := lockPath + ".break|other.example.org|42|7"
+	if err := afero.WriteFile(w.fs, lockPath+".break", []byte(other), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	later := w.clk.Now().Add(time.Hour)
+	if err := w.fs.Chtimes(lockPath+".break", later, later); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Refresh(); !errors.Is(err, locker.ErrTimeout) {
+		t.Errorf("Refresh of an expired lock while the break lock stays busy: got %v, want ErrTimeout", err)
+	}
+	if err := l.Unlock(); !errors.Is(err, locker.ErrTimeout) {
+		t.Errorf("Unlock of an expired lock while the break lock stays busy: got %v, want ErrTimeout", err)
+	}
+	// The lock file stays, to be broken in its turn.
+	w.wantFiles(t, lockPath, lockPath+".break")
+}
+
+// TestBreakLockTakenFromUnderARefresh: a holder refreshing its expired lock
+// under the break lock finds, each time it is done, that the break lock was
+// taken from it meanwhile; after a few rounds it gives up with ErrBusy.
+func TestBreakLockTakenFromUnderARefresh(t *testing.T) {
+	w := newWorld(t)
+	b := memfs.NewFaultFS(w.host)
+	l := w.newLock(t, nil, b)
+	if err := l.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.clk.Advance(locker.DefaultLifetime + time.Second)
+	breakPath := lockPath + ".break"
+	other := breakPath + "|other.example.org|42|7"
+	b.SetHook(func(op memfs.Op, args ...string) {
+		switch {
+		case op == memfs.OpLink && args[1] == breakPath:
+			// Gone when the holder takes the break lock...
+			w.fs.Remove(breakPath)
+		case op == memfs.OpChtimes && args[0] == l.ClaimFile():
+			// ...and someone else's by the time it is done.
+			w.fs.Remove(breakPath)
+			if err := afero.WriteFile(w.fs, breakPath, []byte(other), 0o644); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	if err := l.Refresh(); !errors.Is(err, locker.ErrBusy) {
+		t.Errorf("Refresh under a break lock taken from the holder every time: got %v, want ErrBusy", err)
+	}
+}
+
+// TestFencingTempFileRemovedBeforeTheRename: a temporary token file removed
+// before it is renamed over the counter is written again; removed every
+// time, the acquisition fails with ErrBusy, the lock released.
+func TestFencingTempFileRemovedBeforeTheRename(t *testing.T) {
+	for _, every := range []bool{false, true} {
+		w := newWorld(t)
+		b := memfs.NewFaultFS(w.host)
+		l := w.newLock(t, nil, b, locker.WithFencing())
+		tmp := l.ClaimFile() + ".fence-tmp"
+		calls := 0
+		b.SetHook(func(op memfs.Op, args ...string) {
+			if op == memfs.OpRename && args[0] == tmp {
+				if calls++; every || calls == 1 {
+					w.remove(t, tmp)
+				}
+			}
+		})
+		err := l.Lock(ctx)
+		if !every {
+			if err != nil {
+				t.Fatalf("Lock with the temporary token file removed once: got %v, want it written again and the lock taken", err)
+			}
+			w.wantToken(t, "l", l, 1)
+			continue
+		}
+		if !errors.Is(err, locker.ErrBusy) || !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Lock with the temporary token file removed each time before the rename: got %v, want ErrBusy, the ENOENT kept", err)
+		}
+		w.wantFiles(t)
+	}
+}
+
+// TestStateOfALockFileThatKeepsChanging: State describes one lock file; if
+// the lock file changes hands between every two reads, it gives up with
+// ErrBusy.
+func TestStateOfALockFileThatKeepsChanging(t *testing.T) {
+	w := newWorld(t)
+	n := 0
+	b := w.meddle(memfs.OpReadFile, lockPath, func(int) {
+		n++
+		w.fs.Remove(lockPath)
+		claim := lockPath + "|other.example.org|42|" + strings.Repeat("1", n)
+		if err := afero.WriteFile(w.fs, lockPath, []byte(claim), 0o644); err != nil {
+			t.Error(err)
+		}
+	})
+	l := w.newLock(t, nil, b)
+	if _, err := l.State(); !errors.Is(err, locker.ErrBusy) {
+		t.Errorf("State of a lock file that changes hands between every two reads: got %v, want ErrBusy", err)
+	}
+}
+
+// TestSomethingPutBackAtOwnName: a Lock removes what it finds at a name of
+// its own before writing its file there; if something is put there again
+// each time, it gives up with ErrBusy, the EEXIST kept.
+func TestSomethingPutBackAtOwnName(t *testing.T) {
+	for _, name := range []string{"ClaimFile", "TokenFile"} {
+		w := newWorld(t)
+		b := memfs.NewFaultFS(w.host)
+		l := w.newLock(t, nil, b, locker.WithFencing())
+		at := l.ClaimFile()
+		if name == "TokenFile" {
+			at += ".fence-tmp"
+		}
+		b.SetHook(func(op memfs.Op, args ...string) {
+			if op == memfs.OpWriteFile && args[0] == at {
+				afero.WriteFile(w.fs, at, []byte("again"), 0o644)
+			}
+		})
+		err := l.Lock(ctx)
+		if !errors.Is(err, locker.ErrBusy) || !errors.Is(err, fs.ErrExist) {
+			t.Errorf("Lock with a file put back at its %s each time it is removed: got %v, want ErrBusy, the EEXIST kept", name, err)
+		}
+		if l.IsLocked() {
+			t.Errorf("Lock failed, but the lock is held")
+		}
+	}
+}
