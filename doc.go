@@ -9,23 +9,15 @@
 //	})
 //
 // New returns a lock on the backend of the platform the program is built
-// for, for everything else a lock does, and FS returns that backend:
-//
-//	lock, err := nfslock.New("/shared/jobs/nightly.lock", locker.WithLifetime(time.Minute))
-//	if err != nil {
-//		return err
-//	}
-//	if err := lock.Lock(ctx); err != nil {
-//		return err // errors.Is(err, locker.ErrTimeout): the message names the holder
-//	}
-//	defer lock.Unlock()
+// for, for everything else a lock does (see the package example), and FS
+// returns that backend.
 //
 // The lock itself, its options, errors and guarantees are those of
-// [locker.Lock]; this package only picks the backend. The workspace's
-// modules are:
+// [locker.Lock]; this package only picks the backend. What a lock
+// guarantees, and its limits, are written in full in docs/algorithm.md in
+// the repository. The workspace's modules are:
 //
-//   - github.com/nfslock/nfslock/locker: the lock (its documentation says
-//     what a lock guarantees);
+//   - github.com/nfslock/nfslock/locker: the lock;
 //   - github.com/nfslock/nfslock/backend-posix: Linux, macOS and the BSDs;
 //   - github.com/nfslock/nfslock/backend-windows: Windows;
 //   - github.com/nfslock/nfslock/backend-memfs: in memory, for tests;

@@ -47,4 +47,7 @@
 // Names are cleaned with filepath.Clean and filepath.ToSlash, and relative
 // names are resolved from the root, so the same test works with Unix-style
 // and Windows-style absolute paths; see FS.
+//
+// How to test code of your own that takes locks with it is in
+// docs/conformance.md in the repository ("Testing your own code").
 package memfs

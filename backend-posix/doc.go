@@ -5,12 +5,10 @@
 // whatever filesystem is mounted there, NFS, CephFS, Lustre, SMB and sshfs
 // included. On other systems the package is empty.
 //
-// A lock on a real directory needs nothing more:
-//
-//	l, err := locker.New("/shared/queue.lock", posix.New())
-//	if err != nil {
-//		return err
-//	}
+// A lock on a real directory needs nothing more than locker.New(path,
+// posix.New()) (see the example). What the network filesystems measured so
+// far do that the locks rely on, and how to mount them, is
+// docs/network-filesystems.md in the repository.
 //
 // # System calls
 //

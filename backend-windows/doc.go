@@ -9,7 +9,7 @@
 //	Stat       CreateFile(FILE_READ_ATTRIBUTES) + GetFileInformationByHandle
 //	Chtimes    CreateFile(FILE_WRITE_ATTRIBUTES) + SetFileTime
 //	Rename     MoveFileEx(MOVEFILE_REPLACE_EXISTING)
-//	Remove     DeleteFile
+//	Remove     MoveFileEx (to a unique name) + DeleteFile
 //
 // ProcessAlive (locker.ProcessChecker) is OpenProcess +
 // GetExitCodeProcess, and ReadDirNames (locker.DirReader) is package os's
@@ -35,5 +35,7 @@
 // cannot be used there.
 //
 // The package builds only for Windows; doc.go alone has no build constraint
-// so that the package is documented on every platform.
+// so that the package is documented on every platform. How it is tested
+// (under Wine), and the separator to use where Windows and POSIX hosts
+// share a lock directory, are in docs/windows.md in the repository.
 package winfs

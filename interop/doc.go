@@ -16,5 +16,7 @@
 //     instead of the installed one. .ci/flufl9.sh runs the tests this way
 //     with flufl.lock 9.x from Debian unstable.
 //
-// go test -v -run Version names the flufl.lock under test.
+// go test -v -run Version names the flufl.lock under test. The contract
+// with flufl.lock, and its caveats, are in docs/python-interop.md in the
+// repository.
 package interop
