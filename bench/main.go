@@ -2,9 +2,9 @@
 
 // Command bench runs nfslock's workloads side by side with a floor, the
 // Python flufl.lock and flock(2), and writes a Markdown table. See
-// README.md.
+// docs/performance.md.
 //
-//	go run ./bench [-quick] [-dir /dev/shm] [-o table.md] [-readme README.md]
+//	go run ./bench [-quick] [-dir /dev/shm] [-o table.md] [-readme docs/performance.md]
 package main
 
 import (

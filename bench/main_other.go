@@ -2,7 +2,7 @@
 
 // Command bench runs nfslock's workloads side by side with a floor, the
 // Python flufl.lock and flock(2). It runs on Linux only: it counts system
-// calls with strace and waits with inotify. See README.md.
+// calls with strace and waits with inotify. See docs/performance.md.
 package main
 
 import (

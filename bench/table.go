@@ -31,7 +31,7 @@ func (r *results) columnTitle(c string) string {
 	return c
 }
 
-// markdown renders the results as the README's Performance section shows
+// markdown renders the results as docs/performance.md shows
 // them.
 func (r *results) markdown() string {
 	var b strings.Builder

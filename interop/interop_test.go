@@ -257,7 +257,7 @@ func TestPythonBreaksExpiredGoLock(t *testing.T) {
 // TestForeignFile: a file at the lock path that is not a lock, expired by
 // its modification time. Go never changes it. flufl.lock differs by
 // version (see fluflBreaksForeign), and the test checks that it does what
-// its version does, so that the README's account of it stays true.
+// its version does, so that docs/python-interop.md's account of it stays true.
 func TestForeignFile(t *testing.T) {
 	requireFlufl(t)
 	major, err := flufl.major()

@@ -39,7 +39,7 @@ DIR does not exist, 73 if it is not writable.
 `,
 		flags: func(o *options) *pflag.FlagSet {
 			fs := newFlagSet("check")
-			fs.BoolVar(&o.json, "json", false, "print one JSON object (fields: see the README)")
+			fs.BoolVar(&o.json, "json", false, "print one JSON object (fields: see docs/cli.md)")
 			fs.IntVar(&o.procs, "procs", 3, "`N` processes in the contention run (default 3)")
 			fs.IntVar(&o.cycles, "cycles", 30, "`N` lock, increment, unlock cycles per process (default 30)")
 			addLifetime(fs, o)

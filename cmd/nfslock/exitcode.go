@@ -24,7 +24,7 @@ const (
 	exitLost        = 76 // EX_PROTOCOL: the lock was lost while the command ran
 )
 
-// exitCodes is the table printed by --help and kept in the README.
+// exitCodes is the table printed by --help and kept in docs/cli.md.
 const exitCodes = `Exit status:
   0    success: the command exited 0; status: the lock is free
   1    the lock is held by someone else: -n found it busy, -w timed out

@@ -27,7 +27,7 @@ removed, without taking the lock.
 `,
 		flags: func(o *options) *pflag.FlagSet {
 			fs := newFlagSet("status")
-			fs.BoolVar(&o.json, "json", false, "print one JSON object (fields: see the README)")
+			fs.BoolVar(&o.json, "json", false, "print one JSON object (fields: see docs/cli.md)")
 			addPID(fs, o, `the process whose locks are "ours"`)
 			addSlop(fs, o)
 			addSeparator(fs, o, locker.DefaultSeparator)
