@@ -324,6 +324,12 @@ func (c *Client) Readdirplus(cred sunrpc.Auth, dir FH, cookie uint64, verf [8]by
 	if err != nil {
 		return nil, verf, false, nil, err
 	}
+	ents, verf, eof, dirAttr := getReaddirplus(d, st, verf)
+	return ents, verf, eof, dirAttr, done(d, st)
+}
+
+// getReaddirplus decodes READDIRPLUS3res after its status.
+func getReaddirplus(d *sunrpc.Decoder, st Status, verf [8]byte) ([]Entry, [8]byte, bool, *Attr) {
 	dirAttr := getPostOpAttr(d)
 	var ents []Entry
 	eof := false
@@ -340,7 +346,7 @@ func (c *Client) Readdirplus(cred sunrpc.Auth, dir FH, cookie uint64, verf [8]by
 		}
 		eof = d.Bool()
 	}
-	return ents, verf, eof, dirAttr, done(d, st)
+	return ents, verf, eof, dirAttr
 }
 
 // Readdir is like Readdirplus but lists names and file ids only.
