@@ -18,6 +18,8 @@
 #   NFSLOCK_NFS_CACHED  the Linux client's default caching (acregmin=3..acdirmax=60, lookupcache=all, cto)
 #   NFSLOCK_NFS_EXPORT  the exported directory itself, on the server's side
 #   NFSLOCK_NFS_STATE   the rig directory: logs, each client's counts (stats-a.json...)
+#   NFSLOCK_NFS_SERVER, NFSLOCK_NFS_PORTS   what a further mount needs:
+#       go run ./tools/nfsmount -o "$NFSLOCK_NFS_PORTS,noac" "$NFSLOCK_NFS_SERVER" DIR
 #
 # More client options (see 'go doc ./tools/nfsmount'), e.g. lost replies:
 #
@@ -25,6 +27,11 @@
 #   NFSLOCK_NFS_OPTS_A, NFSLOCK_NFS_OPTS_B, NFSLOCK_NFS_OPTS_CACHED   added to one mount's
 #
 #   NFSLOCK_NFS_OPTS=lose=LINK:REMOVE:RENAME,loserate=0.1,losexid=mixed bash scripts/nfs-rig.sh up
+#
+# Every mount has timeo=20 (a call unanswered for 2 s is sent again), not
+# Linux's 60 s: Ganesha 4.3 at times answers nothing to a call on a file
+# another client is removing ("Not enough memory in nfs3_read_cb" or
+# "nfs3_FhandleToCache" in ganesha.log), and a client waits timeo for it.
 #
 # The rig lives in $NFSLOCK_NFS_RIG_DIR (default: $TMPDIR/nfslock-nfs-rig or
 # /tmp/nfslock-nfs-rig). It runs as root (Ganesha's VFS backend opens files
@@ -50,6 +57,10 @@ print_env() {
 	printf 'export NFSLOCK_NFS_CACHED=%s\n' "$rig/mnt/cached"
 	printf 'export NFSLOCK_NFS_EXPORT=%s\n' "$rig/export"
 	printf 'export NFSLOCK_NFS_STATE=%s\n' "$rig"
+	if [ -f "$rig/ports" ]; then
+		printf 'export NFSLOCK_NFS_SERVER=%s\n' "127.0.0.1:$rig/export"
+		printf 'export NFSLOCK_NFS_PORTS=%s\n' "$(cat "$rig/ports")"
+	fi
 }
 
 need() {
@@ -118,7 +129,7 @@ up() {
 		return
 	fi
 	down quiet
-	mkdir -p "$rig/export" "$rig/recovery" "$rig/mnt/a" "$rig/mnt/b" "$rig/mnt/cached"
+	mkdir -p "$rig/export" "$rig/recovery" "$rig/ccache" "$rig/mnt/a" "$rig/mnt/b" "$rig/mnt/cached"
 	chmod 755 "$rig"
 	chmod 1777 "$rig/export"
 
@@ -159,6 +170,7 @@ NFSV4 {
 }
 NFS_KRB5 {
 	Active_krb5 = false;
+	CCacheDir = "$rig/ccache";
 }
 EXPORT {
 	Export_Id = 1;
@@ -174,6 +186,7 @@ EXPORT {
 	}
 }
 CONF
+	echo "port=$nfsport,mountport=$mntport" >"$rig/ports"
 	setsid ganesha.nfsd -F -f "$rig/ganesha.conf" -L "$rig/ganesha.log" -p "$rig/ganesha.nfsd.pid" </dev/null >"$rig/ganesha.out" 2>&1 &
 	echo $! >"$rig/ganesha.pid"
 	for _ in $(seq 200); do
@@ -200,7 +213,7 @@ CONF
 
 	local m opts var
 	for m in "${mounts[@]}"; do
-		opts="port=$nfsport,mountport=$mntport,stats=$rig/stats-$m.json"
+		opts="port=$nfsport,mountport=$mntport,timeo=20,stats=$rig/stats-$m.json"
 		if [ "$m" != cached ]; then opts="$opts,$nocache"; fi
 		var=NFSLOCK_NFS_OPTS_${m^^}
 		opts="$opts${NFSLOCK_NFS_OPTS:+,$NFSLOCK_NFS_OPTS}${!var:+,${!var}}"
@@ -276,7 +289,7 @@ env)
 	cat "$rig/env"
 	;;
 *)
-	sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,45p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 	;;
 esac

@@ -51,11 +51,17 @@ func (fs *nfsFS) Open(cancel <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut
 	// Close-to-open: an open revalidates the file's attributes. The
 	// ACCESS call that checks permission brings them, as in the Linux
 	// client; with nocto the cached answer does while it is valid.
+	before := n.signature()
 	if fs.opts.cto {
 		n.invalidate()
 	}
 	if err := fs.access(n, cred, in.Uid, want); err != nil {
 		return status(err)
+	}
+	if n.signature() != before && !fs.opts.noac() && fs.server != nil {
+		// The kernel's copy of the attributes is out of date too; an
+		// open does not hold locks that the notification waits for.
+		fs.server.InodeNotify(n.id, -1, 0)
 	}
 	fs.open(n, in.Flags, out)
 	return fuse.OK

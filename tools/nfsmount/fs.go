@@ -172,6 +172,19 @@ func (fs *nfsFS) entryTimeout(dir *node, positive bool) time.Duration {
 	return dir.remaining(&fs.opts)
 }
 
+// forgetEntry forgets name in dir, here and in the kernel, after a call
+// on it failed: the name is not what the caches said. The Linux client
+// drops the dentry (d_drop) in the same cases, so that the next use asks
+// the server. The kernel is told after the failing request has been
+// answered: it holds the directory's lock until then.
+func (fs *nfsFS) forgetEntry(dir *node, name string) {
+	dir.dropDent(name)
+	if fs.opts.noac() || fs.opts.lookupcache == "none" || fs.server == nil {
+		return // the kernel keeps no entries
+	}
+	go fs.server.EntryNotify(dir.id, name)
+}
+
 // getattr returns n's attributes from the cache or, when they are not
 // fresh (or force), from the server.
 func (fs *nfsFS) getattr(n *node, cred sunrpc.Auth, force bool) (nfs3.Attr, error) {

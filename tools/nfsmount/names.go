@@ -18,6 +18,7 @@ func (fs *nfsFS) made(dir *node, name string, cred sunrpc.Auth, fh nfs3.FH, attr
 		if w.After != nil {
 			dir.update(&fs.opts, *w.After, false)
 		}
+		fs.forgetEntry(dir, name)
 		return nil, status(err)
 	}
 	if fh == nil {
@@ -179,6 +180,7 @@ func (fs *nfsFS) removed(dir *node, name string, w nfs3.Wcc, err error) {
 		if w.After != nil {
 			dir.update(&fs.opts, *w.After, false)
 		}
+		fs.forgetEntry(dir, name)
 		return
 	}
 	dir.changedDir(&fs.opts, w, func(d map[string]nfs3.FH) { fs.forgetName(d, name) })
@@ -221,6 +223,8 @@ func (fs *nfsFS) Rename(cancel <-chan struct{}, in *fuse.RenameIn, oldName, newN
 		if tw.After != nil {
 			to.update(&fs.opts, *tw.After, false)
 		}
+		fs.forgetEntry(from, oldName)
+		fs.forgetEntry(to, newName)
 		return status(err)
 	}
 	add := func(d map[string]nfs3.FH) {

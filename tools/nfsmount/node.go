@@ -43,7 +43,12 @@ type sig struct {
 
 func sigOf(a nfs3.Attr) sig { return sig{a.Mtime, a.Ctime, a.Size} }
 
-func (n *node) isDir() bool { return n.haveAttr && n.attr.Type == nfs3.TypeDir }
+// signature returns n's cached signature.
+func (n *node) signature() sig {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return sigOf(n.attr)
+}
 
 func (o *options) acTimes(dir bool) (lo, hi time.Duration) {
 	if dir {
@@ -175,6 +180,13 @@ func (n *node) setDent(name string, fh nfs3.FH) {
 		n.dentsSig = sigOf(n.attr)
 	}
 	n.dents[name] = fh
+}
+
+// dropDent forgets what the lookup cache knows of name in directory n.
+func (n *node) dropDent(name string) {
+	n.mu.Lock()
+	delete(n.dents, name)
+	n.mu.Unlock()
 }
 
 // changedDir applies the weak cache consistency data of a change this
