@@ -77,7 +77,7 @@ func dirBackend(dir, dir2 string, caps *conformance.Capabilities) conformance.Ba
 	b.Checks = 100
 	b.NoLinkCounts = !caps.LinkCounts
 	b.CachingClient = caps.OtherClientDelay != 0 || caps.ReverseDelay != 0
-	b.TimeGranularity = max(caps.Granularity, caps.StampGranularity)
+	b.TimeGranularity = caps.TimeGranularity()
 	if b.TimeGranularity < 1000 {
 		b.TimeGranularity = 0
 	}

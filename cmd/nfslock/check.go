@@ -3,21 +3,19 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/nfslock/nfslock/conformance/probe"
 	"github.com/nfslock/nfslock/locker"
 	"github.com/spf13/pflag"
 )
@@ -29,10 +27,11 @@ func checkCommand() subcommand {
 		summary: `Check what the filesystem under DIR does that the locks rely on: that
 link(2) is atomic (racers, one winner) and how a losing link fails, whether
 link counts are reported, the granularity of file times, the offset of the
-file server's clock, whether rename replaces an existing name, whether a
-removed open file is silly-renamed (.nfsXXXX); then a short contention run
-of several nfslock processes incrementing a counter in DIR under a lock
-(0 lost updates). Print a verdict and the lifetime and slop to use there.
+file server's clock, whether rename replaces an existing name atomically,
+whether a removed open file is silly-renamed (.nfsXXXX), and how long one
+call through the mount takes (a stat, a link and its removal); then a short
+contention run of several nfslock processes incrementing a counter in DIR
+under a lock (0 lost updates). Print a verdict and the lifetime and slop to use there.
 Everything happens in a directory DIR/.nfslock-check-* that is removed at
 the end. Exit 0 if the filesystem is fit for these locks, 1 if not, 66 if
 DIR does not exist, 73 if it is not writable.
@@ -58,6 +57,7 @@ DIR does not exist, 73 if it is not writable.
 // checkReport is what check prints; with --json, as is.
 type checkReport struct {
 	Dir        string           `json:"dir"`
+	Latency    latencyReport    `json:"latency"`
 	Link       linkReport       `json:"link"`
 	LinkCounts linkCountsReport `json:"link_counts"`
 	Times      timesReport      `json:"timestamps"`
@@ -104,6 +104,17 @@ type clockReport struct {
 type renameReport struct {
 	Replaces bool   `json:"replaces"`
 	Error    string `json:"error,omitempty"`
+	Atomic   bool   `json:"atomic"` // the name never went missing while replaced again and again
+	Rounds   int    `json:"rounds"`
+}
+
+// latencyReport is how long one call through the mount takes: the median
+// and longest of several.
+type latencyReport struct {
+	StatSeconds    float64 `json:"stat_seconds"`
+	StatMaxSeconds float64 `json:"stat_max_seconds"`
+	LinkSeconds    float64 `json:"link_remove_seconds"` // a link onto a free name and its removal
+	LinkMaxSeconds float64 `json:"link_remove_max_seconds"`
 }
 
 type sillyReport struct {
@@ -153,12 +164,7 @@ func runCheck(e *env, o *options, args []string) int {
 	defer stop()
 	r := checkReport{Dir: abs, Problems: []string{}, Notes: []string{}}
 	c := &checker{e: e, fsys: e.fsys, dir: work, r: &r}
-	c.link()
-	c.linkRace()
-	c.times()
-	c.clock()
-	c.rename()
-	c.silly()
+	c.probe()
 	c.contention(ctx, o)
 	if err := os.RemoveAll(work); err != nil {
 		c.problem("could not remove the work directory %s: %v", work, err)
@@ -188,6 +194,7 @@ type checker struct {
 	fsys backend
 	dir  string
 	r    *checkReport
+	caps *probe.Capabilities // nil if the probe failed
 }
 
 func (c *checker) path(name string) string { return filepath.Join(c.dir, name) }
@@ -200,245 +207,93 @@ func (c *checker) note(format string, args ...any) {
 	c.r.Notes = append(c.r.Notes, fmt.Sprintf(format, args...))
 }
 
-// write creates name with contents, through the backend.
-func (c *checker) write(name, contents string) error {
-	return c.fsys.WriteFile(c.path(name), []byte(contents), 0o644)
+// probe finds out what the filesystem does (see package probe) and judges
+// it: what no lock can work with is a problem, what nfslock works around a
+// note.
+func (c *checker) probe() {
+	caps, err := probe.Probe(c.fsys, c.dir, "")
+	if err != nil {
+		c.problem("%v", err)
+		return
+	}
+	c.caps = caps
+	r := c.r
+	r.Latency = latencyReport{
+		StatSeconds: caps.Latency.Stat.Median.Seconds(), StatMaxSeconds: caps.Latency.Stat.Max.Seconds(),
+		LinkSeconds: caps.Latency.Link.Median.Seconds(), LinkMaxSeconds: caps.Latency.Link.Max.Seconds(),
+	}
+	c.links(caps)
+	c.times(caps)
+	r.Rename = renameReport{Replaces: caps.RenameReplaces, Error: caps.RenameError, Atomic: caps.RenameAtomic, Rounds: caps.RenameRounds}
+	switch {
+	case caps.RenameError != "":
+		c.problem("rename onto an existing name fails: %s", caps.RenameError)
+	case !caps.RenameReplaces:
+		c.problem("rename onto an existing name did not replace it")
+	case !caps.RenameAtomic:
+		c.note("a name replaced with rename went missing for a moment in %d replacements: other programs that replace files here with rename are not atomic", caps.RenameRounds)
+	}
+	switch {
+	case caps.RemoveOpenError != "":
+		r.Silly.Error = "removing an open file fails: " + caps.RemoveOpenError
+		c.note("a file that is open cannot be removed: %s", caps.RemoveOpenError)
+	case len(caps.ClientNames) > 0:
+		r.Silly.Seen, r.Silly.Name = true, caps.ClientNames[0]
+		c.note("a removed open file is renamed to %s until closed (silly rename): nfslock keeps no file open, but other programs' leftovers can block removing a directory", r.Silly.Name)
+	}
 }
 
-// link: a link to a free name works; a link onto an existing name fails,
-// with an error the backend reports as "exists", and leaves it alone;
-// the link counts show the two names.
-func (c *checker) link() {
+// links: a link to a free name works; a link onto an existing name fails,
+// with an error the backend reports as "exists", and leaves it alone; racers
+// onto one name have one winner a round; the link counts show two names.
+func (c *checker) links(caps *probe.Capabilities) {
 	lr := &c.r.Link
-	if err := c.write("a", "a"); err != nil {
-		c.problem("cannot write a file: %v", err)
-		return
-	}
-	if err := c.write("b", "b"); err != nil {
-		c.problem("cannot write a file: %v", err)
-		return
-	}
-	if err := c.fsys.Link(c.path("a"), c.path("lock")); err != nil {
-		c.problem("link to a free name fails: %v", err)
+	if caps.LinkError != "" {
+		c.problem("link to a free name fails: %s", caps.LinkError)
 		return
 	}
 	lr.Works = true
-	if fi, err := c.fsys.Stat(c.path("a")); err == nil {
-		c.r.LinkCounts = linkCountsReport{Reported: fi.Links == 2, AfterLink: fi.Links}
-	}
-	raw := os.Link(c.path("b"), c.path("lock"))
-	if raw == nil {
-		lr.Replaced = true
+	c.r.LinkCounts = linkCountsReport{Reported: caps.LinkCounts, AfterLink: caps.LinksAfterLink}
+	lr.LosingError, lr.SeenAsExist, lr.Replaced = caps.LosingLink, caps.LosingLinkExists, caps.LosingLinkReplaced
+	switch {
+	case caps.LosingLink == "ok":
 		c.problem("a link onto an existing name succeeded")
-		return
+	case !caps.LosingLinkExists:
+		c.problem("a link onto an existing name fails with %s, which does not mean \"exists\"", caps.LosingLink)
 	}
-	lr.LosingError = errnoName(raw)
-	err := c.fsys.Link(c.path("b"), c.path("lock"))
-	lr.SeenAsExist = errors.Is(err, fs.ErrExist)
-	if !lr.SeenAsExist {
-		c.problem("a link onto an existing name fails with %s, which does not mean \"exists\"", lr.LosingError)
+	if caps.LosingLinkReplaced && caps.LosingLink != "ok" {
+		c.problem("a losing link changed the existing file")
 	}
-	if data, err := c.fsys.ReadFile(c.path("lock")); err != nil || string(data) != "a" {
-		lr.Replaced = true
-		c.problem("a losing link changed the existing file (it holds %q, %v)", data, err)
-	}
-	if !c.r.LinkCounts.Reported {
-		c.note("link counts are not reported (a file with two names shows %d): nfslock decides who holds a lock by the claim name alone; flufl.lock cannot release its locks here", c.r.LinkCounts.AfterLink)
-	}
-}
-
-// linkRace: racers link their own files onto one name at once, round
-// after round; exactly one must win each round.
-func (c *checker) linkRace() {
-	const rounds, racers = 20, 4
-	lr := &c.r.Link
-	lr.Rounds, lr.Racers, lr.MinWinners = rounds, racers, racers
-	for i := range racers {
-		if err := c.write(fmt.Sprintf("racer%d", i), strconv.Itoa(i)); err != nil {
-			c.problem("cannot write a file: %v", err)
-			return
-		}
-	}
-	for round := range rounds {
-		target := c.path(fmt.Sprintf("race%d", round))
-		var wins sync.WaitGroup
-		start := make(chan struct{})
-		won := make([]bool, racers)
-		for i := range racers {
-			wins.Add(1)
-			go func() {
-				defer wins.Done()
-				<-start
-				won[i] = c.fsys.Link(c.path(fmt.Sprintf("racer%d", i)), target) == nil
-			}()
-		}
-		close(start)
-		wins.Wait()
-		n := 0
-		for i, w := range won {
-			if w {
-				n++
-				if data, err := c.fsys.ReadFile(target); err != nil || string(data) != strconv.Itoa(i) {
-					c.problem("race round %d: racer %d won, but the name holds %q (%v)", round, i, data, err)
-				}
-			}
-		}
-		lr.MaxWinners = max(lr.MaxWinners, n)
-		lr.MinWinners = min(lr.MinWinners, n)
-		c.fsys.Remove(target)
-	}
-	lr.Atomic = lr.MaxWinners == 1 && lr.MinWinners == 1
+	race := caps.LinkRace
+	lr.Rounds, lr.Racers, lr.MaxWinners, lr.MinWinners, lr.Atomic = race.Rounds, race.Racers, race.MaxWinners, race.MinWinners, race.Exclusive()
 	if !lr.Atomic {
-		c.problem("link is not atomic: %d racers onto one name had between %d and %d winners a round", racers, lr.MinWinners, lr.MaxWinners)
+		c.problem("link is not atomic: %d racers onto one name had between %d and %d winners a round", race.Racers, race.MinWinners, race.MaxWinners)
+	}
+	for _, m := range race.Mixups {
+		c.problem("link race %s", m)
+	}
+	if !caps.LinkCounts {
+		c.note("link counts are not reported (a file with two names shows %d): nfslock decides who holds a lock by the claim name alone; flufl.lock cannot release its locks here", caps.LinksAfterLink)
 	}
 }
 
-// times: the granularity of file times, set and fresh.
-func (c *checker) times() {
+// times: the granularity of file times, set and fresh, and the file
+// server's clock.
+func (c *checker) times(caps *probe.Capabilities) {
 	tr := &c.r.Times
-	// A time with every digit down to the nanosecond.
-	set := time.Now().Add(time.Hour).Truncate(time.Second).Add(123456789 * time.Nanosecond)
-	if err := c.write("t", "t"); err != nil {
-		c.problem("cannot write a file: %v", err)
-		return
-	}
-	if err := c.fsys.Chtimes(c.path("t"), set, set); err != nil {
-		c.problem("cannot set a file's times: %v", err)
-		return
-	}
-	fi, err := c.fsys.Stat(c.path("t"))
-	if err != nil {
-		c.problem("cannot stat a file: %v", err)
-		return
-	}
-	tr.SetGranularity = -1
-	for _, g := range []time.Duration{time.Nanosecond, 10 * time.Nanosecond, 100 * time.Nanosecond, time.Microsecond,
-		time.Millisecond, 10 * time.Millisecond, time.Second, 2 * time.Second} {
-		if fi.ModTime.Equal(set.Truncate(g)) {
-			tr.SetGranularity = int64(g)
-			break
-		}
-	}
-	if tr.SetGranularity < 0 {
-		c.problem("a file's modification time set to %s reads back as %s", set.Format(time.RFC3339Nano), fi.ModTime.Format(time.RFC3339Nano))
-		return
-	}
-	// Fresh files: a whole-seconds filesystem gives every one a time of
-	// .000000000, which a nanosecond clock almost never shows.
-	for i := range 3 {
-		name := fmt.Sprintf("fresh%d", i)
-		if err := c.write(name, name); err != nil {
-			continue
-		}
-		if fi, err := c.fsys.Stat(c.path(name)); err == nil && fi.ModTime.Nanosecond() != 0 {
-			tr.FreshFraction = true
-		}
-	}
-	tr.GranularityNS = tr.SetGranularity
-	if !tr.FreshFraction {
-		tr.GranularityNS = max(tr.GranularityNS, int64(time.Second))
+	tr.SetGranularity = int64(caps.Granularity)
+	tr.FreshFraction = caps.StampGranularity < time.Second
+	tr.GranularityNS = int64(caps.TimeGranularity())
+	if caps.Granularity < 0 {
+		c.problem("a file's modification time set to %s reads back as %s", caps.TimeSet.Format(time.RFC3339Nano), caps.TimeRead.Format(time.RFC3339Nano))
 	}
 	if tr.GranularityNS >= int64(time.Second) {
 		c.note("file times are kept in steps of %v: lock lifetimes must be many seconds (nfslock refuses lifetimes of 2 steps or less)", time.Duration(tr.GranularityNS))
 	}
-}
-
-// clock: the file server's clock minus ours, from the times it gives
-// fresh files.
-func (c *checker) clock() {
-	gran := time.Duration(max(c.r.Times.GranularityNS, 1))
-	var offsets []time.Duration
-	var spread time.Duration
-	for i := range 5 {
-		name := c.path(fmt.Sprintf("clock%d", i))
-		t0 := time.Now()
-		if err := c.fsys.WriteFile(name, []byte("c"), 0o644); err != nil {
-			c.problem("cannot write a file: %v", err)
-			return
-		}
-		t1 := time.Now()
-		fi, err := c.fsys.Stat(name)
-		if err != nil {
-			c.problem("cannot stat a file: %v", err)
-			return
-		}
-		mid := t0.Add(t1.Sub(t0) / 2)
-		// The server stamped a time in [t0, t1], truncated to its step.
-		offsets = append(offsets, fi.ModTime.Add(gran/2).Sub(mid))
-		spread = max(spread, t1.Sub(t0)/2)
+	c.r.Clock = clockReport{OffsetSeconds: caps.ClockOffset.Seconds(), UncertaintySeconds: caps.ClockUncertainty.Seconds()}
+	if caps.ClockOffset.Abs() > time.Second {
+		c.note("the file server's clock is %+.1fs from this host's: nfslock judges locks in the server's clock, but flufl.lock processes use their own, so keep the clocks in sync if they share locks", caps.ClockOffset.Seconds())
 	}
-	slices.Sort(offsets)
-	off := offsets[len(offsets)/2]
-	// Local filesystems stamp files with the kernel's coarse clock, a tick
-	// (a few ms) behind: the samples' spread shows that too.
-	spread = max(spread+gran/2, (offsets[len(offsets)-1]-offsets[0])/2)
-	c.r.Clock = clockReport{OffsetSeconds: off.Seconds(), UncertaintySeconds: spread.Seconds()}
-	if off.Abs() > time.Second {
-		c.note("the file server's clock is %+.1fs from this host's: nfslock judges locks in the server's clock, but flufl.lock processes use their own, so keep the clocks in sync if they share locks", off.Seconds())
-	}
-}
-
-// rename: renaming onto an existing name replaces it.
-func (c *checker) rename() {
-	rr := &c.r.Rename
-	if err := c.write("x", "x"); err != nil {
-		rr.Error = err.Error()
-		return
-	}
-	if err := c.write("y", "y"); err != nil {
-		rr.Error = err.Error()
-		return
-	}
-	if err := c.fsys.Rename(c.path("x"), c.path("y")); err != nil {
-		rr.Error = err.Error()
-		c.problem("rename onto an existing name fails: %v", err)
-		return
-	}
-	data, err := c.fsys.ReadFile(c.path("y"))
-	_, xerr := c.fsys.Stat(c.path("x"))
-	rr.Replaces = err == nil && string(data) == "x" && errors.Is(xerr, fs.ErrNotExist)
-	if !rr.Replaces {
-		c.problem("rename onto an existing name did not replace it (it holds %q, %v; old name: %v)", data, err, xerr)
-	}
-}
-
-// silly: is a file removed while open renamed (NFS's .nfsXXXX, FUSE's
-// .fuse_hiddenXXXX) until it is closed?
-func (c *checker) silly() {
-	sr := &c.r.Silly
-	before := c.names()
-	f, err := os.Create(c.path("open"))
-	if err != nil {
-		sr.Error = err.Error()
-		return
-	}
-	f.WriteString("open")
-	err = os.Remove(c.path("open"))
-	after := c.names()
-	f.Close()
-	if err != nil {
-		sr.Error = fmt.Sprintf("removing an open file fails: %v", err)
-		c.note("a file that is open cannot be removed: %v", err)
-		os.Remove(c.path("open"))
-		return
-	}
-	for _, n := range after {
-		if !slices.Contains(before, n) && n != "open" {
-			sr.Seen, sr.Name = true, n
-		}
-	}
-	if sr.Seen {
-		c.note("a removed open file is renamed to %s until closed (silly rename): nfslock keeps no file open, but other programs' leftovers can block removing a directory", sr.Name)
-	}
-}
-
-func (c *checker) names() []string {
-	entries, _ := os.ReadDir(c.dir)
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	return names
 }
 
 // contention: nfslock processes increment a counter under a lock.
@@ -502,7 +357,7 @@ func (c *checker) contention(ctx context.Context, o *options) {
 		for _, e := range entries {
 			switch n := e.Name(); {
 			case n == "counter":
-			case strings.HasPrefix(n, ".nfs"), strings.HasPrefix(n, ".fuse_hidden"):
+			case probe.IsClientFile(n):
 				silly = append(silly, n)
 			default:
 				cr.Leftover = append(cr.Leftover, n)
@@ -592,27 +447,34 @@ func (c *checker) print() {
 		return n
 	}
 	fmt.Fprintf(w, "nfslock check %s\n", r.Dir)
-	fmt.Fprintf(w, "  link:             %s; %d racers × %d rounds: %s; a losing link fails with %s%s\n",
-		yes(r.Link.Works, "works", "FAILS"), r.Link.Racers, r.Link.Rounds,
-		yes(r.Link.Atomic, "one winner each (atomic)", fmt.Sprintf("%d to %d winners (NOT ATOMIC)", r.Link.MinWinners, r.Link.MaxWinners)),
-		r.Link.LosingError, yes(r.Link.SeenAsExist, "", " (NOT taken as \"exists\")"))
-	fmt.Fprintf(w, "  link counts:      %s\n", yes(r.LinkCounts.Reported, "reported (2 after a link)",
-		fmt.Sprintf("not reported (%d after a link)", r.LinkCounts.AfterLink)))
-	gran := time.Duration(r.Times.GranularityNS)
-	fmt.Fprintf(w, "  file times:       %s\n", yes(gran >= time.Second, fmt.Sprintf("whole seconds (steps of %v)", gran), fmt.Sprintf("steps of %v", gran)))
-	if math.Abs(r.Clock.OffsetSeconds) < 0.1 {
-		fmt.Fprintf(w, "  clock offset:     none that matters (%+.3fs ± %.3fs, file server minus this host)\n", r.Clock.OffsetSeconds, r.Clock.UncertaintySeconds)
+	if caps := c.caps; caps != nil {
+		fmt.Fprintf(w, "  latency:          %v\n", caps.Latency)
+		fmt.Fprintf(w, "  link:             %s; %d racers × %d rounds: %s; a losing link fails with %s%s\n",
+			yes(r.Link.Works, "works", "FAILS"), r.Link.Racers, r.Link.Rounds,
+			yes(r.Link.Atomic, "one winner each (atomic)", fmt.Sprintf("%d to %d winners (NOT ATOMIC)", r.Link.MinWinners, r.Link.MaxWinners)),
+			r.Link.LosingError, yes(r.Link.SeenAsExist, "", " (NOT taken as \"exists\")"))
+		fmt.Fprintf(w, "  link counts:      %s\n", yes(r.LinkCounts.Reported, "reported (2 after a link)",
+			fmt.Sprintf("not reported (%d after a link)", r.LinkCounts.AfterLink)))
+		gran := time.Duration(r.Times.GranularityNS)
+		fmt.Fprintf(w, "  file times:       %s\n", yes(gran >= time.Second, fmt.Sprintf("whole seconds (steps of %v)", gran), fmt.Sprintf("steps of %v", gran)))
+		if math.Abs(r.Clock.OffsetSeconds) < 0.1 {
+			fmt.Fprintf(w, "  clock offset:     none that matters (%+.3fs ± %.3fs, file server minus this host)\n", r.Clock.OffsetSeconds, r.Clock.UncertaintySeconds)
+		} else {
+			fmt.Fprintf(w, "  clock offset:     %+.3fs ± %.3fs (file server minus this host)\n", r.Clock.OffsetSeconds, r.Clock.UncertaintySeconds)
+		}
+		fmt.Fprintf(w, "  rename onto name: %s\n", yes(r.Rename.Replaces,
+			yes(r.Rename.Atomic, fmt.Sprintf("replaces it, atomically (%d replacements watched)", r.Rename.Rounds), "replaces it, NOT atomically"),
+			"DOES NOT REPLACE IT "+r.Rename.Error))
+		switch {
+		case r.Silly.Error != "":
+			fmt.Fprintf(w, "  silly renames:    %s\n", r.Silly.Error)
+		case r.Silly.Seen:
+			fmt.Fprintf(w, "  silly renames:    yes (%s)\n", r.Silly.Name)
+		default:
+			fmt.Fprintf(w, "  silly renames:    none\n")
+		}
 	} else {
-		fmt.Fprintf(w, "  clock offset:     %+.3fs ± %.3fs (file server minus this host)\n", r.Clock.OffsetSeconds, r.Clock.UncertaintySeconds)
-	}
-	fmt.Fprintf(w, "  rename onto name: %s\n", yes(r.Rename.Replaces, "replaces it", "DOES NOT REPLACE IT "+r.Rename.Error))
-	switch {
-	case r.Silly.Error != "":
-		fmt.Fprintf(w, "  silly renames:    %s\n", r.Silly.Error)
-	case r.Silly.Seen:
-		fmt.Fprintf(w, "  silly renames:    yes (%s)\n", r.Silly.Name)
-	default:
-		fmt.Fprintf(w, "  silly renames:    none\n")
+		fmt.Fprintf(w, "  probe:            FAILED (see the problem below)\n")
 	}
 	cr := r.Contention
 	fmt.Fprintf(w, "  contention:       %d processes × %d increments in %.1fs: counter %d, %d lost updates\n",
