@@ -29,11 +29,12 @@ func (l *Lock) TryLock() error {
 		return err
 	}
 	// One attempt, but an inconclusive one (the lock file vanished under
-	// us, a transient error) is repeated at once, a few times.
-	r := l.attempt(op, true, nil)
-	for i := 0; i < 3 && r.outcome == again; i++ {
-		r = l.attempt(op, false, nil)
-	}
+	// us, a transient error) is repeated at once (see retry.go).
+	var r result
+	retry(func(try int) bool {
+		r = l.attempt(op, try == 0, nil)
+		return r.outcome != again
+	})
 	if r.outcome == busy && l.expired(r.obs.info.ModTime) {
 		if _, err := l.breakLock(r.obs); err != nil {
 			if errors.Is(err, ErrForeignFile) {
@@ -246,22 +247,20 @@ func (l *Lock) checkHeld(op string) error {
 func (l *Lock) prepareClaim(op string) error {
 	var err error
 	vanished := false
-	for try := 0; try < claimTries; try++ {
+	if retry(func(int) bool {
 		err = l.writeClaimAndMeasure()
 		if err == nil {
 			err = l.touch(l.claim)
 		}
-		if err == nil {
-			return nil
-		}
-		if vanished = isNotExist(err) && l.dirExists(); !vanished {
-			break
-		}
+		vanished = err != nil && isNotExist(err) && l.dirExists()
+		return !vanished
+	}) && err == nil {
+		return nil
 	}
 	switch {
 	case errors.Is(err, ErrInvalid):
 	case vanished:
-		err = fmt.Errorf("%w: the claim file %s was removed each time it was written, %d times: %w", ErrBusy, l.claim, claimTries, err)
+		err = fmt.Errorf("%w: the claim file %s was removed each time it was written, %d times: %w", ErrBusy, l.claim, maxTries, err)
 	case errors.Is(err, fs.ErrNotExist):
 		err = fmt.Errorf("directory %s does not exist: %w", l.dir, err)
 	case errors.Is(err, fs.ErrPermission):
@@ -272,10 +271,6 @@ func (l *Lock) prepareClaim(op string) error {
 	}
 	return &Error{Op: op, Path: l.path, Err: err}
 }
-
-// claimTries bounds the writes of a claim file that vanishes as soon as
-// it is written.
-const claimTries = 3
 
 // dirExists reports whether the lock's directory is there.
 func (l *Lock) dirExists() bool {

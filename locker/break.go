@@ -233,16 +233,12 @@ func (l *Lock) clearAside() error {
 // expired lock stay for want of a move, and one whose reply was lost counts
 // as done (movedAside).
 func (l *Lock) moveAside(name string) error {
-	var err error
-	for try := 0; try < 4; try++ {
-		if err = l.fsys.Rename(name, l.aside); err == nil || l.movedAside() {
-			return nil
+	return l.retryErr(func(int) error {
+		if err := l.fsys.Rename(name, l.aside); err != nil && !l.movedAside() {
+			return err
 		}
-		if !l.retryable(err) {
-			break
-		}
-	}
-	return err
+		return nil
+	})
 }
 
 // linkBack links the file this Lock moved aside back to name. It fails
@@ -253,20 +249,13 @@ func (l *Lock) moveAside(name string) error {
 // finds the earlier try's link, whose reply was lost (or the claimant's own
 // claim file written afresh: either way what belongs there is there).
 func (l *Lock) linkBack(name string) error {
-	var err error
-	for try := 0; try < 4; try++ {
-		err = l.fsys.Link(l.aside, name)
-		if err == nil {
-			return nil
-		}
+	return l.retryErr(func(try int) error {
+		err := l.fsys.Link(l.aside, name)
 		if try > 0 && errors.Is(err, fs.ErrExist) && l.sameContents(name, l.aside) {
 			return nil
 		}
-		if !l.retryable(err) {
-			break
-		}
-	}
-	return err
+		return err
+	})
 }
 
 // renameBack moves what this Lock moved aside back to name with rename: a
@@ -275,22 +264,15 @@ func (l *Lock) linkBack(name string) error {
 // is tried again; a retry that finds nothing aside and something at name
 // finds the earlier try's rename, whose reply was lost.
 func (l *Lock) renameBack(name string) error {
-	var err error
-	for try := 0; try < 4; try++ {
-		err = l.fsys.Rename(l.aside, name)
-		if err == nil {
-			return nil
-		}
+	return l.retryErr(func(try int) error {
+		err := l.fsys.Rename(l.aside, name)
 		if try > 0 && isNotExist(err) {
 			if _, serr := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(name) }); serr == nil {
 				return nil
 			}
 		}
-		if !l.retryable(err) {
-			break
-		}
-	}
-	return err
+		return err
+	})
 }
 
 // sameContents reports whether the files a and b can both be read and
@@ -307,13 +289,8 @@ func (l *Lock) sameContents(a, b string) bool {
 // moved is then checked, and put back if it is not what was meant to go,
 // as after any move.
 func (l *Lock) movedAside() bool {
-	for try := 0; try < 4; try++ {
-		_, err := l.fsys.Stat(l.aside)
-		if err == nil || !l.retryable(err) {
-			return err == nil
-		}
-	}
-	return false
+	_, err := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(l.aside) })
+	return err == nil
 }
 
 // withBreakLock runs f while holding the break lock. It reports false, and
@@ -450,12 +427,15 @@ func (l *Lock) underBreakLockKept(f func() error) (kept bool, err error) {
 // that other has let go by then, that the lock is still ours.
 func (l *Lock) underBreakLockHolding(f, confirm func() error) error {
 	kept, err := l.underBreakLockKept(f)
-	for try := 0; err == nil && !kept; try++ {
-		if try == 3 {
-			return fmt.Errorf("%w: the break lock %s was not ours when done, %d times", ErrBusy, l.breakPath, try+1)
-		}
+	if err != nil || kept {
+		return err
+	}
+	if retry(func(int) bool {
 		l.log.Warn("acted under a break lock that was no longer ours; looking again that the lock is ours", "path", l.breakPath)
 		kept, err = l.underBreakLockKept(confirm)
+		return err != nil || kept
+	}) {
+		return err
 	}
-	return err
+	return fmt.Errorf("%w: the break lock %s was not ours when done, %d times", ErrBusy, l.breakPath, maxTries+1)
 }

@@ -175,11 +175,12 @@ func (l *Lock) nextToken() (token uint64, err error) {
 	}
 	// A temporary file that vanishes before the rename was removed by a
 	// breaker of this Lock's lock (the next commit finds the lock lost) or
-	// by someone else at work in the directory: it is written again, a
-	// few times.
-	for try := 1; ; try++ {
-		if err := l.writeFresh(tmp, []byte(strconv.FormatUint(next, 10)+"\n")); err != nil {
-			return 0, fmt.Errorf("writing the next token: %w", err)
+	// by someone else at work in the directory: it is written again (see
+	// retry.go).
+	retry(func(int) bool {
+		if err = l.writeFresh(tmp, []byte(strconv.FormatUint(next, 10)+"\n")); err != nil {
+			err = fmt.Errorf("writing the next token: %w", err)
+			return true
 		}
 		if l.mayBeBroken() {
 			// A breaker may be at work: commit under the break lock, as
@@ -198,15 +199,15 @@ func (l *Lock) nextToken() (token uint64, err error) {
 		} else {
 			err = commit()
 		}
-		switch {
-		case err == nil:
-			return next, nil
-		case !isNotExist(err):
-			return 0, err
-		case try == claimTries:
-			return 0, fmt.Errorf("%w: the temporary file %s was removed each time it was written, %d times: %w", ErrBusy, tmp, try, err)
-		}
+		return !isNotExist(err)
+	})
+	switch {
+	case err == nil:
+		return next, nil
+	case isNotExist(err):
+		err = fmt.Errorf("%w: the temporary file %s was removed each time it was written, %d times: %w", ErrBusy, tmp, maxTries, err)
 	}
+	return 0, err
 }
 
 // readToken returns the last token given, 0 if there is no counter yet.
@@ -214,14 +215,14 @@ func (l *Lock) nextToken() (token uint64, err error) {
 // times, as reads of the lock file are.
 func (l *Lock) readToken() (uint64, error) {
 	var data []byte
-	var err error
-	for i := 0; i < 5; i++ {
-		data, err = l.fsys.ReadFile(l.fencePath)
-		if err == nil || !l.retryable(err) {
-			break
+	err := l.retryErr(func(try int) error {
+		if try > 0 {
+			l.clock.Sleep(noCancel, l.minWait)
 		}
-		l.clock.Sleep(noCancel, l.minWait)
-	}
+		var err error
+		data, err = l.fsys.ReadFile(l.fencePath)
+		return err
+	})
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return 0, nil

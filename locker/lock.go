@@ -271,20 +271,15 @@ func (l *Lock) mayBeBroken() bool {
 }
 
 // removeIfExists removes name, treating "already gone" as success. A
-// transient error (ESTALE) is retried a few times, as every other call of
-// the locker's is: given up at once, it would leave the file behind.
+// transient error (ESTALE) is retried (see retry.go): given up at once, it
+// would leave the file behind.
 func (l *Lock) removeIfExists(name string) error {
-	var err error
-	for try := 0; try < 4; try++ {
-		err = l.fsys.Remove(name)
-		if err == nil || errors.Is(err, fs.ErrNotExist) {
-			return nil
+	return l.retryErr(func(int) error {
+		if err := l.fsys.Remove(name); !errors.Is(err, fs.ErrNotExist) {
+			return err
 		}
-		if !l.retryable(err) {
-			break
-		}
-	}
-	return err
+		return nil
+	})
 }
 
 // removeOwn removes name, a file this Lock holds (its lock file, its break
@@ -296,27 +291,15 @@ func (l *Lock) removeIfExists(name string) error {
 // returned as fs.ErrNotExist: the caller decides what it means.
 func (l *Lock) removeOwn(name string, stillOurs func() (bool, error)) error {
 	var err error
-	for try := 0; try < 4; try++ {
+	retry(func(try int) bool {
 		if try > 0 {
-			ours, lerr := stillOurs()
-			switch {
-			case lerr != nil:
-				err = lerr
-				if !l.retryable(lerr) {
-					return err
-				}
-				continue
-			case !ours:
-				return nil
+			var ours bool
+			if ours, err = stillOurs(); err != nil || !ours {
+				return err == nil || !l.retryable(err) // not ours: the removal was done
 			}
 		}
 		err = l.fsys.Remove(name)
-		if err == nil || errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		if !l.retryable(err) {
-			break
-		}
-	}
+		return err == nil || errors.Is(err, fs.ErrNotExist) || !l.retryable(err)
+	})
 	return err
 }

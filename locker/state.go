@@ -104,39 +104,25 @@ func (l *Lock) observe() (observation, error) {
 }
 
 // readLockFile reads the lock file, retrying the errors named by
-// WithRetryErrors (flufl.lock's retry_errnos) a few times.
+// WithRetryErrors (flufl.lock's retry_errnos) and transient ones, after a
+// short wait each (see retry.go).
 func (l *Lock) readLockFile() ([]byte, error) {
-	const tries = 5
-	var err error
-	for i := 0; i < tries; i++ {
-		var data []byte
-		data, err = l.readBounded(l.path)
-		if err == nil || !l.retryable(err) {
-			return data, err
+	var data []byte
+	err := l.retryErr(func(try int) error {
+		if try > 0 {
+			l.clock.Sleep(noCancel, l.minWait)
 		}
-		l.clock.Sleep(noCancel, l.minWait)
-	}
-	return nil, err
+		var err error
+		data, err = l.readBounded(l.path)
+		return err
+	})
+	return data, err
 }
 
 // readRetrying reads name with readBounded, retrying a transient error
-// (ESTALE) a few times, as removeIfExists does.
+// (ESTALE; see retry.go).
 func (l *Lock) readRetrying(name string) ([]byte, error) {
 	return retrying(l, func() ([]byte, error) { return l.readBounded(name) })
-}
-
-// retrying calls f until it succeeds or fails with an error that is not
-// retryable, at most four times.
-func retrying[T any](l *Lock, f func() (T, error)) (T, error) {
-	var v T
-	var err error
-	for try := 0; try < 4; try++ {
-		v, err = f()
-		if err == nil || !l.retryable(err) {
-			break
-		}
-	}
-	return v, err
 }
 
 // retryable reports whether err is one the caller should try again.
@@ -183,10 +169,7 @@ func (l *Lock) noteLinkCounts() {
 	// A transient error is retried: were this first chance to learn lost,
 	// a later failed link that finds an old lock file of ours (one left
 	// when removing it failed) could teach the wrong lesson.
-	fi, err := l.fsys.Stat(l.claim)
-	for try := 0; try < 3 && err != nil && l.retryable(err); try++ {
-		fi, err = l.fsys.Stat(l.claim)
-	}
+	fi, err := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(l.claim) })
 	if err != nil {
 		return
 	}
@@ -326,19 +309,19 @@ func (l *Lock) confirmOurs() (bool, error) {
 // file, whoever holds it: it reads the contents once more after the
 // attributes (see stillOurs), and looks again, a few times, if they changed.
 func (l *Lock) observeSteady() (observation, error) {
-	for try := 0; ; try++ {
-		o, err := l.observe()
+	var o observation
+	var err error
+	if retry(func(int) bool {
+		o, err = l.observe()
 		if err != nil || !o.exists || o.foreign != nil {
-			return o, err
+			return true
 		}
-		data, err := l.readLockFile()
-		if err == nil && string(data) == o.contents {
-			return o, nil
-		}
-		if try == 3 {
-			return observation{}, fmt.Errorf("%w: the lock file kept changing while it was read", ErrBusy)
-		}
+		data, rerr := l.readLockFile()
+		return rerr == nil && string(data) == o.contents
+	}) {
+		return o, err
 	}
+	return observation{}, fmt.Errorf("%w: the lock file kept changing while it was read", ErrBusy)
 }
 
 // State infers the lock's state as flufl.lock does. A claim naming this

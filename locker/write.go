@@ -18,16 +18,22 @@ import (
 // Something found there again each time it was removed was put back by
 // someone else at work in the directory: the error then wraps ErrBusy.
 func (l *Lock) writeFresh(name string, data []byte) error {
-	err := l.fsys.WriteFile(name, data, 0o666)
 	// A create whose reply was lost (the retried request finds the file
 	// it made) looks the same as a file found there: so the remove and
-	// the write are tried a few times.
-	for try := 0; try < 3 && errors.Is(err, fs.ErrExist); try++ {
-		if rerr := l.fsys.Remove(name); rerr != nil && !isNotExist(rerr) {
-			return fmt.Errorf("%w; removing what is there: %w", err, rerr)
+	// the write are tried again (see retry.go).
+	var err, removeErr error
+	retry(func(try int) bool {
+		if try > 0 {
+			if removeErr = l.fsys.Remove(name); removeErr != nil && !isNotExist(removeErr) {
+				return true
+			}
+			l.log.Debug("removed a file found at a claim name before writing it afresh", "name", name)
 		}
-		l.log.Debug("removed a file found at a claim name before writing it afresh", "name", name)
 		err = l.fsys.WriteFile(name, data, 0o666)
+		return !errors.Is(err, fs.ErrExist)
+	})
+	if removeErr != nil && !isNotExist(removeErr) {
+		return fmt.Errorf("%w; removing what is there: %w", err, removeErr)
 	}
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%w: something was put at %s again each time it was removed: %w", ErrBusy, name, err)

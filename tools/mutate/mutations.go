@@ -410,7 +410,7 @@ var mutations = []Mutation{
 	{
 		ID: "linkcounts-transient-not-retried", File: "locker/state.go",
 		Desc:       "learning whether the filesystem counts links gives up at a transient error",
-		Edits:      edit("for try := 0; try < 3 && err != nil && l.retryable(err); try++ {", "for try := 0; try < 0 && err != nil && l.retryable(err); try++ {"),
+		Edits:      edit("fi, err := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(l.claim) })", "fi, err := l.fsys.Stat(l.claim)"),
 		Equivalent: "a Lock that, for want of the retry, learns the wrong lesson (no link counts) from its new claim file still refuses an old lock file of its own, by its date (confirm-no-links-date-unchecked), which is what LinkCountsLearntDespiteESTALE checks; the retry keeps the stronger rule of link counts",
 	},
 
@@ -418,17 +418,17 @@ var mutations = []Mutation{
 	{
 		ID: "remove-transient-not-retried", File: "locker/lock.go",
 		Desc:  "a remove that fails with a transient error (ESTALE) is not retried",
-		Edits: edit("\t\t\treturn nil\n\t\t}\n\t\tif !l.retryable(err) {\n\t\t\tbreak\n\t\t}", "\t\t\treturn nil\n\t\t}\n\t\tif true {\n\t\t\tbreak\n\t\t}"),
+		Edits: edit("return l.retryErr(func(int) error {\n\t\tif err := l.fsys.Remove(name); !errors.Is(err, fs.ErrNotExist) {", "return func(f func(int) error) error { return f(0) }(func(int) error {\n\t\tif err := l.fsys.Remove(name); !errors.Is(err, fs.ErrNotExist) {"),
 	},
 	{
 		ID: "own-remove-transient-not-retried", File: "locker/lock.go",
 		Desc:  "the removal of the lock file or the break lock by its holder gives up at a failure of a moment (ESTALE), leaving it for others to wait out",
-		Edits: edit("\t\t\treturn err\n\t\t}\n\t\tif !l.retryable(err) {\n\t\t\tbreak\n\t\t}", "\t\t\treturn err\n\t\t}\n\t\tif true {\n\t\t\tbreak\n\t\t}"),
+		Edits: edit("return err == nil || errors.Is(err, fs.ErrNotExist) || !l.retryable(err)", "return true"),
 	},
 	{
 		ID: "own-remove-retried-blind", File: "locker/lock.go",
 		Desc:  "a holder tries again a removal of its lock file (or break lock) answered ESTALE without looking that the file is still its own: the removal may have been done and the name taken since",
-		Edits: edit("\t\tif try > 0 {\n\t\t\tours, lerr := stillOurs()", "\t\tif try > 0 && false {\n\t\t\tours, lerr := stillOurs()"),
+		Edits: edit("\t\tif try > 0 {\n\t\t\tvar ours bool\n\t\t\tif ours, err = stillOurs()", "\t\tif try > 0 && false {\n\t\t\tvar ours bool\n\t\t\tif ours, err = stillOurs()"),
 	},
 	{
 		ID: "break-lock-release-retried-blind", File: "locker/break.go",
@@ -438,18 +438,18 @@ var mutations = []Mutation{
 	{
 		ID: "lost-rename-reply", File: "locker/break.go",
 		Desc:  "a rename aside (of an expired lock, or of a dead claimant's claim file) whose reply was lost is taken for one not done",
-		Edits: edit("if err = l.fsys.Rename(name, l.aside); err == nil || l.movedAside() {", "if err = l.fsys.Rename(name, l.aside); err == nil {"),
+		Edits: edit("if err := l.fsys.Rename(name, l.aside); err != nil && !l.movedAside() {", "if err := l.fsys.Rename(name, l.aside); err != nil {"),
 	},
 	{
 		ID: "rename-aside-transient-not-retried", File: "locker/break.go",
 		Desc:  "a rename aside (of an expired lock, or of a dead claimant's claim file) that fails for a moment (ESTALE) is not tried again",
-		Edits: edit("\t\tif !l.retryable(err) {\n\t\t\tbreak\n\t\t}\n\t}\n\treturn err\n}\n\n// linkBack", "\t\tif true {\n\t\t\tbreak\n\t\t}\n\t}\n\treturn err\n}\n\n// linkBack"),
+		Edits: edit("return l.retryErr(func(int) error {\n\t\tif err := l.fsys.Rename(name, l.aside)", "return func(f func(int) error) error { return f(0) }(func(int) error {\n\t\tif err := l.fsys.Rename(name, l.aside)"),
 	},
 
 	{
 		ID: "put-back-transient-not-retried", File: "locker/break.go",
 		Desc:  "putting back a file moved aside by mistake gives up at a failure of a moment (ESTALE), losing a live lock or claim file",
-		Edits: edit("\t\tif try > 0 && errors.Is(err, fs.ErrExist) && l.sameContents(name, l.aside) {\n\t\t\treturn nil\n\t\t}\n\t\tif !l.retryable(err) {", "\t\tif try > 0 && errors.Is(err, fs.ErrExist) && l.sameContents(name, l.aside) {\n\t\t\treturn nil\n\t\t}\n\t\tif true {"),
+		Edits: edit("return l.retryErr(func(try int) error {\n\t\terr := l.fsys.Link(l.aside, name)", "return func(f func(int) error) error { return f(0) }(func(try int) error {\n\t\terr := l.fsys.Link(l.aside, name)"),
 	},
 	{
 		ID: "put-back-lost-reply-misread", File: "locker/break.go",
@@ -527,7 +527,7 @@ var mutations = []Mutation{
 	{
 		ID: "refresh-under-lost-break-lock-trusted", File: "locker/break.go",
 		Desc:  "an expired holder's Refresh (or fencing token) done under a break lock that was no longer its own when done is trusted, without a second look",
-		Edits: edit("for try := 0; err == nil && !kept; try++ {", "for try := 0; err == nil && !kept && false; try++ {"),
+		Edits: edit("\tif err != nil || kept {\n\t\treturn err\n\t}\n\tif retry(func(int) bool {", "\tif _ = kept; true {\n\t\treturn err\n\t}\n\tif retry(func(int) bool {"),
 	},
 	{
 		ID: "break-lock-unchecked-before-removal", File: "locker/break.go",
