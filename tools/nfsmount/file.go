@@ -29,8 +29,33 @@ func (fs *nfsFS) Create(cancel <-chan struct{}, in *fuse.CreateIn, name string, 
 	if !st.Ok() {
 		return st
 	}
+	if typ := out.EntryOut.Attr.Mode & syscall.S_IFMT; typ != syscall.S_IFREG {
+		// The server answered with an object that is not a regular file:
+		// another client put it at the name while the server was making
+		// the file (Ganesha's VFS backend looks the handle up by name
+		// after it creates). The kernel would report EIO; the Linux
+		// client's open fails as the object requires.
+		fs.Forget(n.id, 1)
+		fs.forgetEntry(dir, name)
+		return notRegular(typ, excl)
+	}
 	fs.open(n, in.Flags, &out.OpenOut)
 	return fuse.OK
+}
+
+// notRegular is the error of a create that found an object of type typ
+// (S_IFMT bits) at its name: EEXIST for O_EXCL, whatever the object; else
+// what opening that object for writing gives.
+func notRegular(typ uint32, excl bool) fuse.Status {
+	switch {
+	case excl:
+		return fuse.Status(syscall.EEXIST)
+	case typ == syscall.S_IFDIR:
+		return fuse.Status(syscall.EISDIR)
+	case typ == syscall.S_IFLNK:
+		return fuse.Status(syscall.ELOOP)
+	}
+	return fuse.Status(syscall.ENXIO)
 }
 
 func (fs *nfsFS) Open(cancel <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut) fuse.Status {
@@ -56,7 +81,7 @@ func (fs *nfsFS) Open(cancel <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut
 		n.invalidate()
 	}
 	if err := fs.access(n, cred, in.Uid, want); err != nil {
-		return status(err)
+		return fs.status(err)
 	}
 	if n.signature() != before && !fs.opts.noac() && fs.server != nil {
 		// The kernel's copy of the attributes is out of date too; an
@@ -114,7 +139,7 @@ func (fs *nfsFS) Read(cancel <-chan struct{}, in *fuse.ReadIn, buf []byte) (fuse
 			if got > 0 {
 				break
 			}
-			return nil, status(err)
+			return nil, fs.status(err)
 		}
 		got += copy(buf[got:], data)
 		if eof || len(data) == 0 {
@@ -144,7 +169,7 @@ func (fs *nfsFS) Write(cancel <-chan struct{}, in *fuse.WriteIn, data []byte) (u
 			if done > 0 {
 				break
 			}
-			return 0, status(err)
+			return 0, fs.status(err)
 		}
 		if n == 0 {
 			break
@@ -220,7 +245,7 @@ func (fs *nfsFS) ReadDir(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirE
 	if in.Offset == 0 || h.dir == nil {
 		ents, err := fs.readdir(h.n, fs.cred(&in.InHeader))
 		if err != nil {
-			return status(err)
+			return fs.status(err)
 		}
 		h.dir = ents
 	}

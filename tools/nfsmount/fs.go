@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"log"
 	"os"
 	"sync"
@@ -134,17 +135,22 @@ func (fs *nfsFS) Forget(id, nlookup uint64) {
 	n.lookups -= nlookup
 }
 
-// status returns the FUSE status of an error of the NFS client.
-func status(err error) fuse.Status {
+// status returns the FUSE status of an error of the NFS client: the errno
+// of an NFS status, or EIO for a failure of the RPC layer (logged: such a
+// failure is the client's or the server's fault, not the caller's).
+func (fs *nfsFS) status(err error) fuse.Status {
 	if err == nil {
 		return fuse.OK
 	}
-	if st, ok := err.(nfs3.Status); ok {
+	var st nfs3.Status
+	if errors.As(err, &st) {
 		return fuse.Status(st.Errno())
 	}
-	if e, ok := err.(syscall.Errno); ok {
+	var e syscall.Errno
+	if errors.As(err, &e) {
 		return fuse.Status(e)
 	}
+	fs.logger.Printf("EIO for: %v", err)
 	return fuse.EIO
 }
 
@@ -207,7 +213,7 @@ func (fs *nfsFS) GetAttr(cancel <-chan struct{}, in *fuse.GetAttrIn, out *fuse.A
 		return fuse.ENOENT
 	}
 	if _, err := fs.getattr(n, fs.cred(&in.InHeader), false); err != nil {
-		return status(err)
+		return fs.status(err)
 	}
 	attr, valid := n.fuseAttr(&fs.opts)
 	out.Attr = attr
@@ -259,12 +265,12 @@ func (fs *nfsFS) SetAttr(cancel <-chan struct{}, in *fuse.SetAttrIn, out *fuse.A
 		if w.After != nil {
 			n.update(&fs.opts, *w.After, false)
 		}
-		return status(err)
+		return fs.status(err)
 	}
 	if w.After != nil {
 		n.update(&fs.opts, *w.After, false)
 	} else if _, err := fs.getattr(n, cred, true); err != nil {
-		return status(err)
+		return fs.status(err)
 	}
 	attr, valid := n.fuseAttr(&fs.opts)
 	out.Attr = attr
@@ -280,7 +286,7 @@ func (fs *nfsFS) Access(cancel <-chan struct{}, in *fuse.AccessIn) fuse.Status {
 	cred := fs.cred(&in.InHeader)
 	a, err := fs.getattr(n, cred, false)
 	if err != nil {
-		return status(err)
+		return fs.status(err)
 	}
 	var want uint32
 	if in.Mask&4 != 0 { // R_OK
@@ -302,7 +308,7 @@ func (fs *nfsFS) Access(cancel <-chan struct{}, in *fuse.AccessIn) fuse.Status {
 	if want == 0 {
 		return fuse.OK
 	}
-	return status(fs.access(n, cred, in.Uid, want))
+	return fs.status(fs.access(n, cred, in.Uid, want))
 }
 
 // access checks that cred may do what the ACCESS bits want allow on n,
@@ -337,7 +343,7 @@ func (fs *nfsFS) Readlink(cancel <-chan struct{}, h *fuse.InHeader) ([]byte, fus
 		n.update(&fs.opts, *attr, false)
 	}
 	if err != nil {
-		return nil, status(err)
+		return nil, fs.status(err)
 	}
 	return []byte(target), fuse.OK
 }
@@ -349,7 +355,7 @@ func (fs *nfsFS) StatFs(cancel <-chan struct{}, h *fuse.InHeader, out *fuse.Stat
 	}
 	s, err := fs.nfs.Fsstat(fs.cred(h), n.fh)
 	if err != nil {
-		return status(err)
+		return fs.status(err)
 	}
 	const bsize = 4096
 	out.Bsize, out.Frsize = bsize, bsize

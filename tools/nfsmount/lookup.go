@@ -27,7 +27,7 @@ func (fs *nfsFS) Lookup(cancel <-chan struct{}, h *fuse.InHeader, name string, o
 		}
 	}
 	if err != nil {
-		return status(err)
+		return fs.status(err)
 	}
 	n := fs.ref(fh, attr)
 	fs.fillEntry(out, dir, n)

@@ -19,13 +19,13 @@ func (fs *nfsFS) made(dir *node, name string, cred sunrpc.Auth, fh nfs3.FH, attr
 			dir.update(&fs.opts, *w.After, false)
 		}
 		fs.forgetEntry(dir, name)
-		return nil, status(err)
+		return nil, fs.status(err)
 	}
 	if fh == nil {
 		var a *nfs3.Attr
 		fh, a, _, err = fs.nfs.Lookup(cred, dir.fh, name)
 		if err != nil {
-			return nil, status(err)
+			return nil, fs.status(err)
 		}
 		attr = a
 	}
@@ -33,7 +33,7 @@ func (fs *nfsFS) made(dir *node, name string, cred sunrpc.Auth, fh nfs3.FH, attr
 	if attr == nil {
 		a, err := fs.nfs.Getattr(cred, fh)
 		if err != nil {
-			return nil, status(err)
+			return nil, fs.status(err)
 		}
 		attr = &a
 	}
@@ -151,7 +151,7 @@ func (fs *nfsFS) Unlink(cancel <-chan struct{}, h *fuse.InHeader, name string) f
 	}
 	cred := fs.cred(h)
 	if n := fs.openTarget(dir, name, cred); n != nil {
-		return status(fs.sillyRename(dir, name, n, cred))
+		return fs.status(fs.sillyRename(dir, name, n, cred))
 	}
 	fh, known := dir.dent(name)
 	w, err := fs.nfs.Remove(cred, dir.fh, name)
@@ -161,7 +161,7 @@ func (fs *nfsFS) Unlink(cancel <-chan struct{}, h *fuse.InHeader, name string) f
 			n.invalidate() // its link count went down
 		}
 	}
-	return status(err)
+	return fs.status(err)
 }
 
 func (fs *nfsFS) Rmdir(cancel <-chan struct{}, h *fuse.InHeader, name string) fuse.Status {
@@ -171,7 +171,7 @@ func (fs *nfsFS) Rmdir(cancel <-chan struct{}, h *fuse.InHeader, name string) fu
 	}
 	w, err := fs.nfs.Rmdir(fs.cred(h), dir.fh, name)
 	fs.removed(dir, name, w, err)
-	return status(err)
+	return fs.status(err)
 }
 
 // removed caches the outcome of removing name from dir.
@@ -209,7 +209,7 @@ func (fs *nfsFS) Rename(cancel <-chan struct{}, in *fuse.RenameIn, oldName, newN
 	if n := fs.openTarget(to, newName, cred); n != nil {
 		if moved := fs.openTarget(from, oldName, cred); moved != n {
 			if err := fs.sillyRename(to, newName, n, cred); err != nil {
-				return status(err)
+				return fs.status(err)
 			}
 		}
 	}
@@ -225,7 +225,7 @@ func (fs *nfsFS) Rename(cancel <-chan struct{}, in *fuse.RenameIn, oldName, newN
 		}
 		fs.forgetEntry(from, oldName)
 		fs.forgetEntry(to, newName)
-		return status(err)
+		return fs.status(err)
 	}
 	add := func(d map[string]nfs3.FH) {
 		if fh != nil {
