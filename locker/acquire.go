@@ -95,124 +95,38 @@ func (l *Lock) Lock(ctx context.Context) error {
 	if err := l.checkHeld(op); err != nil {
 		return err
 	}
-	var deadline time.Time
-	if l.timeout > 0 {
-		deadline = l.clock.Now().Add(l.timeout)
-	}
-	// A watch kept from an earlier wait serves from the start; otherwise
-	// one starts only once the lock is found busy, so that an uncontended
-	// Lock does not pay for it (see wait.go).
-	w := l.useWatch(false)
-	watchTried := w != nil
-	defer func() {
-		if w != nil {
-			l.doneWithWatch(w)
-		}
-	}()
-	if err := l.yieldTurn(ctx, w, deadline); err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			err = &timeoutError{ctx: err}
-		}
-		return &Error{Op: op, Path: l.path, Err: err}
+	wt := l.startWaiting(ctx, op)
+	defer wt.stop()
+	if err := l.yieldTurn(ctx, wt.watch, wt.deadline); err != nil {
+		return &Error{Op: op, Path: l.path, Err: asTimeout(err)}
 	}
 	if err := l.prepareClaim(op); err != nil {
 		return err
 	}
-	wait := backoff{min: l.minWait, max: l.maxWait}
-	var last observation // the last look at the lock file
-	var lastFull time.Time
-	waited := false // found the lock busy
-	woken := false  // the watch ended the last wait
-	// The claim file is dated again every third of the lifetime while it
-	// waits (see waitclaim.go).
-	claimDue, claimGone := l.clock.Now().Add(l.redateEvery()), false
 	for first := true; ; first = false {
-		claimDue = l.tendClaim(claimDue, claimGone)
-		var seen *observation
-		if last.exists && last.isClaim && l.clock.Now().Sub(lastFull) < fullLookEvery {
-			seen = &last // a stat may do (see glance)
-		}
-		r := l.attempt(op, first, seen)
-		claimGone = r.outcome == again && isNotExist(r.err)
+		wt.redate()
+		r := wt.take(first)
 		switch r.outcome {
 		case acquired:
-			l.noteAcquired(waited)
-			if waited && w != nil {
-				l.retireWatch(w) // see wait.go
-			}
-			if err := l.fence(op); err != nil { // see fence.go
-				return err
-			}
-			return nil
+			return wt.acquired()
 		case failed:
 			return r.err
 		case busy:
-			waited = true
-			l.noteBusy()
-			if last.exists && changedHands(last.info, r.obs.info) {
-				wait.limit(l.turnPoll()) // see wait.go
+			broke, err := wt.busy(r)
+			if err != nil {
+				return err
 			}
-			if !r.obs.glanced {
-				lastFull = l.clock.Now()
+			if broke {
+				continue
 			}
-			last = r.obs
-			if l.expired(r.obs.info.ModTime) {
-				broke, err := l.breakLock(r.obs)
-				if errors.Is(err, ErrForeignFile) {
-					return l.abandon(op, last, err)
-				}
-				if err != nil {
-					l.log.Warn("breaking expired lock failed", "err", err)
-				}
-				if broke {
-					continue
-				}
-			}
-			l.maybeSweep() // see sweep.go
 		case again:
 			l.log.Debug("lock attempt inconclusive, retrying", "err", r.err)
 		}
-		if w == nil && !watchTried {
-			watchTried = true
-			if w = l.useWatch(true); w != nil {
-				continue // a release before the watch began would go unseen: look again
-			}
+		if wt.startWatch() {
+			continue // a release before the watch began would go unseen: look again
 		}
-		d := wait.next()
-		var events <-chan struct{}
-		if w != nil {
-			events = w.events
-		}
-		// A waiter that a release woke and that was beaten to the lock
-		// pauses its watch until its next poll (see wait.go).
-		paused := woken && r.outcome == busy && w.canPause()
-		if paused {
-			events, d = nil, l.pauseFor()
-		}
-		d = min(d, max(claimDue.Sub(l.clock.Now()), 0))
-		if !deadline.IsZero() {
-			left := deadline.Sub(l.clock.Now())
-			if left <= 0 {
-				return l.abandon(op, last, &timeoutError{after: l.timeout})
-			}
-			d = min(d, left)
-		}
-		if paused {
-			w.expect(ReportNothing)
-		}
-		var err error
-		woken, err = l.sleep(ctx, d, events)
-		if paused {
-			w.expect(ReportDepartures)
-		}
-		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) {
-				err = &timeoutError{ctx: err}
-			}
-			return l.abandon(op, last, err)
-		}
-		if woken {
-			wait = backoff{min: l.minWait, max: l.maxWait}
+		if err := wt.backOff(r); err != nil {
+			return err
 		}
 	}
 }

@@ -323,72 +323,105 @@ func (l *Lock) withBreakLockKept(f func() error) (got, kept bool, err error) {
 		}
 		return false, false, fmt.Errorf("dating the break claim: %w", err)
 	}
-	for attempt := 0; ; attempt++ {
-		linkErr := l.fsys.Link(l.breakClaim, l.breakPath)
-		if linkErr == nil {
-			break
-		}
-		data, rerr := l.readBounded(l.breakPath)
-		if rerr == nil && string(data) == l.breakClaim {
-			break // the link worked but its reply was lost
-		}
-		if isForeignObject(rerr) {
-			return false, false, l.foreignBreakLock(rerr)
-		}
-		if attempt > 2 {
-			return false, false, nil
-		}
-		switch {
-		case errors.Is(linkErr, fs.ErrExist):
-			if rerr != nil {
-				continue // released meanwhile, or unreadable for now
-			}
-			fi, serr := l.fsys.Stat(l.breakPath)
-			c, isClaim := parseClaim(string(data), l.sep, l.breakBase)
-			if !isClaim {
-				return false, false, l.foreignBreakLock(fmt.Errorf("it contains %q", excerpt(string(data))))
-			}
-			if serr != nil || !l.expired(fi.ModTime) {
-				return false, false, nil // busy
-			}
-			// A fresh break lock moved aside by mistake (another breaker
-			// broke the stale one and took the break lock in between) is
-			// put back with rename, over any break lock a third took while
-			// the name was free: the breaker that held it may already
-			// have looked (holdsBreakLock) and be moving the lock file
-			// aside, while the third looks only after its link and so
-			// finds the break lock no longer its own. Put back with link,
-			// the one moved would lose it unknowing, and two would break.
-			if _, err := l.removeAsideRestoring(l.breakPath, string(data), func(fi FileInfo) bool { return l.expired(fi.ModTime) }, l.renameBack); err != nil {
-				return false, false, err
-			}
-			if stale := filepath.Join(l.dir, baseName(c.name)); stale != l.breakClaim {
-				l.removeIfExists(stale)
-			}
-		case errors.Is(linkErr, fs.ErrNotExist), l.retryable(linkErr):
-		default:
-			return false, false, fmt.Errorf("taking the break lock: %w", linkErr)
-		}
+	if got, err := l.takeBreakLock(); !got || err != nil {
+		return false, false, err
 	}
 	l.inBreak.Store(true)
 	ferr := f()
 	l.inBreak.Store(false)
-	// Release: remove the break lock if it is still ours. A read that
-	// fails for a moment (ESTALE) is tried again: a break lock left behind
-	// stays until it expires and the next breaker breaks it.
+	kept, rerr := l.releaseBreakLock()
+	if rerr != nil {
+		ferr = appendErr(ferr, rerr)
+	}
+	return true, kept, ferr
+}
+
+// takeBreakLock links the break claim to the break lock, breaking a break
+// lock expired by more than the slop, and reports whether it got it: not
+// if another holds it, or the link stays inconclusive (see retry.go).
+func (l *Lock) takeBreakLock() (got bool, err error) {
+	retry(func(attempt int) bool {
+		linkErr := l.fsys.Link(l.breakClaim, l.breakPath)
+		if linkErr == nil {
+			got = true
+			return true
+		}
+		data, rerr := l.readBounded(l.breakPath)
+		if rerr == nil && string(data) == l.breakClaim {
+			got = true // the link worked but its reply was lost
+			return true
+		}
+		if isForeignObject(rerr) {
+			err = l.foreignBreakLock(rerr)
+			return true
+		}
+		if attempt == maxTries-1 {
+			return true
+		}
+		switch {
+		case errors.Is(linkErr, fs.ErrExist):
+			if rerr != nil {
+				return false // released meanwhile, or unreadable for now
+			}
+			var busy bool
+			busy, err = l.breakStaleBreakLock(string(data))
+			return busy || err != nil
+		case errors.Is(linkErr, fs.ErrNotExist), l.retryable(linkErr):
+			return false
+		default:
+			err = fmt.Errorf("taking the break lock: %w", linkErr)
+			return true
+		}
+	})
+	return got, err
+}
+
+// breakStaleBreakLock breaks the break lock, which holds data, if it has
+// expired by more than the slop, and reports whether it is busy instead.
+func (l *Lock) breakStaleBreakLock(data string) (busy bool, err error) {
+	fi, serr := l.fsys.Stat(l.breakPath)
+	c, isClaim := parseClaim(data, l.sep, l.breakBase)
+	if !isClaim {
+		return false, l.foreignBreakLock(fmt.Errorf("it contains %q", excerpt(data)))
+	}
+	if serr != nil || !l.expired(fi.ModTime) {
+		return true, nil
+	}
+	// A fresh break lock moved aside by mistake (another breaker broke the
+	// stale one and took the break lock in between) is put back with
+	// rename, over any break lock a third took while the name was free:
+	// the breaker that held it may already have looked (holdsBreakLock)
+	// and be moving the lock file aside, while the third looks only after
+	// its link and so finds the break lock no longer its own. Put back
+	// with link, the one moved would lose it unknowing, and two would
+	// break.
+	if _, err := l.removeAsideRestoring(l.breakPath, data, func(fi FileInfo) bool { return l.expired(fi.ModTime) }, l.renameBack); err != nil {
+		return false, err
+	}
+	if stale := filepath.Join(l.dir, baseName(c.name)); stale != l.breakClaim {
+		l.removeIfExists(stale)
+	}
+	return false, nil
+}
+
+// releaseBreakLock removes the break lock if it is still ours, and reports
+// whether it was. A read that fails for a moment (ESTALE) is tried again:
+// a break lock left behind stays until it expires and the next breaker
+// breaks it.
+func (l *Lock) releaseBreakLock() (kept bool, err error) {
 	data, rerr := l.readRetrying(l.breakPath)
 	kept = rerr == nil && string(data) == l.breakClaim
 	switch {
 	case kept:
 		if rerr := l.removeOwn(l.breakPath, l.stillHoldsBreakLock); rerr != nil && !isNotExist(rerr) {
-			ferr = appendErr(ferr, fmt.Errorf("releasing the break lock: %w", rerr))
+			err = fmt.Errorf("releasing the break lock: %w", rerr)
 		}
 	case rerr != nil && !errors.Is(rerr, fs.ErrNotExist):
 		l.log.Warn("cannot read the break lock to release it; it stays until it expires", "path", l.breakPath, "err", rerr)
 	default:
 		l.log.Warn("the break lock was no longer ours when done", "path", l.breakPath)
 	}
-	return true, kept, ferr
+	return kept, err
 }
 
 // underBreakLock runs f under the break lock, waiting while another process

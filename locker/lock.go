@@ -6,9 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -111,47 +109,16 @@ func New(path string, fsys FS, opts ...Option) (*Lock, error) {
 	if path == "" {
 		return fail(invalidf("empty lock path"))
 	}
-	if err := checkSeparator(c.separator); err != nil {
+	loopbackFQDN, err := c.fillIn()
+	if err != nil {
 		return fail(err)
-	}
-	var loopbackFQDN string
-	if !c.hostnameSet {
-		h, err := defaultHostname()
-		if err != nil {
-			return fail(invalidf("cannot find this host's name (use WithHostname): %v", err))
-		}
-		c.hostname, loopbackFQDN = h.name, h.loopbackFQDN
-	}
-	if !c.pidSet {
-		c.pid = os.Getpid()
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return fail(invalidf("cannot make the path absolute: %v", err))
 	}
-	switch {
-	case strings.HasSuffix(path, "/") || strings.HasSuffix(path, string(filepath.Separator)):
-		return fail(invalidf("lock path names a directory"))
-	case strings.Contains(abs, c.separator):
-		return fail(invalidf("lock path contains the separator %q", c.separator))
-	case c.hostname == "":
-		return fail(invalidf("empty host name"))
-	case strings.Contains(c.hostname, c.separator):
-		return fail(invalidf("host name %q contains the separator %q", c.hostname, c.separator))
-	case strings.ContainsAny(c.hostname, `/\`):
-		return fail(invalidf("host name %q contains a path separator", c.hostname))
-	case c.pid <= 0:
-		return fail(invalidf("pid %d is not positive", c.pid))
-	case c.lifetime <= 0:
-		return fail(invalidf("lifetime %v is not positive", c.lifetime))
-	case c.timeout < 0:
-		return fail(invalidf("timeout %v is negative", c.timeout))
-	case c.slop < 0:
-		return fail(invalidf("clock slop %v is negative", c.slop))
-	case c.minBackoff <= 0 || c.maxBackoff < c.minBackoff:
-		return fail(invalidf("backoff bounds %v..%v: need 0 < min <= max", c.minBackoff, c.maxBackoff))
-	case c.clock == nil:
-		return fail(invalidf("nil clock"))
+	if err := c.validate(path, abs); err != nil {
+		return fail(err)
 	}
 	if fi, err := fsys.Stat(abs); err == nil && fi.IsDir {
 		return fail(invalidf("lock path is a directory"))

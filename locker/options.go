@@ -2,7 +2,10 @@ package locker
 
 import (
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -155,3 +158,53 @@ func WithServerTime(use bool) Option { return func(c *config) { c.localTime = !u
 // lock before its timeout. flufl.lock processes on this host are safe: they
 // are seen to be alive.
 func WithSweep(use bool) Option { return func(c *config) { c.noSweep = !use } }
+
+// fillIn sets the host name and pid that no option set to this process's,
+// and returns the loopback name flufl.lock processes of this host write
+// instead of the host name, if any (see hostNames).
+func (c *config) fillIn() (loopbackFQDN string, err error) {
+	if !c.hostnameSet {
+		h, err := defaultHostname()
+		if err != nil {
+			return "", invalidf("cannot find this host's name (use WithHostname): %v", err)
+		}
+		c.hostname, loopbackFQDN = h.name, h.loopbackFQDN
+	}
+	if !c.pidSet {
+		c.pid = os.Getpid()
+	}
+	return loopbackFQDN, nil
+}
+
+// validate refuses options and a lock path (as given, and made absolute)
+// that New cannot use, with an error wrapping ErrInvalid.
+func (c *config) validate(path, abs string) error {
+	if err := checkSeparator(c.separator); err != nil {
+		return err
+	}
+	switch {
+	case strings.HasSuffix(path, "/") || strings.HasSuffix(path, string(filepath.Separator)):
+		return invalidf("lock path names a directory")
+	case strings.Contains(abs, c.separator):
+		return invalidf("lock path contains the separator %q", c.separator)
+	case c.hostname == "":
+		return invalidf("empty host name")
+	case strings.Contains(c.hostname, c.separator):
+		return invalidf("host name %q contains the separator %q", c.hostname, c.separator)
+	case strings.ContainsAny(c.hostname, `/\`):
+		return invalidf("host name %q contains a path separator", c.hostname)
+	case c.pid <= 0:
+		return invalidf("pid %d is not positive", c.pid)
+	case c.lifetime <= 0:
+		return invalidf("lifetime %v is not positive", c.lifetime)
+	case c.timeout < 0:
+		return invalidf("timeout %v is negative", c.timeout)
+	case c.slop < 0:
+		return invalidf("clock slop %v is negative", c.slop)
+	case c.minBackoff <= 0 || c.maxBackoff < c.minBackoff:
+		return invalidf("backoff bounds %v..%v: need 0 < min <= max", c.minBackoff, c.maxBackoff)
+	case c.clock == nil:
+		return invalidf("nil clock")
+	}
+	return nil
+}

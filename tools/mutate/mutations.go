@@ -45,9 +45,9 @@ var mutations = []Mutation{
 		Equivalent: "breakLock judges the lock again under the break lock and leaves an unexpired one alone; only the number of file operations changes (the suite killed this mutation only while the locker had rare races of its own, which the extra turns under the break lock made likelier; the tool now tells such kills apart)",
 	},
 	{
-		ID: "acquire-lock-breaks-unexpired", File: "locker/acquire.go",
+		ID: "acquire-lock-breaks-unexpired", File: "locker/waiting.go",
 		Desc:       "a waiting Lock tries to break a busy lock without judging it expired first",
-		Edits:      edit("\t\t\tif l.expired(r.obs.info.ModTime) {\n\t\t\t\tbroke, err := l.breakLock(r.obs)", "\t\t\tif true {\n\t\t\t\tbroke, err := l.breakLock(r.obs)"),
+		Edits:      edit("\tif l.expired(r.obs.info.ModTime) {\n\t\tbroke, err := l.breakLock(r.obs)", "\tif true {\n\t\tbroke, err := l.breakLock(r.obs)"),
 		Equivalent: "breakLock judges the lock again under the break lock and leaves an unexpired one alone; only the number of file operations changes",
 	},
 	{
@@ -224,7 +224,7 @@ var mutations = []Mutation{
 	{
 		ID: "break-lock-skipped", File: "locker/break.go", Planted: true,
 		Desc:  "no turns under the break lock: every breaker, and every expired holder's Refresh and Unlock, acts at once",
-		Edits: edit("\tfor attempt := 0; ; attempt++ {\n\t\tlinkErr := l.fsys.Link(l.breakClaim, l.breakPath)", "\tfor attempt := 0; ; attempt++ {\n\t\tbreak\n\t\tlinkErr := l.fsys.Link(l.breakClaim, l.breakPath)"),
+		Edits: edit("\tretry(func(attempt int) bool {\n\t\tlinkErr := l.fsys.Link(l.breakClaim, l.breakPath)", "\tretry(func(attempt int) bool {\n\t\tgot = true\n\t\treturn true\n\t\tlinkErr := l.fsys.Link(l.breakClaim, l.breakPath)"),
 	},
 	{
 		ID: "break-lock-stolen-when-live", File: "locker/break.go",
@@ -234,7 +234,7 @@ var mutations = []Mutation{
 	{
 		ID: "break-lock-lost-reply-not-ours", File: "locker/break.go",
 		Desc:  "a link of the break lock whose reply was lost is not recognised as ours",
-		Edits: edit("if rerr == nil && string(data) == l.breakClaim {\n\t\t\tbreak // the link worked", "if false {\n\t\t\tbreak // the link worked"),
+		Edits: edit("if rerr == nil && string(data) == l.breakClaim {\n\t\t\tgot = true // the link worked", "if false {\n\t\t\tgot = true // the link worked"),
 	},
 	{
 		ID: "break-lock-released-unchecked", File: "locker/break.go",
@@ -249,7 +249,7 @@ var mutations = []Mutation{
 	{
 		ID: "break-stale-break-claim-left", File: "locker/break.go",
 		Desc:  "a breaker that breaks a crashed breaker's break lock leaves that breaker's claim file behind",
-		Edits: edit("\t\t\t\tl.removeIfExists(stale)", "\t\t\t\t_ = stale"),
+		Edits: edit("\t\tl.removeIfExists(stale)", "\t\t_ = stale"),
 	},
 	{
 		ID: "break-holder-claim-unchecked", File: "locker/break.go",
@@ -537,7 +537,7 @@ var mutations = []Mutation{
 	{
 		ID: "break-lock-put-back-with-link", File: "locker/break.go",
 		Desc:  "a breaker of a stale break lock that moved another's fresh one aside by mistake puts it back with link, losing it if a third took the free name meanwhile",
-		Edits: edit("string(data), func(fi FileInfo) bool { return l.expired(fi.ModTime) }, l.renameBack); err != nil {", "string(data), func(fi FileInfo) bool { return l.expired(fi.ModTime) }, l.linkBack); err != nil {"),
+		Edits: edit("data, func(fi FileInfo) bool { return l.expired(fi.ModTime) }, l.renameBack); err != nil {", "data, func(fi FileInfo) bool { return l.expired(fi.ModTime) }, l.linkBack); err != nil {"),
 	},
 	{
 		ID: "glance-no-links-ignores-change", File: "locker/wait.go",
