@@ -3,8 +3,6 @@ package locker
 import (
 	"fmt"
 	"path/filepath"
-
-	"github.com/hashicorp/go-multierror"
 )
 
 // Breaking a lock on request, for an operator (the nfslock command's
@@ -103,7 +101,7 @@ func (l *Lock) ForceBreak(holder Details) error {
 		l.log.Warn("broke a lock on request", "holder_host", o.claim.host, "holder_pid", o.claim.pid, "expires", o.info.ModTime)
 		if claimFile := filepath.Join(l.dir, baseName(o.claim.name)); claimFile != l.claim {
 			if rerr := l.removeIfExists(claimFile); rerr != nil {
-				err = multierror.Append(err, fmt.Errorf("removing the holder's claim file: %w", rerr))
+				err = appendErr(err, fmt.Errorf("removing the holder's claim file: %w", rerr))
 			}
 		}
 		return err

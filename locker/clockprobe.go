@@ -3,8 +3,6 @@ package locker
 import (
 	"fmt"
 	"time"
-
-	"github.com/hashicorp/go-multierror"
 )
 
 // MeasureClockOffset estimates the file server's clock minus this host's, as
@@ -30,7 +28,7 @@ func (l *Lock) MeasureClockOffset() (time.Duration, error) {
 	}
 	err := l.writeClaimAndMeasure()
 	if rerr := l.removeIfExists(l.claim); rerr != nil {
-		err = multierror.Append(err, fmt.Errorf("removing claim file: %w", rerr))
+		err = appendErr(err, fmt.Errorf("removing claim file: %w", rerr))
 	}
 	if err != nil {
 		return l.ClockOffset(), &Error{Op: op, Path: l.path, Err: err}
