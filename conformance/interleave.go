@@ -393,270 +393,348 @@ func (a *actor) keepAlive() (string, error) {
 // may remain.
 func interleavingProperty(outer *testing.T, b Backend, ic interleavingCase) func(*rapid.T) {
 	return func(t *rapid.T) {
-		env := b.New(outer)
-		clk := env.Clock
-		if clk == nil {
-			clk = memfs.NewClock(virtualStart)
-		}
-		path := filepath.Join(env.Dir, "x.lock")
-		tr := &trace{dir: env.Dir, start: clk.Now()}
-		tr.add("clock starts at 0s; lifetime %v, slop %v", propLifetime, propSlop)
-		var tokens *tokenLog
-		if ic.name == fencingCase.name {
-			tokens = &tokenLog{tr: tr}
-		}
-		newContender := func(fsys locker.FS, host string, pid int, c locker.Clock) (contender, *locker.Lock) {
-			if ic.mk != nil {
-				return ic.mk(t, env, fsys, path, host, pid, c), nil
-			}
-			opts := nfslockOptions(env, c, host, pid)
-			if tokens != nil {
-				opts = append(opts, locker.WithFencing())
-			}
-			l, err := locker.New(path, fsys, opts...)
-			if err != nil {
-				t.Fatalf("locker.New: %v", err)
-			}
-			return l, l
-		}
+		il := newInterleaving(outer, t, b, ic)
+		il.leaveCrashedHolder()
+		il.makeActors()
+		il.setUpHolder()
+		il.run()
+		il.letGo()
+		il.checkLeftovers()
+	}
+}
 
-		pids := newUnusedPIDs(env.FS)
-		dead := locker.Details{Hostname: "dead", LockFile: path}
-		dead.PID = pids.next(t, dead.Hostname)
-		crashedHolder := !ic.holder && rapid.Bool().Draw(t, "crashed holder")
-		deadClaim := "" // the crashed holder's claim file, if an nfslock Lock's
-		if crashedHolder {
-			c, l := newContender(env.FS, dead.Hostname, dead.PID, clk)
-			if err := c.TryLock(); err != nil {
-				t.Fatalf("setting up a crashed holder: %v", err)
-			}
-			if l != nil {
-				tokens.record("dead", l.Token())
-				deadClaim = filepath.Base(l.ClaimFile())
-			}
-			clk.Advance(propLifetime + propSlop + time.Second)
-			tr.add("a crashed holder left a lock; the clock moves on to %s, past its expiry + slop", clk.Now().Sub(tr.start))
-		}
+// An interleaving is one case of interleavingProperty, in the way of a rapid
+// state machine: its set-up (newInterleaving, leaveCrashedHolder,
+// makeActors, setUpHolder), its actions (run: the scheduler's steps, with
+// check after each), and its checks at the end (letGo, checkLeftovers).
+type interleaving struct {
+	t      *rapid.T
+	b      Backend
+	ic     interleavingCase
+	env    *Env
+	clk    *memfs.Clock
+	path   string
+	tr     *trace
+	tokens *tokenLog // if the lockers fence
+	pids   *unusedPIDs
 
-		n := rapid.IntRange(ic.minLockers, ic.maxLockers).Draw(t, "lockers")
-		ops := ic.ops
-		if crashedHolder && ic.mk == nil {
-			ops = append(slices.Clone(ops), opForceBreak)
-		}
-		s := newScheduler(tr, clk)
-		actors := make([]*actor, n)
-		for i := range actors {
-			name := string(rune('A' + i))
-			st := newActorState()
-			fsys := newScheduledFS(&scheduledFS{inner: env.FS, s: s, tr: tr, clk: clk, st: st, path: path, actor: i, name: name})
-			aclk := &scheduledClock{clk: clk, s: s, tr: tr, st: st, actor: i, name: name}
-			c, l := newContender(fsys, "host"+name, pids.next(t, "host"+name), aclk)
-			a := &actor{name: name, id: i, c: c, l: l, st: st}
-			if tokens != nil {
-				a.acquired = func(a *actor) { tokens.record(a.name, a.l.Token()) }
-			}
-			var prog []string
-			if i == 0 && ic.holder {
-				prog = append(prog, rapid.SampledFrom(ic.holderOps).Draw(t, "holder's first operation"))
-			}
-			more := rapid.SliceOfN(rapid.SampledFrom(ops), max(1-len(prog), 0), 3-len(prog)).Draw(t, "program "+name)
-			a.ops = append(prog, more...)
-			actors[i] = a
-		}
-		if ic.holder {
-			a := actors[0]
-			if err := a.c.TryLock(); err != nil {
-				t.Fatalf("setting up the holder: %v\n%s", err, tr)
-			}
-			a.believes, a.until = true, clk.Now().Add(propLifetime)
-			if a.acquired != nil {
-				a.acquired(a)
-			}
-			// Mostly past its expiry plus the slop, so that it may be
-			// broken; sometimes just short of that, or not expired.
-			by := rapid.SampledFrom([]time.Duration{
-				propLifetime + propSlop + time.Nanosecond, propLifetime + propSlop + time.Second,
-				propLifetime + propSlop + 3*time.Second, propLifetime + propSlop + time.Nanosecond,
-				propLifetime + propSlop, propLifetime, 0,
-			}).Draw(t, "holder's pause")
-			clk.Advance(by)
-			tr.add("A holds the lock; the clock moves on by %v to %v (the lock expires at %v; it may be broken after %v)",
-				by, clk.Now().Sub(tr.start), propLifetime, propLifetime+propSlop)
-		}
-		for _, a := range actors {
-			tr.add("%s will run %s", a.name, strings.Join(a.ops, ", "))
-		}
-		sc := schedule{strategy: everyCall}
-		if ic.strategies {
-			sc.strategy = strategy(rapid.IntRange(0, int(everyCall)).Draw(t, "strategy"))
-		}
-		if ic.faults > 0 {
-			sc.faults = rapid.IntRange(0, ic.faults).Draw(t, "faults")
-		}
-		if ic.crashes > 0 {
-			sc.crashes = rapid.IntRange(0, ic.crashes).Draw(t, "crashes")
-		}
-		s.start()
-		for _, a := range actors {
-			go func() {
-				defer s.done(a.id)
-				a.run(s, clk, tr, dead)
-			}()
-		}
+	dead          locker.Details // the crashed holder, if any
+	crashedHolder bool
+	deadClaim     string // the crashed holder's claim file, if an nfslock Lock's
 
-		// The clock may jump by up to lifetime + slop while every locker is
-		// between operations (a holder that pauses, a waiter that comes
-		// late), but only by less than the slop while one is inside an
-		// operation: a lease cannot protect against a process that stalls
-		// in the middle of taking or breaking it for longer than that.
-		jumps := []time.Duration{time.Second, propLifetime, propLifetime + propSlop + time.Nanosecond}
-		jumpsLeft := rapid.IntRange(0, 2).Draw(t, "clock jumps")
-		var idle bool
-		check := func() {
-			now := clk.Now()
-			var holders []string
-			for _, a := range actors {
-				if a.believes && now.Before(a.until) && !a.st.crashed.Load() {
-					holders = append(holders, fmt.Sprintf("%s (relies on it until %v)", a.name, a.until.Sub(tr.start)))
-				}
-				if a.query == "" || a.l == nil {
-					continue
-				}
-				for _, v := range lockSeenBy(env.FS, a.l, now, b.NoLinkCounts) {
-					a.seen[v] = true
-				}
-				if a.answer != "" && !a.seen[a.answer] {
-					t.Fatalf("QUERY WRONG: %s's %s() answered %q, but the lock was never that while it ran: it was %q (clock at %v)\n%s",
-						a.name, a.query, a.answer, slices.Sorted(maps.Keys(a.seen)), now.Sub(tr.start), tr)
-				}
-				if a.answer != "" {
-					a.query = ""
-				}
-			}
-			if len(holders) > 1 {
-				t.Fatalf("%s: %s hold the lock at the same time (clock at %v)\n%s", mutexViolation, strings.Join(holders, " and "), now.Sub(tr.start), tr)
-			}
-			if v := tokens.failure(); v != "" {
-				t.Fatalf("%s\n%s", v, tr)
-			}
-		}
-		extras := func() []string {
-			switch {
-			case jumpsLeft == 0:
-				return nil
-			case idle:
-				return []string{"jump 1", "jump 2", "jump 3"}
-			default:
-				return []string{"jump 1"}
-			}
-		}
-		onExtra := func(k int) {
-			jumpsLeft--
-			clk.Advance(jumps[k])
-			tr.add("clock +%v = %v", jumps[k], clk.Now().Sub(tr.start))
-		}
-		onFault := func(i int, f fault) {
-			if f == faultCrash {
-				actors[i].st.crash()
-			}
-		}
-		s.run(t, n, sc, func(stopped []string) {
-			idle = !slices.ContainsFunc(stopped, func(d string) bool { return !strings.HasPrefix(d, opStart) && !strings.HasPrefix(d, "Sleep(") })
-			check()
-		}, extras, onExtra, onFault)
+	actors []*actor
+	s      *scheduler
+	// The clock may jump by up to lifetime + slop while every locker is
+	// between operations (a holder that pauses, a waiter that comes
+	// late), but only by less than the slop while one is inside an
+	// operation: a lease cannot protect against a process that stalls
+	// in the middle of taking or breaking it for longer than that.
+	jumpsLeft int
+	idle      bool // every locker is between operations
 
-		// Everyone alive lets go; then, once any lock left has expired, a
-		// newcomer breaks it and takes the lock, a second newcomer waits
-		// for it until it gives up (sweeping the claim files of crashed
-		// lockers as it waits), and the first releases. Nothing may remain
-		// but what a locker that crashed between moving a file aside and
-		// removing it leaves (the documented limit).
-		var crashed []string
-		_, lists := env.FS.(locker.DirReader)
-		for _, a := range actors {
-			if a.st.crashed.Load() {
-				crashed = append(crashed, filesOf(a.c, env.Clock == nil || !lists)...)
-				continue
-			}
-			if err := a.c.UnlockUnconditionally(); err != nil {
-				t.Fatalf("[%s] UnlockUnconditionally: %v\n%s", a.name, err, tr)
-			}
+	crashed []string // files crashed lockers may leave (filesOf)
+}
+
+func newInterleaving(outer *testing.T, t *rapid.T, b Backend, ic interleavingCase) *interleaving {
+	env := b.New(outer)
+	clk := env.Clock
+	if clk == nil {
+		clk = memfs.NewClock(virtualStart)
+	}
+	il := &interleaving{t: t, b: b, ic: ic, env: env, clk: clk, path: filepath.Join(env.Dir, "x.lock"), pids: newUnusedPIDs(env.FS)}
+	il.tr = &trace{dir: env.Dir, start: clk.Now()}
+	il.tr.add("clock starts at 0s; lifetime %v, slop %v", propLifetime, propSlop)
+	if ic.name == fencingCase.name {
+		il.tokens = &tokenLog{tr: il.tr}
+	}
+	return il
+}
+
+// newContender makes a contender of the case for a process pid of host.
+func (il *interleaving) newContender(fsys locker.FS, host string, pid int, c locker.Clock) (contender, *locker.Lock) {
+	if il.ic.mk != nil {
+		return il.ic.mk(il.t, il.env, fsys, il.path, host, pid, c), nil
+	}
+	opts := nfslockOptions(il.env, c, host, pid)
+	if il.tokens != nil {
+		opts = append(opts, locker.WithFencing())
+	}
+	l, err := locker.New(il.path, fsys, opts...)
+	if err != nil {
+		il.t.Fatalf("locker.New: %v", err)
+	}
+	return l, l
+}
+
+// leaveCrashedHolder, unless the first locker is to hold the lock, may
+// leave a lock taken by a holder that crashed, expired past the slop.
+func (il *interleaving) leaveCrashedHolder() {
+	t, clk := il.t, il.clk
+	il.dead = locker.Details{Hostname: "dead", LockFile: il.path}
+	il.dead.PID = il.pids.next(t, il.dead.Hostname)
+	il.crashedHolder = !il.ic.holder && rapid.Bool().Draw(t, "crashed holder")
+	if !il.crashedHolder {
+		return
+	}
+	c, l := il.newContender(il.env.FS, il.dead.Hostname, il.dead.PID, clk)
+	if err := c.TryLock(); err != nil {
+		t.Fatalf("setting up a crashed holder: %v", err)
+	}
+	if l != nil {
+		il.tokens.record("dead", l.Token())
+		il.deadClaim = filepath.Base(l.ClaimFile())
+	}
+	clk.Advance(propLifetime + propSlop + time.Second)
+	il.tr.add("a crashed holder left a lock; the clock moves on to %s, past its expiry + slop", clk.Now().Sub(il.tr.start))
+}
+
+// makeActors makes the lockers, each on its own host, with its program.
+func (il *interleaving) makeActors() {
+	t, ic, clk, tr := il.t, il.ic, il.clk, il.tr
+	n := rapid.IntRange(ic.minLockers, ic.maxLockers).Draw(t, "lockers")
+	ops := ic.ops
+	if il.crashedHolder && ic.mk == nil {
+		ops = append(slices.Clone(ops), opForceBreak)
+	}
+	il.s = newScheduler(tr, clk)
+	il.actors = make([]*actor, n)
+	for i := range il.actors {
+		name := string(rune('A' + i))
+		st := newActorState()
+		fsys := newScheduledFS(&scheduledFS{inner: il.env.FS, s: il.s, tr: tr, clk: clk, st: st, path: il.path, actor: i, name: name})
+		aclk := &scheduledClock{clk: clk, s: il.s, tr: tr, st: st, actor: i, name: name}
+		c, l := il.newContender(fsys, "host"+name, il.pids.next(t, "host"+name), aclk)
+		a := &actor{name: name, id: i, c: c, l: l, st: st}
+		if il.tokens != nil {
+			a.acquired = func(a *actor) { il.tokens.record(a.name, a.l.Token()) }
 		}
-		clk.Advance(propLifetime + propSlop + time.Second)
-		tr.add("everyone alive let go; the clock moves on to %v", clk.Now().Sub(tr.start))
-		newcomer, nl := newContender(env.FS, "newcomer", 98, clk)
-		if err := newcomer.TryLock(); err != nil {
-			t.Fatalf("a newcomer could not take the lock after everyone let go and the lock expired: %v\n%s", err, tr)
+		var prog []string
+		if i == 0 && ic.holder {
+			prog = append(prog, rapid.SampledFrom(ic.holderOps).Draw(t, "holder's first operation"))
 		}
-		if nl != nil {
-			tokens.record("newcomer", nl.Token())
+		more := rapid.SliceOfN(rapid.SampledFrom(ops), max(1-len(prog), 0), 3-len(prog)).Draw(t, "program "+name)
+		a.ops = append(prog, more...)
+		il.actors[i] = a
+	}
+}
+
+// setUpHolder, in the cases with a holder, has the first locker take the
+// lock and pause: mostly past its expiry plus the slop, so that it may be
+// broken; sometimes just short of that, or not expired.
+func (il *interleaving) setUpHolder() {
+	t, clk, tr := il.t, il.clk, il.tr
+	if il.ic.holder {
+		a := il.actors[0]
+		if err := a.c.TryLock(); err != nil {
+			t.Fatalf("setting up the holder: %v\n%s", err, tr)
 		}
-		if ic.mk == nil {
-			waiter, err := locker.New(path, env.FS, append(nfslockOptions(env, clk, "waiter", 97), locker.WithTimeout(time.Second))...)
-			if err != nil {
-				t.Fatalf("locker.New: %v", err)
-			}
-			clk.AutoAdvance(true)
-			err = waiter.Lock(context.Background())
-			clk.AutoAdvance(false)
-			if !errors.Is(err, locker.ErrTimeout) {
-				t.Fatalf("a second newcomer's Lock, while the first holds the lock: %v, want ErrTimeout\n%s", err, tr)
-			}
+		a.believes, a.until = true, clk.Now().Add(propLifetime)
+		if a.acquired != nil {
+			a.acquired(a)
 		}
-		if err := newcomer.Unlock(); err != nil {
-			t.Fatalf("the newcomer's Unlock: %v\n%s", err, tr)
-		}
-		if v := tokens.failure() + tokens.checkCounter(env.FS, path); v != "" {
-			t.Fatalf("%s\n%s", v, tr)
-		}
-		names, err := env.List()
-		if err != nil {
-			t.Fatal(err)
-		}
-		names = tokens.withoutCounter(names, path)
-		var excused []string
-		for _, n := range crashed {
-			if !strings.HasSuffix(n, ".moved") && !strings.HasSuffix(n, ".look") {
-				excused = append(excused, n)
-			}
-			if strings.HasSuffix(n, ".look") && slices.Contains(names, n) {
-				excused = append(excused, n) // a fresh look at the lock file (see freshlook.go), and the lock file it links
-				if data, err := env.FS.ReadFile(filepath.Join(env.Dir, n)); err == nil {
-					excused = append(excused, filepath.Base(string(data)))
-				}
-			}
-			if strings.HasSuffix(n, ".moved") && slices.Contains(names, n) {
-				excused = append(excused, n)
-				// What it moved keeps a link to its claim file, which is
-				// then no dead claimant's to sweep.
-				if data, err := env.FS.ReadFile(filepath.Join(env.Dir, n)); err == nil {
-					excused = append(excused, filepath.Base(string(data)))
-				}
-			}
-		}
-		if !lists {
-			// No Lock sweeps on a backend that cannot list a directory:
-			// a break lock that a crashed locker held stays until a
-			// breaker next needs it (it is then broken as stale); so does
-			// one whose claim file is gone, put back by a breaker that
-			// moved it aside by mistake just as its owner let go (see
-			// locker's removeAside).
-			brk := filepath.Base(path) + ".break"
-			if data, err := env.FS.ReadFile(filepath.Join(env.Dir, brk)); err == nil {
-				if claim := filepath.Base(string(data)); slices.Contains(excused, claim) || !slices.Contains(names, claim) {
-					excused = append(excused, brk)
-				}
-			}
-			// Nor the crashed holder's claim file when the breaker that
-			// was to remove it crashed first.
-			if deadClaim != "" && len(crashed) > 0 {
-				excused = append(excused, deadClaim)
-			}
-		}
-		if left := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return slices.Contains(excused, n) }); len(left) > 0 {
-			t.Fatalf("LEFTOVER FILES after every lock was released or broken and dead claimants' files swept: %q (all files: %q)\n%s", left, names, tr)
+		by := rapid.SampledFrom([]time.Duration{
+			propLifetime + propSlop + time.Nanosecond, propLifetime + propSlop + time.Second,
+			propLifetime + propSlop + 3*time.Second, propLifetime + propSlop + time.Nanosecond,
+			propLifetime + propSlop, propLifetime, 0,
+		}).Draw(t, "holder's pause")
+		clk.Advance(by)
+		tr.add("A holds the lock; the clock moves on by %v to %v (the lock expires at %v; it may be broken after %v)",
+			by, clk.Now().Sub(tr.start), propLifetime, propLifetime+propSlop)
+	}
+	for _, a := range il.actors {
+		tr.add("%s will run %s", a.name, strings.Join(a.ops, ", "))
+	}
+}
+
+// jumps are the clock's jumps between two scheduling points.
+var jumps = []time.Duration{time.Second, propLifetime, propLifetime + propSlop + time.Nanosecond}
+
+// run runs the lockers' programs, one backend call at a time in the order
+// the scheduler draws, with faults, crashes and clock jumps, and checks the
+// invariants after every call.
+func (il *interleaving) run() {
+	t, ic := il.t, il.ic
+	sc := schedule{strategy: everyCall}
+	if ic.strategies {
+		sc.strategy = strategy(rapid.IntRange(0, int(everyCall)).Draw(t, "strategy"))
+	}
+	if ic.faults > 0 {
+		sc.faults = rapid.IntRange(0, ic.faults).Draw(t, "faults")
+	}
+	if ic.crashes > 0 {
+		sc.crashes = rapid.IntRange(0, ic.crashes).Draw(t, "crashes")
+	}
+	il.s.start()
+	for _, a := range il.actors {
+		go func() {
+			defer il.s.done(a.id)
+			a.run(il.s, il.clk, il.tr, il.dead)
+		}()
+	}
+	il.jumpsLeft = rapid.IntRange(0, 2).Draw(t, "clock jumps")
+	extras := func() []string {
+		switch {
+		case il.jumpsLeft == 0:
+			return nil
+		case il.idle:
+			return []string{"jump 1", "jump 2", "jump 3"}
+		default:
+			return []string{"jump 1"}
 		}
 	}
+	onExtra := func(k int) {
+		il.jumpsLeft--
+		il.clk.Advance(jumps[k])
+		il.tr.add("clock +%v = %v", jumps[k], il.clk.Now().Sub(il.tr.start))
+	}
+	onFault := func(i int, f fault) {
+		if f == faultCrash {
+			il.actors[i].st.crash()
+		}
+	}
+	il.s.run(t, len(il.actors), sc, func(stopped []string) {
+		il.idle = !slices.ContainsFunc(stopped, func(d string) bool { return !strings.HasPrefix(d, opStart) && !strings.HasPrefix(d, "Sleep(") })
+		il.check()
+	}, extras, onExtra, onFault)
+}
+
+// check is the invariant after every call: no two lockers believe they
+// hold an unexpired lock, a query's answer was true at some moment while
+// it ran, and fencing tokens increase.
+func (il *interleaving) check() {
+	t, tr := il.t, il.tr
+	now := il.clk.Now()
+	var holders []string
+	for _, a := range il.actors {
+		if a.believes && now.Before(a.until) && !a.st.crashed.Load() {
+			holders = append(holders, fmt.Sprintf("%s (relies on it until %v)", a.name, a.until.Sub(tr.start)))
+		}
+		if a.query == "" || a.l == nil {
+			continue
+		}
+		for _, v := range lockSeenBy(il.env.FS, a.l, now, il.b.NoLinkCounts) {
+			a.seen[v] = true
+		}
+		if a.answer != "" && !a.seen[a.answer] {
+			t.Fatalf("QUERY WRONG: %s's %s() answered %q, but the lock was never that while it ran: it was %q (clock at %v)\n%s",
+				a.name, a.query, a.answer, slices.Sorted(maps.Keys(a.seen)), now.Sub(tr.start), tr)
+		}
+		if a.answer != "" {
+			a.query = ""
+		}
+	}
+	if len(holders) > 1 {
+		t.Fatalf("%s: %s hold the lock at the same time (clock at %v)\n%s", mutexViolation, strings.Join(holders, " and "), now.Sub(tr.start), tr)
+	}
+	if v := il.tokens.failure(); v != "" {
+		t.Fatalf("%s\n%s", v, tr)
+	}
+}
+
+// letGo has everyone alive let go; then, once any lock left has expired, a
+// newcomer breaks it and takes the lock, a second newcomer waits for it
+// until it gives up (sweeping the claim files of crashed lockers as it
+// waits), and the first releases.
+func (il *interleaving) letGo() {
+	t, clk, tr, env := il.t, il.clk, il.tr, il.env
+	_, lists := env.FS.(locker.DirReader)
+	for _, a := range il.actors {
+		if a.st.crashed.Load() {
+			il.crashed = append(il.crashed, filesOf(a.c, env.Clock == nil || !lists)...)
+			continue
+		}
+		if err := a.c.UnlockUnconditionally(); err != nil {
+			t.Fatalf("[%s] UnlockUnconditionally: %v\n%s", a.name, err, tr)
+		}
+	}
+	clk.Advance(propLifetime + propSlop + time.Second)
+	tr.add("everyone alive let go; the clock moves on to %v", clk.Now().Sub(tr.start))
+	newcomer, nl := il.newContender(env.FS, "newcomer", il.pids.next(t, "newcomer"), clk)
+	if err := newcomer.TryLock(); err != nil {
+		t.Fatalf("a newcomer could not take the lock after everyone let go and the lock expired: %v\n%s", err, tr)
+	}
+	if nl != nil {
+		il.tokens.record("newcomer", nl.Token())
+	}
+	if il.ic.mk == nil {
+		waiter, err := locker.New(il.path, env.FS, append(nfslockOptions(env, clk, "waiter", il.pids.next(t, "waiter")), locker.WithTimeout(time.Second))...)
+		if err != nil {
+			t.Fatalf("locker.New: %v", err)
+		}
+		clk.AutoAdvance(true)
+		err = waiter.Lock(context.Background())
+		clk.AutoAdvance(false)
+		if !errors.Is(err, locker.ErrTimeout) {
+			t.Fatalf("a second newcomer's Lock, while the first holds the lock: %v, want ErrTimeout\n%s", err, tr)
+		}
+	}
+	if err := newcomer.Unlock(); err != nil {
+		t.Fatalf("the newcomer's Unlock: %v\n%s", err, tr)
+	}
+	if v := il.tokens.failure() + il.tokens.checkCounter(env.FS, il.path); v != "" {
+		t.Fatalf("%s\n%s", v, tr)
+	}
+}
+
+// checkLeftovers checks that nothing remains once everyone has let go but
+// what a locker that crashed between moving a file aside and removing it
+// leaves (the documented limit).
+func (il *interleaving) checkLeftovers() {
+	t, env := il.t, il.env
+	names, err := env.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names = il.tokens.withoutCounter(names, il.path)
+	excused := il.excused(names)
+	if left := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return slices.Contains(excused, n) }); len(left) > 0 {
+		t.Fatalf("LEFTOVER FILES after every lock was released or broken and dead claimants' files swept: %q (all files: %q)\n%s", left, names, il.tr)
+	}
+}
+
+// excused returns which of names crashed lockers may leave.
+func (il *interleaving) excused(names []string) []string {
+	env := il.env
+	var excused []string
+	for _, n := range il.crashed {
+		if !strings.HasSuffix(n, ".moved") && !strings.HasSuffix(n, ".look") {
+			excused = append(excused, n)
+		}
+		if strings.HasSuffix(n, ".look") && slices.Contains(names, n) {
+			excused = append(excused, n) // a fresh look at the lock file (see freshlook.go), and the lock file it links
+			if data, err := env.FS.ReadFile(filepath.Join(env.Dir, n)); err == nil {
+				excused = append(excused, filepath.Base(string(data)))
+			}
+		}
+		if strings.HasSuffix(n, ".moved") && slices.Contains(names, n) {
+			excused = append(excused, n)
+			// What it moved keeps a link to its claim file, which is
+			// then no dead claimant's to sweep.
+			if data, err := env.FS.ReadFile(filepath.Join(env.Dir, n)); err == nil {
+				excused = append(excused, filepath.Base(string(data)))
+			}
+		}
+	}
+	if _, lists := env.FS.(locker.DirReader); !lists {
+		// No Lock sweeps on a backend that cannot list a directory:
+		// a break lock that a crashed locker held stays until a
+		// breaker next needs it (it is then broken as stale); so does
+		// one whose claim file is gone, put back by a breaker that
+		// moved it aside by mistake just as its owner let go (see
+		// locker's removeAside).
+		brk := filepath.Base(il.path) + ".break"
+		if data, err := env.FS.ReadFile(filepath.Join(env.Dir, brk)); err == nil {
+			if claim := filepath.Base(string(data)); slices.Contains(excused, claim) || !slices.Contains(names, claim) {
+				excused = append(excused, brk)
+			}
+		}
+		// Nor the crashed holder's claim file when the breaker that
+		// was to remove it crashed first.
+		if il.deadClaim != "" && len(il.crashed) > 0 {
+			excused = append(excused, il.deadClaim)
+		}
+	}
+	return excused
 }
 
 // filesOf returns the names of the files that the nfslock Lock c may leave
