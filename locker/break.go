@@ -8,46 +8,13 @@ import (
 	"time"
 )
 
-// Breaking an expired lock.
-//
-// flufl.lock breaks a lock by unlinking the lock file on the strength of an
-// earlier look at it. Two waiters that both judged a lock expired can then
-// race: the first breaks it and takes the lock afresh, the second deletes
-// the fresh lock, and both hold it. nfslock closes that race in two layers:
-//
-//  1. Breakers take turns. Only the holder of the break lock, a second lock
-//     file next to the lock file (<lockfile>.break) taken with the same link
-//     algorithm, may remove an expired lock, and it looks at the lock again
-//     after taking the break lock. A holder whose own lock has expired also
-//     releases or refreshes it only under the break lock, so nothing an
-//     nfslock process does can replace the lock file between the breaker's
-//     second look and its removal.
-//  2. The breaker moves the lock file aside with rename (atomic), checks that
-//     what it moved is the expired lock it judged, and puts it back with
-//     link if not. This protects against processes that do not know the
-//     break lock: flufl.lock processes, and holders whose clocks are wrong by
-//     more than the clock slop.
-//
-// A break lock left by a breaker that crashed is broken the same way, by
-// whoever finds it expired first. Several may race to do it: one may move
-// aside the fresh break lock of another that broke the stale one just
-// before, and a third may take the break lock while its name is free. The
-// one that moved a fresh break lock puts it back with rename, over the
-// third's. Each breaker looks that the break lock is its own just before
-// it moves the lock file aside and again before it removes what it moved,
-// and one that refreshed its own lock under the break lock looks again
-// when the break lock was not its own at the end: the one that held the
-// break lock all along goes on, the third leaves the lock alone.
-//
-// What remains: a third breaker that does all it does between its link and
-// that put-back, a few operations of the one putting back, acts beside the
-// one that held the break lock (both then move aside only what they
-// judged, and put back what they did not); a breaker that stalls inside a
-// break for longer than the break lock's lifetime plus the slop can have
-// its break lock broken, and then two breakers may act at once; and
-// flufl.lock processes break as flufl.lock does. A holder that stops refreshing past its lifetime plus
-// the slop loses its lock, as it must; it finds out from Refresh, IsLocked
-// or Unlock.
+// Breaking an expired lock, race-free: breakers take turns under a break
+// lock (<lockfile>.break, taken by the same link algorithm), look at the
+// lock again under it, move it aside with rename, and put back with link
+// what they moved and did not mean to. An expired holder releases or
+// refreshes only under the break lock too. The rules, the races they close
+// and what remains are written in full in docs/algorithm.md, "Breaking an
+// expired lock".
 
 // breakLifetime is how long the break lock lasts: a break takes a few file
 // operations, so only a breaker that crashed holds it that long.

@@ -9,52 +9,13 @@ import (
 	"strings"
 )
 
-// Fencing tokens.
-//
-// A lock is a lease, and a lease can be lost by a holder that does not know
-// it yet: a process paused for longer than the lifetime plus the slop (a
-// stopped VM, a long garbage collection, a swapped-out process) wakes up
-// believing it holds the lock, and writes. The remedy of lease-based locks
-// (etcd's revision, Chubby's sequencer) is a number that grows with every
-// acquisition: the holder hands it to the storage it writes to, and the
-// storage refuses a write whose token is smaller than one it has seen.
-//
-// With WithFencing, the counter is a file next to the lock file,
-// <lockfile>.fence, holding the last token given, in decimal. Right after
-// it takes the lock, and before Lock or TryLock returns, the holder reads
-// the counter, writes the next value into a file of its own
-// (<claim>.fence-tmp, a name no other Lock uses) and renames that over the
-// counter: rename is atomic on network filesystems, so a reader sees the old
-// value or the new, never a mix. Only then does the acquisition succeed; if
-// any step fails, the lock is released, the temporary file removed, and
-// Lock returns the error. A holder that crashes between the write and the
-// rename leaves its temporary file; whoever breaks its lock, if it fences
-// too, removes it with its claim file.
-//
-// Why every token is greater than every token given before for the same
-// lock file: the counter is written only by a holder, just after it took
-// the lock, so writes of the counter take turns as holders do, and each
-// writes one more than the value the last writer left. A holder that
-// crashed after taking the lock but before writing the counter was given no
-// token; its successor (who broke the crashed lock) reads the last value
-// written and goes on from there, still above every token given. A holder
-// whose lock was broken got its token before the break, its breaker after:
-// the breaker's is greater.
-//
-// Why a holder paused since it took the lock (it read the counter, then
-// stopped for longer than the lifetime plus the slop) cannot write its stale
-// value over its successor's: after writing its temporary file it checks
-// that it still holds the lock (under the break lock, if its lock may have
-// expired), and only then renames; and whoever breaks its lock, if it fences
-// too, removes its temporary file with its claim file, so that a rename
-// that comes after the break fails. What remains: a lock broken by a
-// process that does not fence (a flufl.lock process, which knows nothing of
-// the counter, or a Lock without WithFencing) keeps its holder's temporary
-// file, so a holder that stalls between its check and its rename for longer
-// than the lifetime plus the slop can then move the counter back; and the
-// limits of breaking in the package documentation. Processes that take the
-// lock without fencing do not move the counter and get no token; the
-// tokens of those that fence still increase.
+// Fencing tokens (WithFencing): the counter <lockfile>.fence holds the last
+// token given. Right after it takes the lock, and before Lock or TryLock
+// returns, the holder reads it, writes one more into a file of its own
+// (<claim>.fence-tmp) and renames that over the counter once it has checked,
+// under the break lock if its lock may have expired, that it still holds
+// the lock. Why every token is greater than every token given before, and
+// the limits, are written in full in docs/algorithm.md, "Fencing tokens".
 
 // fenceSuffix names the counter, next to the lock file; fenceTempSuffix the
 // file a holder writes before renaming it over the counter, next to its

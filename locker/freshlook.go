@@ -3,11 +3,11 @@ package locker
 // A fresh look at an expired lock, past the client's attribute cache.
 //
 // A network filesystem's client may show a file's attributes as they were
-// some time ago: through an sshfs mount with default options, stat showed
-// another client's change of a lock file's modification time 20 s late, and
-// in CI a waiter behind such a mount broke a lock its holder kept refreshing.
-// Opening the file before the stat, as observe does, revalidates NFS's cache
-// (close-to-open consistency) and sshfs's own, but not always the kernel's.
+// some time ago (sshfs with default options shows another client's change of
+// a modification time up to 20 s late), so a breaker could take a lock its
+// holder keeps refreshing for an expired one. Opening the file before the
+// stat, as observe does, revalidates NFS's cache (close-to-open consistency)
+// and sshfs's own, but not always the kernel's.
 //
 // A name the client has never seen has no cached attributes, and a link
 // reply carries the file's current attributes (NFS updates its cache from

@@ -143,20 +143,12 @@ func WithWatcher(use bool) Option { return func(c *config) { c.noWatch = !use } 
 func WithServerTime(use bool) Option { return func(c *config) { c.localTime = !use } }
 
 // WithSweep sets whether a Lock that waits for a busy lock removes the claim
-// files that dead claimants left beside the lock file: claim files of this
-// lock whose time has passed by more than the clock slop, that are not the
-// lock file's, and, when they name this host and the backend can tell
-// (ProcessChecker), whose process is not running. The default is true; it
-// needs a backend that can list the directory (DirReader).
-//
-// Turn it off when flufl.lock processes on other hosts may wait for the lock
-// for longer than its lifetime plus the clock slop. A waiting nfslock Lock
-// re-dates its claim file every third of its lifetime, so its claim never
-// looks dead; flufl.lock dates a claim file once, when it starts to wait, so
-// after lifetime + slop a long wait on another host looks like a dead one.
-// Were its claim file removed, that flufl.lock process could not take the
-// lock before its timeout. flufl.lock processes on this host are safe: they
-// are seen to be alive.
+// files that dead claimants left beside the lock file. The default is true;
+// it needs a backend that can list the directory (DirReader). Turn it off
+// when flufl.lock processes on other hosts may wait for the lock for longer
+// than its lifetime plus the clock slop: flufl.lock dates a waiting claim
+// only once, so such a wait looks like a dead one. The rules are in
+// docs/algorithm.md, "Sweeping dead claimants' files".
 func WithSweep(use bool) Option { return func(c *config) { c.noSweep = !use } }
 
 // fillIn sets the host name and pid that no option set to this process's,

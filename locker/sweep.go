@@ -7,55 +7,12 @@ import (
 	"path/filepath"
 )
 
-// Sweeping the claim files of dead claimants.
-//
-// A claimant that dies while it waits (killed by a job scheduler or the OOM
-// killer, on a node that failed) leaves its claim file beside the lock file;
-// only a dead holder's claim file is removed, by whoever breaks its lock. On
-// a cluster whose jobs are killed every day the directory would grow without
-// end. So a Lock that finds the lock busy removes, at most once per lifetime
-// and under the break lock, the claim files that are provably dead. A file
-// is removed only if all of these hold:
-//
-//   - its name is a claim name of this lock file or of its break lock,
-//     <lockfile><sep><host><sep><pid><sep><random> or
-//     <lockfile>.break<sep>..., as parseClaim reads them, and it is not
-//     this Lock's own;
-//   - it is a small file holding exactly a claim name for that lock file,
-//     which ends in its own name: a claim file's contents. A file that is
-//     named like a claim but holds anything else is not one of ours and is
-//     left alone;
-//   - its modification time has passed by more than the clock slop (in the
-//     file server's clock). A waiting Lock re-dates its claim file every
-//     third of its lifetime (see waitclaim.go), and a holder's claim file is
-//     the lock file, dated with the lock's expiry, so a live claimant's
-//     claim file is never that old unless the claimant has been paused for
-//     longer than the lifetime plus the slop;
-//   - it has fewer than two links, and the lock file (or the break lock) does
-//     not hold its name: it is no lock's claim. An expired lock is broken by
-//     breakLock, which removes the lock file and its claim file together;
-//   - if it names this host, or a loopback name such as localhost that
-//     flufl.lock processes of this host may write (see mayBeThisHost), and
-//     the backend is a ProcessChecker, its process is not running here.
-//
-// Races. A claimant may come back to life between the sweeper's look and
-// its removal: re-date its claim file, or link it to the lock file. So the
-// sweeper moves the file aside with rename (atomic; after it the claimant
-// can neither re-date nor link that file, since it no longer has the name),
-// checks again what it moved, and removes it only if it is still dead;
-// otherwise it puts it back (with rename if it has become a lock's second
-// link, so that its holder never sees a third). A claimant whose file was
-// removed writes it again when it next tries to link it. Sweepers take turns
-// under the break lock, with each other and with breakers.
-//
-// Limits. A flufl.lock process dates its claim file once, when it starts to
-// wait, so a flufl.lock process on another host that has waited for longer
-// than the lifetime plus the slop looks dead, and its claim file is removed;
-// it then cannot take the lock before its timeout (see WithSweep).
-// flufl.lock processes on this host are seen to be alive. A file moved aside
-// by a breaker or sweeper (<claim>.moved) that was killed between two file
-// operations is left in place: its name is no claim name. Sweeping needs a
-// backend that can list the directory (DirReader).
+// Sweeping the claim files of dead claimants: a Lock that finds the lock
+// busy removes, at most once per lifetime and under the break lock, the
+// claim files of claimants that are provably dead (sweepOne says which),
+// moving each aside first and putting it back if it came back to life. The
+// rules and limits are written in full in docs/algorithm.md, "Sweeping
+// dead claimants' files".
 
 // sweepMaxRemovals bounds the files one sweep removes, so that a directory
 // full of litter is cleared over several sweeps rather than in one long one

@@ -2,21 +2,12 @@ package locker
 
 import "time"
 
-// A waiting claim shows that its claimant is alive.
-//
-// A Lock that waits for a busy lock keeps its claim file beside the lock
-// file for as long as it waits. Dated only once, the claim file of a waiter
-// that died (killed by a job scheduler or the OOM killer, on a node that
-// failed) would look just like that of one still waiting, and would stay
-// for ever. So a waiting Lock re-dates its claim file to now plus the
-// lifetime every third of the lifetime, as a holder's KeepAlive refreshes
-// its lock: a claim file whose time has passed by more than the clock slop
-// belongs to a claimant that is dead, or that has been paused for longer
-// than the lifetime plus the slop, and may be removed (see sweep.go). A
-// paused waiter whose claim file was removed writes it again when it
-// resumes, before it next tries to link it.
-//
-// A fresh date also means that a Lock that waited for longer than the
+// A waiting claim shows that its claimant is alive: a waiting Lock re-dates
+// its claim file to now plus the lifetime every third of the lifetime, as a
+// holder's KeepAlive refreshes its lock, so that only a dead (or long
+// paused) claimant's claim file looks expired to a sweep (see sweep.go). A
+// waiter whose claim file was swept writes it again before it next tries to
+// link it. A fresh date also means that a Lock that waited for longer than the
 // lifetime does not take the lock with a claim dated in the past, which
 // would be an expired lock from the moment of the link until acquired
 // re-dates it.
