@@ -10,12 +10,15 @@
 //	go run ./tools/mutate -list        # the list, without running anything
 //	go run ./tools/mutate -report      # the planted-bug search report
 //
-// A mutation replaces one exact piece of a locker source file (its anchor)
-// with another. The source tree is never changed: the mutated file is
-// written to a temporary directory and handed to the go command with
-// -overlay. An anchor that is not found exactly once is an error, reported
-// before anything runs, so that a mutation never silently stops applying
-// when the code moves.
+// A mutation replaces a piece of code in a function of the locker package,
+// named by the function and a pattern within it (see Mutation), so that it
+// follows the function to another file and through re-indentation. The
+// source tree is never changed: the mutated files are written to a
+// temporary directory and handed to the go command with -overlay. Before
+// anything runs, every mutation is applied in memory and every mutant is
+// type-checked: a function not found, a pattern not found exactly once in
+// it, or a mutant that does not compile is an error naming the mutation,
+// so that a mutation never silently stops applying when the code changes.
 //
 // Each mutation is run as
 //
@@ -97,6 +100,9 @@ func main() {
 		printList(ms)
 		return
 	}
+	if err := typeCheck(root, ms); err != nil {
+		fatalf("%v", err)
+	}
 	tmp, err := os.MkdirTemp("", "nfslock-mutate-")
 	if err != nil {
 		fatalf("%v", err)
@@ -141,17 +147,22 @@ func repoRoot() (string, error) {
 	}
 }
 
-// prepared is a mutation with its mutated file contents.
+// prepared is a mutation with the files it changes, mutated.
 type prepared struct {
 	Mutation
-	path    string // absolute path of the file it changes
-	mutated []byte
+	files map[string][]byte // by absolute path
 }
 
-// prepare applies every selected mutation in memory, and fails, naming
-// every mutation that no longer applies, if an anchor is not found exactly
-// once or two mutations share an id.
+// prepare applies every mutation in memory, and returns the selected
+// ones. It fails, naming every mutation that no longer applies and why, if
+// a function an edit names is not found, or its pattern is not found
+// exactly once in it; or if two mutations share an id, or one changes
+// nothing.
 func prepare(root string, all []Mutation, sel *regexp.Regexp) ([]prepared, error) {
+	pkg, err := loadPackage(filepath.Join(root, lockerDir))
+	if err != nil {
+		return nil, err
+	}
 	var out []prepared
 	var problems []string
 	seen := map[string]bool{}
@@ -160,19 +171,21 @@ func prepare(root string, all []Mutation, sel *regexp.Regexp) ([]prepared, error
 			problems = append(problems, fmt.Sprintf("%s: two mutations have this id", m.ID))
 		}
 		seen[m.ID] = true
-		path := filepath.Join(root, filepath.FromSlash(m.File))
-		src, err := os.ReadFile(path)
+		changed, err := pkg.apply(m)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("%s: %v", m.ID, err))
 			continue
 		}
-		mutated, err := m.apply(src)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s (%s): %v", m.ID, m.File, err))
+		if !slices.ContainsFunc(m.Edits, func(e Edit) bool { return !sameTokens(e.Old, e.New) }) {
+			problems = append(problems, fmt.Sprintf("%s: changes nothing: each edit's New is its Old", m.ID))
 			continue
 		}
 		if sel == nil || sel.MatchString(m.ID) {
-			out = append(out, prepared{Mutation: m, path: path, mutated: mutated})
+			files := map[string][]byte{}
+			for name, src := range changed {
+				files[filepath.Join(pkg.dir, name)] = src
+			}
+			out = append(out, prepared{Mutation: m, files: files})
 		}
 	}
 	if len(problems) > 0 {
@@ -184,29 +197,45 @@ func prepare(root string, all []Mutation, sel *regexp.Regexp) ([]prepared, error
 	return out, nil
 }
 
-// apply returns src with the mutation's anchor replaced. Every anchor must
-// occur exactly once in src.
-func (m Mutation) apply(src []byte) ([]byte, error) {
-	s := string(src)
-	if len(m.Edits) == 0 {
-		return nil, errors.New("no edits")
+// typeCheck type-checks each prepared mutant of the locker package, and
+// fails naming every one that does not compile.
+func typeCheck(root string, ms []prepared) error {
+	pkg, err := loadPackage(filepath.Join(root, lockerDir))
+	if err != nil {
+		return err
 	}
-	for _, e := range m.Edits {
-		switch n := strings.Count(s, e.Old); n {
-		case 1:
-			s = strings.Replace(s, e.Old, e.New, 1)
-		case 0:
-			return nil, fmt.Errorf("anchor not found: %q", e.Old)
-		default:
-			return nil, fmt.Errorf("anchor found %d times, want once: %q", n, e.Old)
+	c, err := newChecker(context.Background(), root, pkg)
+	if err != nil {
+		return err
+	}
+	if err := c.check(nil); err != nil {
+		return fmt.Errorf("the locker itself does not compile: %v", err)
+	}
+	var problems []string
+	for _, m := range ms {
+		changed := map[string][]byte{}
+		for path, src := range m.files {
+			changed[filepath.Base(path)] = src
+		}
+		if err := c.check(changed); err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", m.ID, err))
 		}
 	}
-	return []byte(s), nil
+	if len(problems) > 0 {
+		return fmt.Errorf("mutants that do not compile (update their New in tools/mutate/mutations.go):\n  %s", strings.Join(problems, "\n  "))
+	}
+	return nil
 }
 
 func printList(ms []prepared) {
 	for _, m := range ms {
-		fmt.Printf("%-28s %s: %s\n", m.ID, m.File, m.Desc)
+		var funcs []string
+		for _, e := range m.Edits {
+			if !slices.Contains(funcs, e.Func) {
+				funcs = append(funcs, e.Func)
+			}
+		}
+		fmt.Printf("%-28s %s: %s\n", m.ID, strings.Join(funcs, ", "), m.Desc)
 		if m.Equivalent != "" {
 			fmt.Printf("%-28s   equivalent: %s\n", "", m.Equivalent)
 		}
@@ -221,18 +250,22 @@ type runner struct {
 	testFlags []string
 }
 
-// overlay writes m's mutated file and the overlay that puts it in place of
-// the original, and returns the overlay's path.
+// overlay writes m's mutated files and the overlay that puts them in place
+// of the originals, and returns the overlay's path.
 func (r *runner) overlay(m prepared) (string, error) {
 	dir := filepath.Join(r.tmp, m.ID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	file := filepath.Join(dir, filepath.Base(m.path))
-	if err := os.WriteFile(file, m.mutated, 0o644); err != nil {
-		return "", err
+	replace := map[string]string{}
+	for path, src := range m.files {
+		file := filepath.Join(dir, filepath.Base(path))
+		if err := os.WriteFile(file, src, 0o644); err != nil {
+			return "", err
+		}
+		replace[path] = file
 	}
-	ov, err := json.Marshal(map[string]map[string]string{"Replace": {m.path: file}})
+	ov, err := json.Marshal(map[string]map[string]string{"Replace": replace})
 	if err != nil {
 		return "", err
 	}
