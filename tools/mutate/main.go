@@ -198,7 +198,8 @@ func prepare(root string, all []Mutation, sel *regexp.Regexp) ([]prepared, error
 }
 
 // typeCheck type-checks each prepared mutant of the locker package, and
-// fails naming every one that does not compile.
+// fails naming every one that does not compile. It makes the imports a
+// mutant leaves unused blank imports, in place (see checker.check).
 func typeCheck(root string, ms []prepared) error {
 	pkg, err := loadPackage(filepath.Join(root, lockerDir))
 	if err != nil {
@@ -208,7 +209,7 @@ func typeCheck(root string, ms []prepared) error {
 	if err != nil {
 		return err
 	}
-	if err := c.check(nil); err != nil {
+	if _, err := c.check(nil); err != nil {
 		return fmt.Errorf("the locker itself does not compile: %v", err)
 	}
 	var problems []string
@@ -217,8 +218,13 @@ func typeCheck(root string, ms []prepared) error {
 		for path, src := range m.files {
 			changed[filepath.Base(path)] = src
 		}
-		if err := c.check(changed); err != nil {
+		fixed, err := c.check(changed)
+		if err != nil {
 			problems = append(problems, fmt.Sprintf("%s: %v", m.ID, err))
+			continue
+		}
+		for path := range m.files {
+			m.files[path] = fixed[filepath.Base(path)]
 		}
 	}
 	if len(problems) > 0 {

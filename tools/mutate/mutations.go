@@ -31,7 +31,9 @@ type Mutation struct {
 
 // An Edit replaces, within the function Func of the locker package, the
 // one span of source that Old matches with New, as it is (the mutant need
-// not be gofmt'd, but must compile).
+// not be gofmt'd, but must compile). An import that the mutant leaves
+// unused in its file is made a blank import, so that an edit that removes
+// the last use of a package compiles wherever its function is.
 type Edit struct {
 	// Func names the function: "retrying" for a function, "(*Lock).expired"
 	// or "(waiting).busy" for a method, without a generic receiver's type

@@ -151,3 +151,43 @@ func (T) name() string { return "T" }
 		t.Errorf("after three edits:\na.go:\n%s\nb.go:\n%s", a, b)
 	}
 }
+
+// TestUnusedImportsMadeBlank checks that a mutant that removes the last use
+// of a package in its file compiles: the import is made blank, not left
+// for the compiler to refuse.
+func TestUnusedImportsMadeBlank(t *testing.T) {
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	src := "package locker\n\nimport (\n\t\"errors\"\n\tstd \"fmt\"\n\t\"io/fs\"\n)\n\nfunc f(err error) bool { return errors.Is(err, fs.ErrNotExist) }\n\nfunc g() string { return std.Sprint(1) }\n"
+	if err := os.WriteFile(filepath.Join(dir, "a.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := loadPackage(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := newChecker(t.Context(), root, pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed, err := pkg.apply(Mutation{ID: "x", Edits: []Edit{
+		{"f", "return errors.Is(err, fs.ErrNotExist)", "return err == nil"},
+		{"g", "return std.Sprint(1)", `return "1"`},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed, err := c.check(changed)
+	if err != nil {
+		t.Fatalf("check: %v\n%s", err, fixed["a.go"])
+	}
+	if want := "import (\n\t_ \"errors\"\n\t_ \"fmt\"\n\t_ \"io/fs\"\n)"; !strings.Contains(string(fixed["a.go"]), want) {
+		t.Errorf("the mutant is\n%s\nwant its imports made blank:\n%s", fixed["a.go"], want)
+	}
+	if _, err := c.check(map[string][]byte{"a.go": []byte(strings.Replace(src, "return std.Sprint(1)", "return 1", 1))}); err == nil {
+		t.Errorf("check of a mutant that does not compile passed")
+	}
+}

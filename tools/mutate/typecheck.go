@@ -71,16 +71,47 @@ func newChecker(ctx context.Context, root string, pkg *pkgSource) (*checker, err
 }
 
 // check type-checks the package with the changed files in place of the
-// originals, and returns the first few errors.
-func (c *checker) check(changed map[string][]byte) error {
+// originals, and returns the changed files as they must be built, with
+// the first few errors. An import that the changes leave unused in its
+// file is made a blank import (_ "errors") in what it returns: a mutation
+// that removes the last use of a package in its file (as it may, once its
+// function has moved to a file of its own) still compiles.
+func (c *checker) check(changed map[string][]byte) (map[string][]byte, error) {
+	unused, err := c.run(changed)
+	if len(unused) == 0 {
+		return changed, err
+	}
+	fixed := maps.Clone(changed)
+	for name, specs := range unused {
+		src := fixed[name]
+		for _, spec := range slices.Backward(specs) { // from the end, so that offsets hold
+			from := c.fset.Position(spec.Path.Pos()).Offset
+			to := from
+			if spec.Name != nil {
+				from = c.fset.Position(spec.Name.Pos()).Offset
+			}
+			src = slices.Concat(src[:from], []byte("_ "), src[to:])
+		}
+		fixed[name] = src
+	}
+	_, err = c.run(fixed)
+	return fixed, err
+}
+
+// run type-checks the package once, with the changed files in place of
+// the originals. It returns the imports of the changed files that nothing
+// uses, by file and in order, and the first few errors.
+func (c *checker) run(changed map[string][]byte) (map[string][]*ast.ImportSpec, error) {
 	var files []*ast.File
+	parsed := map[string]*ast.File{}
 	for _, name := range slices.Sorted(maps.Keys(c.files)) {
 		f := c.files[name]
 		if src, ok := changed[name]; ok {
 			var err error
 			if f, err = parser.ParseFile(c.fset, lockerDir+"/"+name, src, parser.SkipObjectResolution); err != nil {
-				return err
+				return nil, err
 			}
+			parsed[name] = f
 		}
 		files = append(files, f)
 	}
@@ -94,9 +125,31 @@ func (c *checker) check(changed map[string][]byte) error {
 			}
 		},
 	}
-	conf.Check(lockerPkg, c.fset, files, nil)
-	if len(errs) > 0 {
-		return fmt.Errorf("%s", strings.Join(errs, "; "))
+	info := &types.Info{
+		Defs:      map[*ast.Ident]types.Object{},
+		Implicits: map[ast.Node]types.Object{},
+		Uses:      map[*ast.Ident]types.Object{},
 	}
-	return nil
+	conf.Check(lockerPkg, c.fset, files, info)
+	used := map[types.Object]bool{}
+	for _, obj := range info.Uses {
+		if _, ok := obj.(*types.PkgName); ok {
+			used[obj] = true
+		}
+	}
+	unused := map[string][]*ast.ImportSpec{}
+	for name, f := range parsed {
+		for _, spec := range f.Imports {
+			if spec.Name != nil && (spec.Name.Name == "_" || spec.Name.Name == ".") {
+				continue
+			}
+			if obj := info.PkgNameOf(spec); obj != nil && !used[obj] {
+				unused[name] = append(unused[name], spec)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return unused, fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return unused, nil
 }
