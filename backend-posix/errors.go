@@ -31,3 +31,16 @@ func markTransient(errno, err error) error {
 	}
 	return err
 }
+
+// attrError is pathError for a stat or a chtimes, which also marks EIO
+// transient: the Linux FUSE client fails with EIO a call on the attributes
+// of a name whose file was just replaced by one of another type (a file by
+// a directory, say, as anyone who can write the directory can do at any
+// moment), having marked the old inode bad; the next call looks the name up
+// afresh. Other EIOs then cost a few retries before they are reported.
+func attrError(op, path string, errno error) error {
+	if errno == unix.EIO {
+		return locker.Transient(&os.PathError{Op: op, Path: path, Err: errno})
+	}
+	return pathError(op, path, errno)
+}

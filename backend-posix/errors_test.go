@@ -74,7 +74,7 @@ func TestStaleIsTransient(t *testing.T) {
 	}
 	for _, tt := range tests {
 		errs := []error{
-			pathError("stat", "/d/lock", tt.errno),
+			pathError("open", "/d/lock", tt.errno),
 			linkError("link", "/d/claim", "/d/lock", tt.errno),
 		}
 		for _, err := range errs {
@@ -89,6 +89,57 @@ func TestStaleIsTransient(t *testing.T) {
 			if !errors.As(err, &pe) && !errors.As(err, &le) {
 				t.Errorf("%v (%T) wraps neither *os.PathError nor *os.LinkError", err, err)
 			}
+		}
+	}
+}
+
+// TestAttrEIOIsTransient: a stat or chtimes failing with EIO is tried
+// again: FUSE's answer to a call on the attributes of a name whose file was
+// just replaced by one of another type.
+func TestAttrEIOIsTransient(t *testing.T) {
+	for _, tt := range []struct {
+		errno         unix.Errno
+		wantTransient bool
+	}{
+		{unix.EIO, true},
+		{unix.ESTALE, true},
+		{unix.ENOENT, false},
+		{unix.EACCES, false},
+	} {
+		for _, op := range []string{"stat", "chtimes"} {
+			err := attrError(op, "/d/lock", tt.errno)
+			if got := errors.Is(err, locker.ErrTransient); got != tt.wantTransient {
+				t.Errorf("errors.Is(%v, locker.ErrTransient) = %v, want %v", err, got, tt.wantTransient)
+			}
+			var pe *os.PathError
+			if !errors.Is(err, tt.errno) || !errors.As(err, &pe) || pe.Op != op {
+				t.Errorf("attrError(%q, %s) = %#v, want an *os.PathError for %s wrapping it", op, unix.ErrnoName(tt.errno), err, op)
+			}
+		}
+	}
+}
+
+// TestCreateEPERMOntoExistingName: sshfs answers an O_EXCL create onto an
+// existing name with EPERM; that is "file exists", so that the locker
+// removes what is there (a name of its own) and writes again.
+func TestCreateEPERMOntoExistingName(t *testing.T) {
+	for _, tt := range []struct {
+		errno      unix.Errno
+		exists     bool
+		wantExist  bool
+		wantPermOK bool // errors.Is(err, fs.ErrPermission)
+	}{
+		{unix.EPERM, true, true, false},
+		{unix.EPERM, false, false, true},
+		{unix.EEXIST, true, true, false},
+		{unix.EACCES, true, false, true},
+	} {
+		err := pathError("open", "/d/claim", createErrno(tt.errno, tt.exists))
+		if got := errors.Is(err, fs.ErrExist); got != tt.wantExist {
+			t.Errorf("create failing with %s, name exists %v: errors.Is(%v, fs.ErrExist) = %v, want %v", unix.ErrnoName(tt.errno), tt.exists, err, got, tt.wantExist)
+		}
+		if got := errors.Is(err, fs.ErrPermission); got != tt.wantPermOK {
+			t.Errorf("create failing with %s, name exists %v: errors.Is(%v, fs.ErrPermission) = %v, want %v", unix.ErrnoName(tt.errno), tt.exists, err, got, tt.wantPermOK)
 		}
 	}
 }

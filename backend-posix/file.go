@@ -13,22 +13,34 @@ import (
 
 // WriteFile creates the file name with permission bits perm (before the
 // umask) and writes data to it, like os.WriteFile with O_EXCL: if anything
-// exists at name, it fails with EEXIST (errors.Is(err, fs.ErrExist)) and
-// leaves it alone. O_CREAT|O_EXCL never follows a symbolic link at name, so
-// a link put at a claim name cannot redirect the write, nor can a hard link
-// to another file, a FIFO or a device. Only the permission bits of perm are
-// used.
+// exists at name, it fails with EEXIST (errors.Is(err, fs.ErrExist), also
+// for sshfs's EPERM) and leaves it alone. O_CREAT|O_EXCL never follows a
+// symbolic link at name, so a link put at a claim name cannot redirect the
+// write, nor can a hard link to another file, a FIFO or a device. Only the
+// permission bits of perm are used.
 //
 // It makes three system calls, open, write and close, where os.WriteFile
 // makes more to register the file with the runtime's poller. An error from
 // close is reported: on NFS, close is where the client flushes the data to
 // the server and learns whether the write succeeded.
 func (*FS) WriteFile(name string, data []byte, perm fs.FileMode) error {
-	fd, err := ignoringEINTR2(func() (int, error) {
-		return unix.Open(name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, uint32(perm.Perm()))
-	})
+	var fd int
+	var err error
+	for range linkEPERMTries {
+		fd, err = ignoringEINTR2(func() (int, error) {
+			return unix.Open(name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, uint32(perm.Perm()))
+		})
+		if err != unix.EPERM {
+			break
+		}
+		// sshfs: what made the create fail may be gone already, as for
+		// a link (see Link). Only a name still absent is tried again.
+		if lexists(name) {
+			break
+		}
+	}
 	if err != nil {
-		return pathError("open", name, err)
+		return pathError("open", name, createErrno(err, err == unix.EPERM && lexists(name)))
 	}
 	if err := writeAll(fd, data); err != nil {
 		unix.Close(fd)
@@ -40,6 +52,19 @@ func (*FS) WriteFile(name string, data []byte, perm fs.FileMode) error {
 		return pathError("close", name, err)
 	}
 	return nil
+}
+
+// createErrno returns the error to report for a create with O_EXCL that
+// failed with errno, given whether name exists after the failure. sshfs
+// answers a create onto an existing name with EPERM, as it answers a link
+// (see linkErrno): EPERM with something at name is "file exists". WriteFile
+// tries a create whose EPERM finds the name absent again, a few times, as
+// Link does: what was in the way may have gone meanwhile.
+func createErrno(errno error, nameExists bool) error {
+	if errno == unix.EPERM && nameExists {
+		return permExistError{}
+	}
+	return errno
 }
 
 // writeAll writes all of data to fd, continuing after short writes.

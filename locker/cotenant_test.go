@@ -263,3 +263,26 @@ func TestSomethingPutBackAtOwnName(t *testing.T) {
 		}
 	}
 }
+
+// TestAttributesFailingForAMomentRetried: a date or a look at a file's
+// attributes that fails for a moment (FUSE's EIO for a name whose file was
+// just replaced by one of another type, NFS's ESTALE) is tried again, not
+// reported: by Refresh, and by a holder's look that the lock is its own.
+func TestAttributesFailingForAMomentRetried(t *testing.T) {
+	w := newWorld(t)
+	b := memfs.NewFaultFS(w.host)
+	l := w.newLock(t, nil, b)
+	if err := l.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.Fail(memfs.OpChtimes, 1, locker.Transient(syscall.EIO))
+	if err := l.Refresh(); err != nil {
+		t.Errorf("Refresh whose date fails once for a moment: got %v, want nil", err)
+	}
+	// TryLock by the holder looks at the lock file (a stat), then at its
+	// claim file (the second stat from now).
+	b.Fail(memfs.OpStat, 2, locker.Transient(syscall.EIO))
+	if err := l.TryLock(); !errors.Is(err, locker.ErrAlreadyLocked) {
+		t.Errorf("TryLock by the holder whose look at its claim file fails once for a moment: got %v, want ErrAlreadyLocked", err)
+	}
+}

@@ -142,8 +142,10 @@ func TestKeepAliveRetriesPassingErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	faults.Fail(memfs.OpChtimes, 1, locker.Transient(syscall.ESTALE))
-	faults.Fail(memfs.OpChtimes, 2, syscall.EIO)
+	for call := 1; call <= 4; call++ { // a refresh tries an ESTALE four times at once
+		faults.Fail(memfs.OpChtimes, call, locker.Transient(syscall.ESTALE))
+	}
+	faults.Fail(memfs.OpChtimes, 5, syscall.EIO)
 	step(t, w, locker.DefaultLifetime/3) // fails with ESTALE
 	step(t, w, locker.DefaultMaxBackoff) // fails with EIO
 	step(t, w, locker.DefaultMaxBackoff) // succeeds

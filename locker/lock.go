@@ -215,7 +215,9 @@ func (l *Lock) touch(name string) error {
 	l.mu.Lock()
 	t := now.Add(l.offset).Add(l.lifetime) // in the server's frame (see skew.go)
 	l.mu.Unlock()
-	if err := l.fsys.Chtimes(name, t, t); err != nil {
+	// Tried again if it fails for a moment: FUSE fails with EIO a call on
+	// a name whose file was just replaced by one of another type.
+	if err := l.retryErr(func(int) error { return l.fsys.Chtimes(name, t, t) }); err != nil {
 		return err
 	}
 	if name == l.claim {

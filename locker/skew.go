@@ -54,7 +54,7 @@ func (l *Lock) writeClaimAndMeasure() error {
 		return nil
 	}
 	t1 := l.clock.Now()
-	fi, err := l.fsys.Stat(l.claim)
+	fi, err := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(l.claim) })
 	if err != nil {
 		return err
 	}

@@ -261,7 +261,7 @@ func (l *Lock) confirmOurs() (bool, error) {
 	case string(data) != l.claim:
 		return false, nil
 	}
-	fi, err := l.fsys.Stat(l.claim)
+	fi, err := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(l.claim) })
 	switch {
 	case isNotExist(err):
 		return false, nil
@@ -282,7 +282,7 @@ func (l *Lock) confirmOurs() (bool, error) {
 	// removed, then written afresh as another file), or one a breaker put
 	// back. The lock file and our claim file are one file only if they
 	// have one date: the old one keeps the date it had.
-	lfi, err := l.fsys.Stat(l.path)
+	lfi, err := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(l.path) })
 	switch {
 	case isNotExist(err):
 		return false, nil
