@@ -154,14 +154,16 @@ func (fs *nfsFS) status(err error) fuse.Status {
 	return fuse.EIO
 }
 
-// fillEntry describes n, found in dir, to the kernel.
-func (fs *nfsFS) fillEntry(out *fuse.EntryOut, dir, n *node) {
+// fillEntry describes n, found as name in dir, to the kernel.
+func (fs *nfsFS) fillEntry(out *fuse.EntryOut, dir *node, name string, n *node) {
 	out.NodeId = n.id
 	out.Generation = 0
 	attr, valid := n.fuseAttr(&fs.opts)
 	out.Attr = attr
 	out.SetAttrTimeout(valid)
-	out.SetEntryTimeout(fs.entryTimeout(dir, true))
+	d := fs.entryTimeout(dir, true)
+	out.SetEntryTimeout(d)
+	dir.tell(name, d)
 }
 
 // entryTimeout is how long the kernel may keep a name of dir: as long as

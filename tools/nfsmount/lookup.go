@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"syscall"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
 
@@ -15,7 +16,7 @@ func (fs *nfsFS) Lookup(cancel <-chan struct{}, h *fuse.InHeader, name string, o
 		return fuse.ENOENT
 	}
 	if fs.nameMax > 0 && len(name) > int(fs.nameMax) {
-		return fuse.Status(36) // ENAMETOOLONG
+		return fuse.Status(syscall.ENAMETOOLONG)
 	}
 	fh, attr, err := fs.lookup(dir, name, fs.cred(h))
 	if errors.Is(err, nfs3.ErrNoent) {
@@ -23,6 +24,7 @@ func (fs *nfsFS) Lookup(cancel <-chan struct{}, h *fuse.InHeader, name string, o
 			// A negative entry the kernel may keep as long.
 			out.NodeId = 0
 			out.SetEntryTimeout(d)
+			dir.tell(name, d)
 			return fuse.OK
 		}
 	}
@@ -30,15 +32,16 @@ func (fs *nfsFS) Lookup(cancel <-chan struct{}, h *fuse.InHeader, name string, o
 		return fs.status(err)
 	}
 	n := fs.ref(fh, attr)
-	fs.fillEntry(out, dir, n)
+	fs.fillEntry(out, dir, name, n)
 	return fuse.OK
 }
 
 // lookup finds name in dir: in the lookup cache while the directory's
 // attributes are valid and show no change since the name was cached (as
-// the Linux client revalidates a dentry), else with LOOKUP.
+// the Linux client revalidates a dentry), else with LOOKUP. A lookup the
+// kernel forced goes to the server.
 func (fs *nfsFS) lookup(dir *node, name string, cred sunrpc.Auth) (nfs3.FH, nfs3.Attr, error) {
-	if fs.opts.lookupcache != "none" {
+	if fs.opts.lookupcache != "none" && !dir.forced(name) {
 		if _, err := fs.getattr(dir, cred, false); err != nil {
 			return nil, nfs3.Attr{}, err
 		}

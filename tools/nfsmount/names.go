@@ -38,7 +38,7 @@ func (fs *nfsFS) made(dir *node, name string, cred sunrpc.Auth, fh nfs3.FH, attr
 		attr = &a
 	}
 	n := fs.ref(fh, *attr)
-	fs.fillEntry(out, dir, n)
+	fs.fillEntry(out, dir, name, n)
 	return n, fuse.OK
 }
 
@@ -118,9 +118,9 @@ func (fs *nfsFS) Link(cancel <-chan struct{}, in *fuse.LinkIn, name string, out 
 	return st
 }
 
-// target returns the node name in dir stands for, if the kernel knows it
-// and this mount has files open (only then does removing or replacing a
-// name need to know what it names: to rename an open file aside).
+// openTarget returns the node that name in dir stands for if that file is
+// open here. It asks only while this mount has files open: only then does
+// removing or replacing a name need to know what it names.
 func (fs *nfsFS) openTarget(dir *node, name string, cred sunrpc.Auth) *node {
 	fs.mu.Lock()
 	open := fs.openFiles
@@ -267,14 +267,13 @@ func (fs *nfsFS) sillyRename(dir *node, name string, n *node, cred sunrpc.Auth) 
 		if _, _, _, err := fs.nfs.Lookup(cred, dir.fh, silly); err == nil {
 			continue // taken
 		}
-		fw, tw, err := fs.nfs.Rename(cred, dir.fh, name, dir.fh, silly)
+		fw, _, err := fs.nfs.Rename(cred, dir.fh, name, dir.fh, silly)
 		if err != nil {
 			if fw.After != nil {
 				dir.update(&fs.opts, *fw.After, false)
 			}
 			return err
 		}
-		_ = tw
 		dir.changedDir(&fs.opts, fw, func(d map[string]nfs3.FH) {
 			fs.forgetName(d, name)
 			d[silly] = n.fh

@@ -29,6 +29,11 @@ type node struct {
 	// dentsSig; a change by another client empties it.
 	dents    map[string]nfs3.FH
 	dentsSig sig
+	// told says until when the kernel may use each name of a directory
+	// without asking: a lookup of a name before then was forced by the
+	// kernel (O_EXCL, a rename target, a retry after ESTALE), where the
+	// Linux client does not trust its cache either.
+	told map[string]time.Time
 	access   map[uint32]uint32 // granted ACCESS bits by uid, valid with attr
 	opens    int               // open handles here
 	openSig  sig               // the file's signature when last opened
@@ -180,6 +185,33 @@ func (n *node) setDent(name string, fh nfs3.FH) {
 		n.dentsSig = sigOf(n.attr)
 	}
 	n.dents[name] = fh
+}
+
+// tell records that the kernel was told name in directory n for d.
+func (n *node) tell(name string, d time.Duration) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if d <= 0 {
+		delete(n.told, name)
+		return
+	}
+	if n.told == nil {
+		n.told = map[string]time.Time{}
+	}
+	n.told[name] = time.Now().Add(d)
+}
+
+// forced reports whether the kernel asks for name in directory n though
+// it may still use what it was told.
+func (n *node) forced(name string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	until, ok := n.told[name]
+	if ok && !time.Now().Before(until) {
+		delete(n.told, name)
+		return false
+	}
+	return ok
 }
 
 // dropDent forgets what the lookup cache knows of name in directory n.

@@ -91,3 +91,23 @@ func TestLookupCacheFollowsDirectory(t *testing.T) {
 		t.Error("after a change this client did not see coming, a cached name is still used")
 	}
 }
+
+func TestForcedLookup(t *testing.T) {
+	d := &node{}
+	if d.forced("x") {
+		t.Error("a name the kernel was never told: forced, want not")
+	}
+	d.tell("x", time.Hour)
+	if !d.forced("x") {
+		t.Error("a lookup of a name the kernel may still use: not forced, want forced (O_EXCL, rename target, ESTALE retry)")
+	}
+	d.tell("x", 0)
+	if d.forced("x") {
+		t.Error("a name told with no timeout: forced, want not")
+	}
+	d.tell("y", time.Nanosecond)
+	time.Sleep(time.Millisecond)
+	if d.forced("y") {
+		t.Error("a lookup after the kernel's entry expired: forced, want not")
+	}
+}
