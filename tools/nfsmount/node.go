@@ -33,11 +33,11 @@ type node struct {
 	// without asking: a lookup of a name before then was forced by the
 	// kernel (O_EXCL, a rename target, a retry after ESTALE), where the
 	// Linux client does not trust its cache either.
-	told map[string]time.Time
-	access   map[uint32]uint32 // granted ACCESS bits by uid, valid with attr
-	opens    int               // open handles here
-	openSig  sig               // the file's signature when last opened
-	sillies  []sillyName       // names this file was silly-renamed to
+	told    map[string]time.Time
+	access  map[uint32]uint32 // granted ACCESS bits by uid, valid with attr
+	opens   int               // open handles here
+	openSig sig               // the file's signature when last opened
+	sillies []sillyName       // names this file was silly-renamed to
 }
 
 // sig is what tells that a file changed: its mtime, ctime and size.
