@@ -20,25 +20,25 @@ func (*FS) Chtimes(name string, atime, mtime time.Time) error {
 		// UTIME_OMIT for every system, so keep a time by reading it.
 		var st unix.Stat_t
 		if err := ignoringEINTR(func() error { return unix.Lstat(name, &st) }); err != nil {
-			return attrError("chtimes", name, err)
+			return replacedError("chtimes", name, err)
 		}
 		ts[0], ts[1] = st.Atim, st.Mtim
 	}
 	var err error
 	if !atime.IsZero() {
 		if ts[0], err = unix.TimeToTimespec(atime); err != nil {
-			return attrError("chtimes", name, err)
+			return replacedError("chtimes", name, err)
 		}
 	}
 	if !mtime.IsZero() {
 		if ts[1], err = unix.TimeToTimespec(mtime); err != nil {
-			return attrError("chtimes", name, err)
+			return replacedError("chtimes", name, err)
 		}
 	}
 	if err := ignoringEINTR(func() error {
 		return unix.UtimesNanoAt(unix.AT_FDCWD, name, ts[:], unix.AT_SYMLINK_NOFOLLOW)
 	}); err != nil {
-		return attrError("chtimes", name, err)
+		return replacedError("chtimes", name, err)
 	}
 	return nil
 }

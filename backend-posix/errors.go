@@ -32,13 +32,14 @@ func markTransient(errno, err error) error {
 	return err
 }
 
-// attrError is pathError for a stat or a chtimes, which also marks EIO
-// transient: the Linux FUSE client fails with EIO a call on the attributes
-// of a name whose file was just replaced by one of another type (a file by
-// a directory, say, as anyone who can write the directory can do at any
-// moment), having marked the old inode bad; the next call looks the name up
-// afresh. Other EIOs then cost a few retries before they are reported.
-func attrError(op, path string, errno error) error {
+// replacedError is pathError for a call on a name's file (a stat, a
+// chtimes, a read), which also marks EIO transient: the Linux FUSE client
+// fails with EIO a call on a name whose file was just replaced by one of
+// another type (a file by a directory, say, as anyone who can write the
+// directory can do at any moment), having marked the old inode bad; the
+// next call looks the name up afresh. Other EIOs then cost a few retries
+// before they are reported.
+func replacedError(op, path string, errno error) error {
 	if errno == unix.EIO {
 		return locker.Transient(&os.PathError{Op: op, Path: path, Err: errno})
 	}

@@ -93,10 +93,10 @@ func TestStaleIsTransient(t *testing.T) {
 	}
 }
 
-// TestAttrEIOIsTransient: a stat or chtimes failing with EIO is tried
-// again: FUSE's answer to a call on the attributes of a name whose file was
-// just replaced by one of another type.
-func TestAttrEIOIsTransient(t *testing.T) {
+// TestReplacedEIOIsTransient: a stat, chtimes or read failing with EIO is
+// tried again: FUSE's answer to a call on a name whose file was just
+// replaced by one of another type.
+func TestReplacedEIOIsTransient(t *testing.T) {
 	for _, tt := range []struct {
 		errno         unix.Errno
 		wantTransient bool
@@ -106,14 +106,14 @@ func TestAttrEIOIsTransient(t *testing.T) {
 		{unix.ENOENT, false},
 		{unix.EACCES, false},
 	} {
-		for _, op := range []string{"stat", "chtimes"} {
-			err := attrError(op, "/d/lock", tt.errno)
+		for _, op := range []string{"stat", "chtimes", "open", "read"} {
+			err := replacedError(op, "/d/lock", tt.errno)
 			if got := errors.Is(err, locker.ErrTransient); got != tt.wantTransient {
 				t.Errorf("errors.Is(%v, locker.ErrTransient) = %v, want %v", err, got, tt.wantTransient)
 			}
 			var pe *os.PathError
 			if !errors.Is(err, tt.errno) || !errors.As(err, &pe) || pe.Op != op {
-				t.Errorf("attrError(%q, %s) = %#v, want an *os.PathError for %s wrapping it", op, unix.ErrnoName(tt.errno), err, op)
+				t.Errorf("replacedError(%q, %s) = %#v, want an *os.PathError for %s wrapping it", op, unix.ErrnoName(tt.errno), err, op)
 			}
 		}
 	}

@@ -109,14 +109,14 @@ func (*FS) ReadFile(name string) ([]byte, error) {
 			t, ok := lstatType(name)
 			err = openRefusal(err, t, ok)
 		}
-		return nil, pathError("open", name, err)
+		return nil, replacedError("open", name, err)
 	}
 	// As in os.ReadFile, a close error after a complete read is not
 	// reported: nothing was written that close could fail to flush.
 	defer unix.Close(fd)
 	var st unix.Stat_t
 	if err := ignoringEINTR(func() error { return unix.Fstat(fd, &st) }); err != nil {
-		return nil, pathError("stat", name, err)
+		return nil, replacedError("stat", name, err)
 	}
 	if t := fileType(uint32(st.Mode)); t != 0 {
 		return nil, pathError("open", name, &locker.NotRegularError{Type: t})
@@ -126,7 +126,7 @@ func (*FS) ReadFile(name string) ([]byte, error) {
 	}
 	data, err := readAtMost(fd, make([]byte, 0, max(256, st.Size+1)), locker.MaxClaimLen)
 	if err != nil {
-		return nil, pathError("read", name, err)
+		return nil, replacedError("read", name, err)
 	}
 	return data, nil
 }

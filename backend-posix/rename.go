@@ -16,13 +16,21 @@ import (
 // locker renames only files, and a directory at one of its names is not
 // one of them.
 func (*FS) Rename(oldname, newname string) error {
-	err := ignoringEINTR(func() error { return unix.Rename(oldname, newname) })
-	switch {
-	case err == nil:
-		return nil
-	case err == unix.EISDIR, err == unix.ENOTEMPTY, err == unix.EEXIST,
-		err == unix.ENOTDIR && (isDir(oldname) || isDir(newname)):
-		return linkError("rename", oldname, newname, &locker.NotRegularError{Type: fs.ModeDir, Err: err})
+	if err := ignoringEINTR(func() error { return unix.Rename(oldname, newname) }); err != nil {
+		return linkError("rename", oldname, newname, renameErrno(err))
 	}
-	return linkError("rename", oldname, newname, err)
+	return nil
+}
+
+// renameErrno returns the error to report for a rename that failed with
+// errno. Within the lock's directory, EISDIR, ENOTDIR, ENOTEMPTY and EEXIST
+// can only mean a directory at one name and not at the other, or a
+// directory that is not empty at newname, whatever is at them by the time
+// anyone looks again.
+func renameErrno(errno error) error {
+	switch errno {
+	case unix.EISDIR, unix.ENOTDIR, unix.ENOTEMPTY, unix.EEXIST:
+		return &locker.NotRegularError{Type: fs.ModeDir, Err: errno}
+	}
+	return errno
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/nfslock/nfslock/locker"
+	"golang.org/x/sys/unix"
 )
 
 func TestRenameReplaces(t *testing.T) {
@@ -75,6 +76,24 @@ func TestRenameWithADirectoryInTheWay(t *testing.T) {
 				t.Errorf("the refused Rename changed the names: before %q, after %q", before, after)
 			}
 		})
+	}
+}
+
+// TestRenameErrnoRefusesDirectoriesWhateverIsThereNow: a rename refused
+// because of a directory is reported so even when what was in the way has
+// gone by the time anyone looks (sshfs under attack: ENOTDIR, and then no
+// directory at either name).
+func TestRenameErrnoRefusesDirectoriesWhateverIsThereNow(t *testing.T) {
+	for _, errno := range []unix.Errno{unix.EISDIR, unix.ENOTDIR, unix.ENOTEMPTY, unix.EEXIST} {
+		var nr *locker.NotRegularError
+		if err := renameErrno(errno); !errors.As(err, &nr) || nr.Type != fs.ModeDir || !errors.Is(err, errno) {
+			t.Errorf("renameErrno(%s) = %v, want a *locker.NotRegularError for a directory wrapping it", unix.ErrnoName(errno), err)
+		}
+	}
+	for _, errno := range []unix.Errno{unix.ENOENT, unix.EACCES, unix.EXDEV} {
+		if err := renameErrno(errno); err != errno {
+			t.Errorf("renameErrno(%s) = %v, want it unchanged", unix.ErrnoName(errno), err)
+		}
 	}
 }
 

@@ -25,7 +25,7 @@ func (*FS) Stat(name string) (locker.FileInfo, error) {
 func statPlain(name string) (locker.FileInfo, error) {
 	var st unix.Stat_t
 	if err := ignoringEINTR(func() error { return unix.Lstat(name, &st) }); err != nil {
-		return locker.FileInfo{}, attrError("stat", name, err)
+		return locker.FileInfo{}, replacedError("stat", name, err)
 	}
 	return fileInfo(&st), nil
 }

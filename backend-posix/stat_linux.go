@@ -35,5 +35,5 @@ func statFresh(name string) (locker.FileInfo, error) {
 	case unix.ENOSYS:
 		return statPlain(name)
 	}
-	return locker.FileInfo{}, attrError("stat", name, err)
+	return locker.FileInfo{}, replacedError("stat", name, err)
 }
