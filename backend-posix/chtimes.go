@@ -12,7 +12,9 @@ import (
 // to the nanosecond where the filesystem keeps nanoseconds, but of a
 // symbolic link at name itself, never of the file it points to
 // (utimensat with AT_SYMLINK_NOFOLLOW). As with os.Chtimes, a zero
-// time.Time leaves that time unchanged.
+// time.Time leaves that time unchanged. sshfs cannot keep this: its server
+// sets times by path and follows a link there, whatever the client asks
+// (see docs/security.md).
 func (*FS) Chtimes(name string, atime, mtime time.Time) error {
 	var ts [2]unix.Timespec
 	if atime.IsZero() || mtime.IsZero() {

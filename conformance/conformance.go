@@ -108,6 +108,8 @@ type Env struct {
 //	FluflBreakingRaceFound  the same test finds flufl.lock's breaking race
 //	Fencing/...      fencing tokens: scenarios, state machine, interleavings
 //	Stress/...       several processes on one real directory
+//	Attack           an attacker swaps objects at the lock's names while
+//	                 locks contend, on a real directory (see attack.go)
 //
 // A test binary that calls Run is also re-executed as the workers of the
 // stress tests: Run then does the worker's job and the rest of the suite is
@@ -123,6 +125,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("FluflBreakingRaceFound", func(t *testing.T) { runFluflBreakingRace(t, b) })
 	t.Run("Fencing", func(t *testing.T) { runFencing(t, b) })
 	t.Run("Stress", func(t *testing.T) { runStress(t, b) })
+	t.Run("Attack", func(t *testing.T) { runAttack(t, b) })
 }
 
 // IsWorker reports whether this process is a worker of the multi-process

@@ -75,7 +75,8 @@ type FS interface {
 	Stat(name string) (FileInfo, error)
 	// Chtimes sets the access and modification times of name, like
 	// os.Chtimes, but of a symbolic link at name itself, never of the file
-	// it points to (utimensat with AT_SYMLINK_NOFOLLOW).
+	// it points to (utimensat with AT_SYMLINK_NOFOLLOW). (sshfs cannot:
+	// its server follows the link; see docs/security.md.)
 	Chtimes(name string, atime, mtime time.Time) error
 	// Rename renames oldname to newname, replacing newname, like os.Rename.
 	// A rename refused because a directory is at one name and not at the
