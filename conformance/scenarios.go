@@ -18,8 +18,9 @@ import (
 )
 
 // runScenarios runs one subtest per rule of flufl.lock's algorithm (see
-// section 1 of the design), each on a fresh Env made by b.New. A failure
-// names the rule, what was done, what was expected and what happened.
+// docs/algorithm.md, "The rules, step by step"), each on a fresh Env made
+// by b.New. A failure names the rule, what was done, what was expected and
+// what happened.
 //
 // Locks run on a virtual clock, with flufl.lock's default lifetime and clock
 // slop, so that each boundary is checked to the nanosecond; a backend with
