@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command nfsmount mounts an NFSv3 export with FUSE: a userspace NFS client
 // for machines whose kernel has none, made for testing nfslock on a real NFS
 // server (NFS-Ganesha, see scripts/nfs-rig.sh).

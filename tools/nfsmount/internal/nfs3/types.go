@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package nfs3 is a client of NFS version 3 (RFC 1813) and of its MOUNT
 // protocol (version 3), over the ONC RPC client of package sunrpc.
 package nfs3

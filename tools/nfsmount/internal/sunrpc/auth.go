@@ -1,3 +1,5 @@
+//go:build linux
+
 package sunrpc
 
 // Authentication flavors (RFC 5531, section 8.2).

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package sunrpc is a client of ONC RPC version 2 (RFC 5531) over TCP, with
 // the XDR encoding (RFC 4506) its messages use, AUTH_NONE and AUTH_SYS
 // credentials, and the portmapper (RFC 1833, version 2).
