@@ -1,8 +1,8 @@
 // Package memfs is an in-memory backend for nfslock, for unit tests: a
-// filesystem with real hard links, a virtual clock, simulated hosts and
-// processes, and fault injection, so that tests of locks with 15-second
-// lifetimes, crashed holders, skewed clocks and lost NFS replies run in
-// microseconds and always the same way.
+// filesystem with real hard links, a virtual clock, and simulated hosts and
+// processes, so that tests of locks with 15-second lifetimes, crashed
+// holders and skewed clocks (and, with package faultfs, lost NFS replies)
+// run in microseconds and always the same way.
 //
 // The pieces are:
 //
@@ -14,20 +14,21 @@
 //     It also has symbolic links (afero.Symlinker) and FIFOs, sockets and
 //     devices (Mknod), which a test puts at a lock's names to check that
 //     the lock refuses them.
-//   - Clock, a virtual clock implementing locker.Clock. In manual mode Sleep
-//     blocks until the test calls Advance; in auto-advance mode Sleep moves
-//     the clock itself and returns at once. BlockUntilSleepers lets a test
-//     wait until its goroutines are all asleep before it advances the clock.
+//   - The server's clock (FS.Clock), a virtual clock of package
+//     github.com/nfslock/nfslock/locker/vclock: in manual mode Sleep blocks
+//     until the test calls Advance; in auto-advance mode Sleep moves the
+//     clock itself and returns at once.
 //   - Host, a machine that mounts the FS: it implements locker.FS,
 //     locker.ProcessChecker, locker.Watcher and locker.DirReader, spawns
 //     Processes with pids unique on the host, and has a clock that can be
 //     set off from the server's. Its watches see every change to a directory's entries,
 //     whichever host or afero call makes it, so a lock waiting in virtual
 //     time wakes when the lock is released, without the clock moving.
-//   - FaultFS, a wrapper around any locker.FS that makes chosen calls fail,
-//     before they are performed (Fail) or after (LoseReply). It passes on
-//     the watches and directory listings of the filesystem it wraps, if
-//     that has them.
+//
+// Faults are injected by package github.com/nfslock/nfslock/locker/faultfs,
+// which wraps a Host as it wraps any other backend. This package's Clock,
+// FaultFS and Op are aliases of vclock's and faultfs's types, NewClock and
+// NewFaultFS call their constructors, and the Op constants are faultfs's.
 //
 // A test of two hosts contending for a lock looks like this:
 //
@@ -39,7 +40,7 @@
 //
 //	a, err := locker.New("/locks/app.lock", alpha, p.Options()...)
 //	...
-//	b, err := locker.New("/locks/app.lock", memfs.NewFaultFS(beta), q.Options()...)
+//	b, err := locker.New("/locks/app.lock", faultfs.New(beta), q.Options()...)
 //	...
 //	p.Kill()                           // alpha's process crashes
 //	fsys.Clock().Advance(time.Minute)  // and its lock expires

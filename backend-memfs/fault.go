@@ -1,235 +1,29 @@
 package memfs
 
 import (
-	"fmt"
-	"io/fs"
-	"slices"
-	"sync"
-	"time"
-
 	"github.com/nfslock/nfslock/locker"
+	"github.com/nfslock/nfslock/locker/faultfs"
 )
 
-var (
-	_ locker.FS             = (*FaultFS)(nil)
-	_ locker.ProcessChecker = (*FaultFS)(nil)
-)
+// FaultFS is the fault-injecting wrapper of package faultfs, which wraps any
+// locker.FS, a Host among them. It is an alias, so a *FaultFS is a
+// *faultfs.FS and either name may be used.
+type FaultFS = faultfs.FS
 
-// Op names one method of locker.FS, or of the optional capabilities that
-// FaultFS forwards and can fail (locker.DirReader), for FaultFS.
-type Op int
+// NewFaultFS is faultfs.New: it returns a FaultFS that forwards to inner.
+func NewFaultFS(inner locker.FS) *FaultFS { return faultfs.New(inner) }
 
-// The operations of locker.FS, and locker.DirReader's.
+// Op is faultfs.Op, which names an operation a FaultFS can fail.
+type Op = faultfs.Op
+
+// The operations a FaultFS can fail, as faultfs names them.
 const (
-	OpWriteFile Op = iota + 1
-	OpReadFile
-	OpLink
-	OpStat
-	OpChtimes
-	OpRename
-	OpRemove
-	OpReadDirNames // locker.DirReader's ReadDirNames
+	OpWriteFile    = faultfs.OpWriteFile
+	OpReadFile     = faultfs.OpReadFile
+	OpLink         = faultfs.OpLink
+	OpStat         = faultfs.OpStat
+	OpChtimes      = faultfs.OpChtimes
+	OpRename       = faultfs.OpRename
+	OpRemove       = faultfs.OpRemove
+	OpReadDirNames = faultfs.OpReadDirNames
 )
-
-// numOps bounds the valid Op values.
-const numOps = int(OpReadDirNames) + 1
-
-// String returns the name of the locker.FS method, such as "Link".
-func (op Op) String() string {
-	switch op {
-	case OpWriteFile:
-		return "WriteFile"
-	case OpReadFile:
-		return "ReadFile"
-	case OpLink:
-		return "Link"
-	case OpStat:
-		return "Stat"
-	case OpChtimes:
-		return "Chtimes"
-	case OpRename:
-		return "Rename"
-	case OpRemove:
-		return "Remove"
-	case OpReadDirNames:
-		return "ReadDirNames"
-	}
-	return fmt.Sprintf("Op(%d)", int(op))
-}
-
-// FaultFS wraps any locker.FS and makes chosen calls fail, the way a network
-// filesystem can: Fail makes a call fail without reaching the filesystem,
-// LoseReply makes it reach the filesystem and fail anyway (the server did
-// the work but its reply was lost). Calls with no fault pending pass through
-// unchanged.
-//
-// A FaultFS is safe for concurrent use. Call numbers count calls in the
-// order they enter FaultFS, after the hook (see SetHook) has returned.
-type FaultFS struct {
-	inner locker.FS
-
-	mu     sync.Mutex
-	calls  [numOps]int
-	faults []fault
-	hook   func(op Op, args ...string)
-}
-
-// A fault is a pending failure of call number call of op.
-type fault struct {
-	op      Op
-	call    int
-	err     error
-	perform bool // perform the call before failing it (a lost reply)
-}
-
-// NewFaultFS returns a FaultFS that forwards to inner.
-func NewFaultFS(inner locker.FS) *FaultFS { return &FaultFS{inner: inner} }
-
-// Inner returns the wrapped filesystem.
-func (f *FaultFS) Inner() locker.FS { return f.inner }
-
-// Fail makes the nth call of op from now on (n = 1: the very next) return
-// err without being performed. An n less than 1 counts as 1. A nil err makes
-// the call report success without doing anything, as a server that
-// acknowledges a request it dropped; ReadFile then returns no data and Stat
-// a zero FileInfo.
-//
-// Several faults may be pending at once. If two target the same call, the
-// one registered first decides its outcome, and both are used up.
-func (f *FaultFS) Fail(op Op, n int, err error) { f.add(op, n, err, false) }
-
-// LoseReply makes the nth call of op from now on (n = 1: the very next) be
-// performed on the inner filesystem and then return err anyway, whatever the
-// inner filesystem answered: NFS's lost reply, where for example a link
-// succeeds but the client sees an error. An n less than 1 counts as 1.
-func (f *FaultFS) LoseReply(op Op, n int, err error) { f.add(op, n, err, true) }
-
-func (f *FaultFS) add(op Op, n int, err error, perform bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.faults = append(f.faults, fault{op: op, call: f.count(op) + max(n, 1), err: err, perform: perform})
-}
-
-// Calls returns how many times op has been called, faulty calls included.
-func (f *FaultFS) Calls(op Op) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.count(op)
-}
-
-// count returns the calls of op so far. f.mu must be held.
-func (f *FaultFS) count(op Op) int {
-	if op < 1 || int(op) >= numOps {
-		return 0
-	}
-	return f.calls[op]
-}
-
-// SetHook makes FaultFS call hook, with the operation and its path
-// arguments, at the start of every call, before the call is counted or
-// performed. The hook runs on the caller's goroutine and may block, which
-// makes it a scheduling point for tests that choose the interleaving of
-// several lockers. A nil hook removes it.
-func (f *FaultFS) SetHook(hook func(op Op, args ...string)) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.hook = hook
-}
-
-// do runs one call of op: hook, count, then perform it unless a fault says
-// otherwise.
-func (f *FaultFS) do(op Op, perform func() error, args ...string) error {
-	f.mu.Lock()
-	hook := f.hook
-	f.mu.Unlock()
-	if hook != nil {
-		hook(op, args...)
-	}
-
-	f.mu.Lock()
-	f.calls[op]++
-	call := f.calls[op]
-	var ft *fault
-	f.faults = slices.DeleteFunc(f.faults, func(x fault) bool {
-		if x.op != op || x.call != call {
-			return false
-		}
-		if ft == nil {
-			ft = &x
-		}
-		return true
-	})
-	f.mu.Unlock()
-
-	if ft == nil {
-		return perform()
-	}
-	if ft.perform {
-		_ = perform() // the reply is lost, whatever it said
-	}
-	return ft.err
-}
-
-// WriteFile forwards to the inner filesystem unless a fault is pending.
-func (f *FaultFS) WriteFile(name string, data []byte, perm fs.FileMode) error {
-	return f.do(OpWriteFile, func() error { return f.inner.WriteFile(name, data, perm) }, name)
-}
-
-// ReadFile forwards to the inner filesystem unless a fault is pending; a
-// faulty call returns no data.
-func (f *FaultFS) ReadFile(name string) ([]byte, error) {
-	var data []byte
-	err := f.do(OpReadFile, func() (err error) {
-		data, err = f.inner.ReadFile(name)
-		return err
-	}, name)
-	if err != nil {
-		return nil, err
-	}
-	return data, nil
-}
-
-// Link forwards to the inner filesystem unless a fault is pending.
-func (f *FaultFS) Link(oldname, newname string) error {
-	return f.do(OpLink, func() error { return f.inner.Link(oldname, newname) }, oldname, newname)
-}
-
-// Stat forwards to the inner filesystem unless a fault is pending; a faulty
-// call returns a zero FileInfo.
-func (f *FaultFS) Stat(name string) (locker.FileInfo, error) {
-	var fi locker.FileInfo
-	err := f.do(OpStat, func() (err error) {
-		fi, err = f.inner.Stat(name)
-		return err
-	}, name)
-	if err != nil {
-		return locker.FileInfo{}, err
-	}
-	return fi, nil
-}
-
-// Chtimes forwards to the inner filesystem unless a fault is pending.
-func (f *FaultFS) Chtimes(name string, atime, mtime time.Time) error {
-	return f.do(OpChtimes, func() error { return f.inner.Chtimes(name, atime, mtime) }, name)
-}
-
-// Rename forwards to the inner filesystem unless a fault is pending.
-func (f *FaultFS) Rename(oldname, newname string) error {
-	return f.do(OpRename, func() error { return f.inner.Rename(oldname, newname) }, oldname, newname)
-}
-
-// Remove forwards to the inner filesystem unless a fault is pending.
-func (f *FaultFS) Remove(name string) error {
-	return f.do(OpRemove, func() error { return f.inner.Remove(name) }, name)
-}
-
-// ProcessAlive forwards to the inner filesystem if it is a
-// locker.ProcessChecker. Otherwise it reports the process alive, with no
-// error: the conservative answer, which never lets a lock be broken because
-// its holder merely seems dead. Faults do not apply to ProcessAlive.
-func (f *FaultFS) ProcessAlive(host string, pid int) (bool, error) {
-	if pc, ok := f.inner.(locker.ProcessChecker); ok {
-		return pc.ProcessAlive(host, pid)
-	}
-	return true, nil
-}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nfslock/nfslock/locker"
+	"github.com/nfslock/nfslock/locker/vclock"
 	"github.com/spf13/afero"
 )
 
@@ -46,7 +47,7 @@ var _ afero.Fs = (*FS)(nil)
 // Errors are *os.PathError or *os.LinkError holding a syscall.Errno, as the
 // os package returns, so errors.Is(err, fs.ErrNotExist) and its kin work.
 type FS struct {
-	clock *Clock
+	clock *vclock.Clock
 
 	mu      sync.Mutex
 	root    *inode
@@ -63,7 +64,7 @@ type Option func(*FS)
 
 // WithClock makes the FS use c as the server's clock, and its hosts' clocks
 // views of it. A nil c leaves the default.
-func WithClock(c *Clock) Option {
+func WithClock(c *vclock.Clock) Option {
 	return func(fsys *FS) {
 		if c != nil {
 			fsys.clock = c
@@ -87,7 +88,7 @@ func WithTimeGranularity(d time.Duration) Option {
 }
 
 // New returns an empty FS holding only the root directory, mode 0o755. Its
-// clock, unless WithClock sets another, is a new manual Clock that starts at
+// clock, unless WithClock sets another, is a new manual vclock.Clock that starts at
 // 2026-01-01T00:00:00Z.
 func New(opts ...Option) *FS {
 	fsys := &FS{hosts: make(map[string]*Host)}
@@ -95,14 +96,14 @@ func New(opts ...Option) *FS {
 		opt(fsys)
 	}
 	if fsys.clock == nil {
-		fsys.clock = NewClock(time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC))
+		fsys.clock = vclock.New(time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC))
 	}
 	fsys.root = fsys.newInode(fs.ModeDir|0o755, fsys.clock.Now())
 	return fsys
 }
 
 // Clock returns the server's clock, which stamps modification times.
-func (fsys *FS) Clock() *Clock { return fsys.clock }
+func (fsys *FS) Clock() *vclock.Clock { return fsys.clock }
 
 // Name returns "memfs".
 func (fsys *FS) Name() string { return "memfs" }

@@ -1,8 +1,6 @@
 package memfs
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"slices"
 	"syscall"
@@ -10,10 +8,7 @@ import (
 	"github.com/nfslock/nfslock/locker"
 )
 
-var (
-	_ locker.DirReader = (*Host)(nil)
-	_ locker.DirReader = (*FaultFS)(nil)
-)
+var _ locker.DirReader = (*Host)(nil)
 
 // ReadDirNames returns the names of the entries of the directory dir, in
 // name order, like os.File.Readdirnames. It implements locker.DirReader, so
@@ -42,26 +37,5 @@ func (fsys *FS) readDirNames(dir string) ([]string, error) {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	return names, nil
-}
-
-// ReadDirNames forwards to the inner filesystem if it is a locker.DirReader,
-// unless a fault is pending for OpReadDirNames; a faulty call returns no
-// names. If the inner filesystem cannot list directories, it returns an
-// error wrapping errors.ErrUnsupported, and a lock using the FaultFS does
-// not sweep.
-func (f *FaultFS) ReadDirNames(dir string) ([]string, error) {
-	dr, ok := f.inner.(locker.DirReader)
-	if !ok {
-		return nil, &os.PathError{Op: "readdirent", Path: dir, Err: fmt.Errorf("%T cannot list a directory: %w", f.inner, errors.ErrUnsupported)}
-	}
-	var names []string
-	err := f.do(OpReadDirNames, func() (err error) {
-		names, err = dr.ReadDirNames(dir)
-		return err
-	}, dir)
-	if err != nil {
-		return nil, err
-	}
 	return names, nil
 }

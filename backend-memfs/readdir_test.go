@@ -6,8 +6,6 @@ import (
 	"slices"
 	"syscall"
 	"testing"
-
-	"github.com/nfslock/nfslock/locker"
 )
 
 func TestReadDirNames(t *testing.T) {
@@ -44,39 +42,5 @@ func TestReadDirNamesErrors(t *testing.T) {
 		if !errors.Is(err, tt.want) || names != nil {
 			t.Errorf("ReadDirNames(%s) = %q, %v; want no names and an error wrapping %v", tt.dir, names, err, tt.want)
 		}
-	}
-}
-
-func TestFaultFSReadDirNames(t *testing.T) {
-	_, h := newTestFS(t)
-	ffs := NewFaultFS(h)
-	boom := errors.New("boom")
-	ffs.Fail(OpReadDirNames, 2, boom)
-	var hooked []string
-	ffs.SetHook(func(op Op, args ...string) { hooked = append(hooked, op.String()+" "+args[0]) })
-	for i := 1; i <= 3; i++ {
-		names, err := ffs.ReadDirNames("/d")
-		if i == 2 {
-			if !errors.Is(err, boom) || names != nil {
-				t.Errorf("call %d: %q, %v; want no names and boom", i, names, err)
-			}
-		} else if err != nil || !slices.Equal(names, []string{"f"}) {
-			t.Errorf("call %d: %q, %v; want [f], nil", i, names, err)
-		}
-	}
-	if got := ffs.Calls(OpReadDirNames); got != 3 {
-		t.Errorf("Calls(OpReadDirNames) = %d, want 3", got)
-	}
-	if want := []string{"ReadDirNames /d", "ReadDirNames /d", "ReadDirNames /d"}; !slices.Equal(hooked, want) {
-		t.Errorf("hook saw %q, want %q", hooked, want)
-	}
-	if got := OpReadDirNames.String(); got != "ReadDirNames" {
-		t.Errorf("OpReadDirNames.String() = %q, want ReadDirNames", got)
-	}
-
-	// A FaultFS over a backend that cannot list says so.
-	plain := NewFaultFS(struct{ locker.FS }{h})
-	if _, err := plain.ReadDirNames("/d"); !errors.Is(err, errors.ErrUnsupported) {
-		t.Errorf("ReadDirNames over a backend without DirReader: %v, want ErrUnsupported", err)
 	}
 }

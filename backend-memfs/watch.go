@@ -1,8 +1,6 @@
 package memfs
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"sync"
 	"syscall"
@@ -11,10 +9,7 @@ import (
 	"github.com/nfslock/nfslock/locker"
 )
 
-var (
-	_ locker.Watcher = (*Host)(nil)
-	_ locker.Watcher = (*FaultFS)(nil)
-)
+var _ locker.Watcher = (*Host)(nil)
 
 // Watch starts watching the directory dir, as inotify does on Linux: from
 // the moment it returns, every creation, removal, rename or hard link of an
@@ -87,17 +82,4 @@ func (fsys *FS) notifyLocked(dir *inode) {
 		default: // a notification is already waiting; this one adds nothing
 		}
 	}
-}
-
-// Watch forwards to the inner filesystem if it is a locker.Watcher, so that
-// wrapping a Host in a FaultFS keeps its watches. Otherwise it returns an
-// error wrapping errors.ErrUnsupported, and a lock using the FaultFS polls.
-// Faults and the hook do not apply to Watch: it is not one of the
-// filesystem operations a lock makes, but a way to wait for them.
-func (f *FaultFS) Watch(dir string) (events <-chan struct{}, stop func() error, err error) {
-	w, ok := f.inner.(locker.Watcher)
-	if !ok {
-		return nil, nil, &os.PathError{Op: "watch", Path: dir, Err: fmt.Errorf("%T cannot watch a directory: %w", f.inner, errors.ErrUnsupported)}
-	}
-	return w.Watch(dir)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nfslock/nfslock/locker"
+	"github.com/nfslock/nfslock/locker/faultfs"
 )
 
 // notified reports whether a notification is waiting on events. FS notifies
@@ -233,31 +234,6 @@ func TestWatchErrors(t *testing.T) {
 	}
 }
 
-func TestFaultFSWatch(t *testing.T) {
-	t.Run("inner Watcher", func(t *testing.T) {
-		_, h := newWatchFS(t)
-		f := NewFaultFS(h)
-		w := mustWatch(t, f, "/d")
-		check(t, f.WriteFile("/d/new", nil, 0o644))
-		if !notified(w.events) {
-			t.Error("a FaultFS over a Host did not pass on the Host's notification")
-		}
-		if _, _, err := f.Watch("/missing"); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("Watch of a missing directory: got %v, want fs.ErrNotExist", err)
-		}
-	})
-	t.Run("inner not a Watcher", func(t *testing.T) {
-		f, _ := newFaultTest(t)
-		events, stop, err := f.Watch("/d")
-		if !errors.Is(err, errors.ErrUnsupported) {
-			t.Errorf("Watch through a FaultFS over a non-Watcher: got %v, want errors.ErrUnsupported", err)
-		}
-		if events != nil || stop != nil {
-			t.Error("Watch failed but returned a channel or a stop function")
-		}
-	})
-}
-
 // waitLock runs l.Lock on a new goroutine and returns a channel that
 // receives its result.
 func waitLock(l *locker.Lock) <-chan error {
@@ -275,7 +251,7 @@ func TestLockWakesOnRelease(t *testing.T) {
 		fs   func(*Host) locker.FS
 	}{
 		{"Host", func(h *Host) locker.FS { return h }},
-		{"FaultFS", func(h *Host) locker.FS { return NewFaultFS(h) }},
+		{"faultfs.FS", func(h *Host) locker.FS { return faultfs.New(h) }},
 	} {
 		t.Run(wrap.name, func(t *testing.T) {
 			ctx := waitCtx(t)
@@ -309,9 +285,10 @@ func TestLockWakesOnRelease(t *testing.T) {
 	}
 }
 
-// TestLockPollsWithoutWatcher: through a FaultFS over a filesystem that
-// cannot watch, Watch fails and a waiting Lock falls back on polling: it
-// acquires a released lock once the clock reaches its next attempt.
+// TestLockPollsWithoutWatcher: through a filesystem that cannot watch (a
+// Host with only the methods of locker.FS), a waiting Lock falls back on
+// polling: it acquires a released lock once the clock reaches its next
+// attempt.
 func TestLockPollsWithoutWatcher(t *testing.T) {
 	ctx := waitCtx(t)
 	fsys, _ := newTestFS(t)
@@ -319,7 +296,7 @@ func TestLockPollsWithoutWatcher(t *testing.T) {
 	alpha, beta := fsys.Host("alpha"), fsys.Host("beta")
 	holder, err := locker.New("/d/x.lock", alpha, alpha.Spawn().Options()...)
 	check(t, err)
-	polling := NewFaultFS(&countingFS{FS: beta, performed: make(map[Op]int)})
+	polling := struct{ locker.FS }{beta}
 	waiter, err := locker.New("/d/x.lock", polling, beta.Spawn().Options()...)
 	check(t, err)
 	check(t, holder.Lock(ctx))

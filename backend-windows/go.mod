@@ -10,9 +10,6 @@ require (
 require (
 	github.com/hashicorp/errwrap v1.0.0 // indirect
 	github.com/hashicorp/go-multierror v1.1.1 // indirect
-	github.com/nfslock/nfslock/backend-memfs v0.3.0 // indirect
-	github.com/spf13/afero v1.15.0 // indirect
-	golang.org/x/text v0.28.0 // indirect
 	pgregory.net/rapid v1.3.0 // indirect
 )
 

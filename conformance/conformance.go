@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	memfs "github.com/nfslock/nfslock/backend-memfs"
 	"github.com/nfslock/nfslock/locker"
+	"github.com/nfslock/nfslock/locker/vclock"
 )
 
 // Backend describes a backend to the suite.
@@ -75,10 +75,10 @@ type Env struct {
 	FS locker.FS
 	// List returns the names (not paths) of the entries of Dir.
 	List func() ([]string, error)
-	// Clock, if not nil, is the virtual clock the backend itself uses (the
-	// in-memory backend's file server clock). The suite then drives the
+	// Clock, if not nil, is the virtual clock the backend itself stamps
+	// files with, as an in-memory backend can. The suite then drives the
 	// locks with it too. If nil, the suite makes its own virtual clock.
-	Clock *memfs.Clock
+	Clock *vclock.Clock
 	// Spawn, if not nil, starts a live process on this host and returns
 	// its pid and a function that ends it (after which the backend's
 	// ProcessChecker reports it dead). State tests that need another live

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	memfs "github.com/nfslock/nfslock/backend-memfs"
 	"github.com/nfslock/nfslock/locker"
+	"github.com/nfslock/nfslock/locker/faultfs"
 )
 
 // Fencing tokens (locker.WithFencing): every acquisition gets a token
@@ -253,11 +253,11 @@ func scenarioFencingBreakerGetsGreaterToken(t *testing.T, b Backend) {
 // pausedFS returns a backend over fsys that stops the first call of op on
 // a name ending in suffix until resume is called; stopped is closed when it
 // stops there.
-func pausedFS(fsys locker.FS, op memfs.Op, suffix string) (b *memfs.FaultFS, stopped <-chan struct{}, resume func()) {
-	b = memfs.NewFaultFS(fsys)
+func pausedFS(fsys locker.FS, op faultfs.Op, suffix string) (b *faultfs.FS, stopped <-chan struct{}, resume func()) {
+	b = faultfs.New(fsys)
 	stop, cont := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	b.SetHook(func(o memfs.Op, args ...string) {
+	b.SetHook(func(o faultfs.Op, args ...string) {
 		if o != op || !strings.HasSuffix(args[len(args)-1], suffix) {
 			return
 		}
@@ -275,10 +275,10 @@ func pausedFS(fsys locker.FS, op memfs.Op, suffix string) (b *memfs.FaultFS, sto
 func scenarioFencingStalledHolder(t *testing.T, b Backend) {
 	for _, tc := range []struct {
 		name string
-		op   memfs.Op
+		op   faultfs.Op
 	}{
-		{"BeforeReadingTheCounter", memfs.OpReadFile},
-		{"BeforeRenamingOverTheCounter", memfs.OpRename},
+		{"BeforeReadingTheCounter", faultfs.OpReadFile},
+		{"BeforeRenamingOverTheCounter", faultfs.OpRename},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newScene(t, b, "a holder that stalls after taking the lock and before its token is written, until its lock is broken, gets no token and does not move the counter; its breaker's token is one more than the last given, and no file of the stalled holder is left")
@@ -323,13 +323,13 @@ func scenarioFencingStalledHolder(t *testing.T, b Backend) {
 func scenarioFencingCounterFailure(t *testing.T, b Backend) {
 	for _, tc := range []struct {
 		name string
-		op   memfs.Op
+		op   faultfs.Op
 		lose bool // the call is performed, its reply lost
 	}{
-		{"ReadCounter", memfs.OpReadFile, false},
-		{"WriteTemporary", memfs.OpWriteFile, false},
-		{"Rename", memfs.OpRename, false},
-		{"RenameReplyLost", memfs.OpRename, true},
+		{"ReadCounter", faultfs.OpReadFile, false},
+		{"WriteTemporary", faultfs.OpWriteFile, false},
+		{"Rename", faultfs.OpRename, false},
+		{"RenameReplyLost", faultfs.OpRename, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newScene(t, b, "a failed update of the counter fails the acquisition: the lock is released, no claim or temporary file is left, and the next token is still greater than every token given")
@@ -338,9 +338,9 @@ func scenarioFencingCounterFailure(t *testing.T, b Backend) {
 			s.requireErr("the first Unlock", first.Unlock(), nil)
 			before := s.look(s.path + ".fence")
 
-			fsys := memfs.NewFaultFS(s.env.FS)
+			fsys := faultfs.New(s.env.FS)
 			var once sync.Once
-			fsys.SetHook(func(op memfs.Op, args ...string) {
+			fsys.SetHook(func(op faultfs.Op, args ...string) {
 				if op == tc.op && strings.Contains(args[0], ".fence") {
 					once.Do(func() {
 						if tc.lose {
@@ -416,17 +416,17 @@ func scenarioFencingCommitUnderBreakLock(t *testing.T, b Backend) {
 	s.requireErr("the first Lock", first.Lock(s.ctx), nil)
 	s.requireErr("the first Unlock", first.Unlock(), nil)
 
-	faults := memfs.NewFaultFS(s.env.FS)
+	faults := faultfs.New(s.env.FS)
 	holder := s.newLockOn(faults, s.path, locker.WithFencing())
 	readingCounter, renaming := make(chan struct{}), make(chan struct{})
 	goOn := make(chan struct{})
 	var once1, once2 sync.Once
-	faults.SetHook(func(op memfs.Op, args ...string) {
+	faults.SetHook(func(op faultfs.Op, args ...string) {
 		last := args[len(args)-1]
 		switch {
-		case op == memfs.OpReadFile && strings.HasSuffix(last, ".fence"):
+		case op == faultfs.OpReadFile && strings.HasSuffix(last, ".fence"):
 			once1.Do(func() { close(readingCounter); <-goOn })
-		case op == memfs.OpRename && strings.HasSuffix(last, ".fence"):
+		case op == faultfs.OpRename && strings.HasSuffix(last, ".fence"):
 			once2.Do(func() { close(renaming); <-goOn })
 		}
 	})

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	memfs "github.com/nfslock/nfslock/backend-memfs"
 	"github.com/nfslock/nfslock/locker"
+	"github.com/nfslock/nfslock/locker/faultfs"
 )
 
 // ObjectKind is a kind of object that no lock makes, which the suite puts at
@@ -75,7 +75,7 @@ func scenarioForeignObjects(t *testing.T, b Backend) {
 			s := newScene(t, b, rule)
 			// The Lock is made first: New refuses a lock path that is
 			// a directory, which is bad input rather than a foreign file.
-			faults := memfs.NewFaultFS(s.env.FS)
+			faults := faultfs.New(s.env.FS)
 			l := s.newLockOn(faults, s.path)
 			extra := tc.make(s, s.path)
 			watched := append([]string{s.path}, extra...)
@@ -83,7 +83,7 @@ func scenarioForeignObjects(t *testing.T, b Backend) {
 
 			desc := tc.name + " at the lock path"
 			s.checkErr("Lock with "+desc, s.bounded("Lock", func() error { return l.Lock(s.ctx) }), locker.ErrForeignFile)
-			if n := faults.Calls(memfs.OpLink); n != 1 {
+			if n := faults.Calls(faultfs.OpLink); n != 1 {
 				s.errorf("Lock with %s made %d link attempts, want exactly 1: it must give up at once", desc, n)
 			}
 			s.checkErr("TryLock with "+desc, s.bounded("TryLock", l.TryLock), locker.ErrForeignFile)
@@ -237,21 +237,21 @@ func scenarioObjectsSwappedIn(t *testing.T, b Backend) {
 	}
 	calls := []struct {
 		name string
-		at   memfs.Op // the call before which the object is swapped in
-		held bool     // the Lock under test holds the lock, not another
+		at   faultfs.Op // the call before which the object is swapped in
+		held bool       // the Lock under test holds the lock, not another
 		call func(l *locker.Lock) error
 	}{
-		{"State", memfs.OpStat, false, func(l *locker.Lock) error { _, err := l.State(); return err }},
-		{"Details", memfs.OpStat, false, func(l *locker.Lock) error { _, err := l.Details(); return err }},
-		{"Expiration", memfs.OpStat, false, func(l *locker.Lock) error { _, err := l.Expiration(); return err }},
-		{"TryLock", memfs.OpStat, false, func(l *locker.Lock) error { return l.TryLock() }},
-		{"IsLocked", memfs.OpStat, true, func(l *locker.Lock) error {
+		{"State", faultfs.OpStat, false, func(l *locker.Lock) error { _, err := l.State(); return err }},
+		{"Details", faultfs.OpStat, false, func(l *locker.Lock) error { _, err := l.Details(); return err }},
+		{"Expiration", faultfs.OpStat, false, func(l *locker.Lock) error { _, err := l.Expiration(); return err }},
+		{"TryLock", faultfs.OpStat, false, func(l *locker.Lock) error { return l.TryLock() }},
+		{"IsLocked", faultfs.OpStat, true, func(l *locker.Lock) error {
 			if l.IsLocked() {
 				return errors.New("IsLocked = true with an object no lock makes at the lock path")
 			}
 			return nil
 		}},
-		{"Unlock", memfs.OpRemove, true, func(l *locker.Lock) error { return l.Unlock() }},
+		{"Unlock", faultfs.OpRemove, true, func(l *locker.Lock) error { return l.Unlock() }},
 	}
 	for _, k := range kinds {
 		for _, c := range calls {
@@ -259,7 +259,7 @@ func scenarioObjectsSwappedIn(t *testing.T, b Backend) {
 				s := newScene(t, b, rule)
 				victim := filepath.Join(s.env.Dir, "victim")
 				s.writeFile(victim, "precious")
-				faults := memfs.NewFaultFS(s.env.FS)
+				faults := faultfs.New(s.env.FS)
 				l := s.newLockOn(faults, s.path)
 				holder := s.newLock()
 				if c.held {
@@ -275,7 +275,7 @@ func scenarioObjectsSwappedIn(t *testing.T, b Backend) {
 				// reports it here.
 				swapped := false
 				var makeErr error
-				faults.SetHook(func(op memfs.Op, args ...string) {
+				faults.SetHook(func(op faultfs.Op, args ...string) {
 					if op != c.at || args[0] != s.path || swapped {
 						return
 					}

@@ -3,7 +3,6 @@ module github.com/nfslock/nfslock/conformance
 go 1.26.0
 
 require (
-	github.com/nfslock/nfslock/backend-memfs v0.3.0
 	github.com/nfslock/nfslock/backend-posix v0.3.0
 	github.com/nfslock/nfslock/locker v0.3.0
 	golang.org/x/sys v0.50.0
@@ -13,6 +12,4 @@ require (
 require (
 	github.com/hashicorp/errwrap v1.0.0 // indirect
 	github.com/hashicorp/go-multierror v1.1.1 // indirect
-	github.com/spf13/afero v1.15.0 // indirect
-	golang.org/x/text v0.28.0 // indirect
 )

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	memfs "github.com/nfslock/nfslock/backend-memfs"
 	"github.com/nfslock/nfslock/locker"
+	"github.com/nfslock/nfslock/locker/vclock"
 	"pgregory.net/rapid"
 )
 
@@ -412,7 +412,7 @@ type interleaving struct {
 	b      Backend
 	ic     interleavingCase
 	env    *Env
-	clk    *memfs.Clock
+	clk    *vclock.Clock
 	path   string
 	tr     *trace
 	tokens *tokenLog // if the lockers fence
@@ -439,7 +439,7 @@ func newInterleaving(outer *testing.T, t *rapid.T, b Backend, ic interleavingCas
 	env := b.New(outer)
 	clk := env.Clock
 	if clk == nil {
-		clk = memfs.NewClock(virtualStart)
+		clk = vclock.New(virtualStart)
 	}
 	il := &interleaving{t: t, b: b, ic: ic, env: env, clk: clk, path: filepath.Join(env.Dir, "x.lock"), pids: newUnusedPIDs(env.FS)}
 	il.tr = &trace{dir: env.Dir, start: clk.Now()}

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	memfs "github.com/nfslock/nfslock/backend-memfs"
 	"github.com/nfslock/nfslock/locker"
+	"github.com/nfslock/nfslock/locker/faultfs"
 )
 
 // Scenarios in which one locker acts in the middle of another's operation,
@@ -55,9 +55,9 @@ var interruptedScenarios = []struct {
 
 // hook runs f once, on the goroutine of the call, before the first call of
 // op on fsys whose last name argument satisfies match.
-func hook(fsys *memfs.FaultFS, op memfs.Op, match func(name string) bool, f func()) {
+func hook(fsys *faultfs.FS, op faultfs.Op, match func(name string) bool, f func()) {
 	var once sync.Once
-	fsys.SetHook(func(o memfs.Op, args ...string) {
+	fsys.SetHook(func(o faultfs.Op, args ...string) {
 		if o == op && len(args) > 0 && match(args[len(args)-1]) {
 			once.Do(f)
 		}
@@ -90,16 +90,16 @@ func scenarioQueryMidBreak(t *testing.T, b Backend) {
 				rule = "an expired holder whose lock is broken and taken afresh between its Unlock's reading the lock file's contents and its attributes leaves the new lock alone (it looks again under the break lock) and reports ErrNotLocked"
 			}
 			s := newScene(t, b, rule)
-			faults := memfs.NewFaultFS(s.env.FS)
+			faults := faultfs.New(s.env.FS)
 			holder := s.expiredHolder(faults)
 			var taker *locker.Lock
 			movedAside := false
-			faults.SetHook(func(op memfs.Op, args ...string) {
+			faults.SetHook(func(op faultfs.Op, args ...string) {
 				switch {
-				case op == memfs.OpStat && args[0] == s.path && taker == nil:
+				case op == faultfs.OpStat && args[0] == s.path && taker == nil:
 					taker = s.newLock()
 					s.checkErr("the taker's TryLock, breaking the expired lock", taker.TryLock(), nil)
-				case op == memfs.OpRename && args[0] == s.path && taker != nil:
+				case op == faultfs.OpRename && args[0] == s.path && taker != nil:
 					movedAside = true
 				}
 			})
@@ -140,10 +140,10 @@ func scenarioQueryMidBreak(t *testing.T, b Backend) {
 // orphanLock makes h, whose lock has expired, fail to release it: it cannot
 // write its break claim, so the lock file stays behind with its claim name,
 // no longer a link to its claim file, which Unlock removes.
-func (s *scene) orphanLock(faults *memfs.FaultFS, h *locker.Lock, noLinks bool) {
+func (s *scene) orphanLock(faults *faultfs.FS, h *locker.Lock, noLinks bool) {
 	s.t.Helper()
-	hook(faults, memfs.OpWriteFile, endsWith(strings.TrimPrefix(h.ClaimFile(), s.path)), func() {
-		faults.Fail(memfs.OpWriteFile, 1, syscall.EIO)
+	hook(faults, faultfs.OpWriteFile, endsWith(strings.TrimPrefix(h.ClaimFile(), s.path)), func() {
+		faults.Fail(faultfs.OpWriteFile, 1, syscall.EIO)
 	})
 	if err := h.Unlock(); err == nil {
 		s.fatalf("the holder's Unlock with its break claim failing to be written: nil error; want it to fail")
@@ -156,7 +156,7 @@ func (s *scene) orphanLock(faults *memfs.FaultFS, h *locker.Lock, noLinks bool) 
 
 func scenarioOrphanedLockRetaken(t *testing.T, b Backend) {
 	s := newScene(t, b, "a Lock whose old lock file (left behind when removing it failed) is broken and taken afresh between its reading the lock file's contents and its attributes does not take the new lock for its own")
-	faults := memfs.NewFaultFS(s.env.FS)
+	faults := faultfs.New(s.env.FS)
 	holder := s.expiredHolder(faults)
 	s.orphanLock(faults, holder, b.NoLinkCounts)
 	var taker *locker.Lock
@@ -164,12 +164,12 @@ func scenarioOrphanedLockRetaken(t *testing.T, b Backend) {
 	// own old claim name), and before it reads the attributes the taker
 	// breaks the old lock and takes the lock.
 	reads := 0
-	faults.SetHook(func(op memfs.Op, args ...string) {
-		if op == memfs.OpStat && args[0] == s.path && taker == nil && reads > 0 {
+	faults.SetHook(func(op faultfs.Op, args ...string) {
+		if op == faultfs.OpStat && args[0] == s.path && taker == nil && reads > 0 {
 			taker = s.newLock()
 			s.checkErr("the taker's TryLock, breaking the old expired lock", taker.TryLock(), nil)
 		}
-		if op == memfs.OpReadFile && args[0] == s.path {
+		if op == faultfs.OpReadFile && args[0] == s.path {
 			reads++
 		}
 	})
@@ -189,9 +189,9 @@ func scenarioOldLockPutBack(t *testing.T, b Backend) {
 	if b.NoLinkCounts {
 		t.Skipf("%s reports no link counts: a lock file is told from another only by the claim name in it", b.Name)
 	}
-	holderFS := memfs.NewFaultFS(s.env.FS)
+	holderFS := faultfs.New(s.env.FS)
 	holder := s.expiredHolder(holderFS)
-	breakerFS := memfs.NewFaultFS(s.env.FS)
+	breakerFS := faultfs.New(s.env.FS)
 	breaker := s.newLockOn(breakerFS, s.path)
 
 	// The holder's TryLock runs while the breaker has moved its lock aside
@@ -201,8 +201,8 @@ func scenarioOldLockPutBack(t *testing.T, b Backend) {
 	// removes the name it moved it to.
 	linking, link := make(chan struct{}), make(chan struct{})
 	var onceLink sync.Once
-	holderFS.SetHook(func(op memfs.Op, args ...string) {
-		if op == memfs.OpLink && args[1] == s.path {
+	holderFS.SetHook(func(op faultfs.Op, args ...string) {
+		if op == faultfs.OpLink && args[1] == s.path {
 			onceLink.Do(func() {
 				close(linking)
 				<-link
@@ -219,9 +219,9 @@ func scenarioOldLockPutBack(t *testing.T, b Backend) {
 			return false
 		}
 	}
-	breakerFS.SetHook(func(op memfs.Op, args ...string) {
+	breakerFS.SetHook(func(op faultfs.Op, args ...string) {
 		switch {
-		case op == memfs.OpReadFile && strings.HasSuffix(args[0], ".moved"):
+		case op == faultfs.OpReadFile && strings.HasSuffix(args[0], ".moved"):
 			once.Do(func() {
 				go func() { holderDone <- holder.TryLock() }()
 				select {
@@ -230,9 +230,9 @@ func scenarioOldLockPutBack(t *testing.T, b Backend) {
 					holderDone <- err
 				}
 			})
-		case op == memfs.OpStat && strings.HasSuffix(args[0], ".moved"):
-			breakerFS.Fail(memfs.OpStat, 1, errStale) // every try of its check
-		case op == memfs.OpRemove && strings.HasSuffix(args[0], ".moved") && started():
+		case op == faultfs.OpStat && strings.HasSuffix(args[0], ".moved"):
+			breakerFS.Fail(faultfs.OpStat, 1, errStale) // every try of its check
+		case op == faultfs.OpRemove && strings.HasSuffix(args[0], ".moved") && started():
 			onceRemove.Do(func() {
 				close(link)
 				s.checkErr("the holder's TryLock, its old lock being put back", s.await("the holder's TryLock", holderDone), locker.ErrBusy)
@@ -253,14 +253,14 @@ func scenarioOldLockPutBack(t *testing.T, b Backend) {
 
 func scenarioHolderCannotReadItsLock(t *testing.T, b Backend) {
 	s := newScene(t, b, "a holder whose TryLock cannot read its lock (ESTALE, however often it tries) keeps its lock: it neither takes it for lost nor writes its claim file afresh")
-	faults := memfs.NewFaultFS(s.env.FS)
+	faults := faultfs.New(s.env.FS)
 	holder := s.newLockOn(faults, s.path)
 	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
 	// Every stat of the lock file fails while the TryLock runs: a look
 	// that fails for a moment is tried again, so one fault would not do.
-	faults.SetHook(func(op memfs.Op, args ...string) {
-		if op == memfs.OpStat && len(args) > 0 && args[0] == s.path {
-			faults.Fail(memfs.OpStat, 1, errStale)
+	faults.SetHook(func(op faultfs.Op, args ...string) {
+		if op == faultfs.OpStat && len(args) > 0 && args[0] == s.path {
+			faults.Fail(faultfs.OpStat, 1, errStale)
 		}
 	})
 	if err := holder.TryLock(); err == nil {
@@ -280,16 +280,16 @@ func scenarioLinkCountsLearnt(t *testing.T, b Backend) {
 	if b.NoLinkCounts {
 		t.Skipf("%s reports no link counts", b.Name)
 	}
-	faults := memfs.NewFaultFS(s.env.FS)
+	faults := faultfs.New(s.env.FS)
 	holder := s.newLockOn(faults, s.path)
 	linked := false
-	faults.SetHook(func(op memfs.Op, args ...string) {
+	faults.SetHook(func(op faultfs.Op, args ...string) {
 		switch {
-		case op == memfs.OpLink && args[1] == s.path:
+		case op == faultfs.OpLink && args[1] == s.path:
 			linked = true
-		case op == memfs.OpStat && args[0] == holder.ClaimFile() && linked:
+		case op == faultfs.OpStat && args[0] == holder.ClaimFile() && linked:
 			linked = false
-			faults.Fail(memfs.OpStat, 1, errStale)
+			faults.Fail(faultfs.OpStat, 1, errStale)
 		}
 	})
 	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
@@ -347,21 +347,21 @@ func scenarioStaleClaimLinkedThenBroken(t *testing.T, b Backend) {
 	for _, pause := range []string{"BeforeLink", "BeforeRedating"} {
 		t.Run(pause, func(t *testing.T) {
 			s := newScene(t, b, "a Lock that links a claim file whose date has passed by more than the slop (before its link, or before it dates the lock again), and whose lock is broken and taken by another before it dates it again, does not believe it holds the lock")
-			faults := memfs.NewFaultFS(s.env.FS)
+			faults := faultfs.New(s.env.FS)
 			slow := s.newLockOn(faults, s.path)
 			var other *locker.Lock
 			var otherErr error
 			paused, broke := false, false
-			faults.SetHook(func(op memfs.Op, args ...string) {
+			faults.SetHook(func(op faultfs.Op, args ...string) {
 				switch {
-				case op == memfs.OpLink && len(args) == 2 && args[1] == s.path && !paused:
+				case op == faultfs.OpLink && len(args) == 2 && args[1] == s.path && !paused:
 					paused = true
 					if pause == "BeforeLink" {
 						s.tl.advanceTo(s.tl.now().Add(s.tl.lifetime + s.tl.slop + s.tl.near))
 					} else {
 						s.tl.advanceTo(s.tl.now().Add(10 * time.Millisecond)) // no longer fresh: it will be dated again
 					}
-				case op == memfs.OpChtimes && len(args) > 0 && args[0] == slow.ClaimFile() && paused && !broke:
+				case op == faultfs.OpChtimes && len(args) > 0 && args[0] == slow.ClaimFile() && paused && !broke:
 					if pause == "BeforeRedating" {
 						s.tl.advanceTo(s.tl.now().Add(s.tl.lifetime + s.tl.slop + s.tl.near))
 					}
@@ -370,9 +370,9 @@ func scenarioStaleClaimLinkedThenBroken(t *testing.T, b Backend) {
 					// removed, before the other looks at the slow Lock's
 					// claim file (which it then leaves: it is alive).
 					broke = true
-					otherFaults := memfs.NewFaultFS(s.env.FS)
-					otherFaults.SetHook(func(op memfs.Op, args ...string) {
-						if op == memfs.OpStat && len(args) > 0 && args[0] == slow.ClaimFile() {
+					otherFaults := faultfs.New(s.env.FS)
+					otherFaults.SetHook(func(op faultfs.Op, args ...string) {
+						if op == faultfs.OpStat && len(args) > 0 && args[0] == slow.ClaimFile() {
 							otherFaults.SetHook(nil)
 							exp := s.tl.now().Add(s.tl.lifetime)
 							if err := s.env.FS.Chtimes(slow.ClaimFile(), exp, exp); err != nil {
@@ -406,9 +406,9 @@ func scenarioStaleClaimLinkedThenBroken(t *testing.T, b Backend) {
 func scenarioBreakLockLostReply(t *testing.T, b Backend) {
 	s := newScene(t, b, "a breaker whose link of the break lock succeeds but whose reply is lost (EEXIST) knows the break lock is its own, and breaks the expired lock")
 	old := s.expiredHolder(s.env.FS)
-	faults := memfs.NewFaultFS(s.env.FS)
+	faults := faultfs.New(s.env.FS)
 	breaker := s.newLockOn(faults, s.path)
-	hook(faults, memfs.OpLink, endsWith(".break"), func() { faults.LoseReply(memfs.OpLink, 1, syscall.EEXIST) })
+	hook(faults, faultfs.OpLink, endsWith(".break"), func() { faults.LoseReply(faultfs.OpLink, 1, syscall.EEXIST) })
 	s.checkErr("the breaker's TryLock", breaker.TryLock(), nil)
 	s.wantFiles("after the break", breaker.LockFile(), breaker.ClaimFile())
 	if old.IsLocked() {
@@ -430,13 +430,13 @@ func scenarioStaleBreakLockMovedByMistake(t *testing.T, b Backend) {
 	s := newScene(t, b, "a breaker of a stale break lock that moves aside by mistake another's fresh one puts it back, even over one a third took while the name was free: the breaker that held it goes on, the third leaves the lock alone")
 	holder := s.expiredHolder(s.env.FS)
 	crashed := s.crashedBreaker()
-	aFS, cFS, dFS := memfs.NewFaultFS(s.env.FS), memfs.NewFaultFS(s.env.FS), memfs.NewFaultFS(s.env.FS)
+	aFS, cFS, dFS := faultfs.New(s.env.FS), faultfs.New(s.env.FS), faultfs.New(s.env.FS)
 	a, c, d := s.newLockOn(aFS, s.path), s.newLockOn(cFS, s.path), s.newLockOn(dFS, s.path)
 	// A stops holding the break lock, having looked that it is its own,
 	// just before it moves the expired lock aside.
-	aPaused, aGoOn := s.pauseAt(aFS, func(op memfs.Op, args []string) bool { return op == memfs.OpRename && args[0] == s.path })
+	aPaused, aGoOn := s.pauseAt(aFS, func(op faultfs.Op, args []string) bool { return op == faultfs.OpRename && args[0] == s.path })
 	// C stops just after its link of the break lock, before it looks.
-	cPaused, cGoOn := s.pauseAt(cFS, after(memfs.OpLink, s.breakPath()))
+	cPaused, cGoOn := s.pauseAt(cFS, after(faultfs.OpLink, s.breakPath()))
 	var aDone, cDone <-chan error
 	var cTook fileLook
 	s.moveFreshBreakLockAside(dFS, func() {
@@ -459,8 +459,8 @@ func scenarioStaleBreakLockMovedByMistake(t *testing.T, b Backend) {
 	taker := s.newLock()
 	errNotTried := errors.New("not tried")
 	took := errNotTried
-	cFS.SetHook(func(op memfs.Op, args ...string) {
-		if op == memfs.OpRename && args[0] == s.path && took == errNotTried {
+	cFS.SetHook(func(op faultfs.Op, args ...string) {
+		if op == faultfs.OpRename && args[0] == s.path && took == errNotTried {
 			took = taker.TryLock()
 		}
 	})
@@ -492,16 +492,16 @@ func scenarioStaleBreakLockMovedByMistake(t *testing.T, b Backend) {
 func scenarioBreakLockReplacedMidMove(t *testing.T, b Backend) {
 	s := newScene(t, b, "a breaker whose break lock is replaced while it has the lock file aside (it took it while a breaker of a stale one had another's aside by mistake, which is put back over it) puts the lock file back: the breaker that held the break lock all along goes on")
 	holder := s.expiredHolder(s.env.FS)
-	aFS, cFS := memfs.NewFaultFS(s.env.FS), memfs.NewFaultFS(s.env.FS)
+	aFS, cFS := faultfs.New(s.env.FS), faultfs.New(s.env.FS)
 	a, c := s.newLockOn(aFS, s.path), s.newLockOn(cFS, s.path)
-	aPaused, aGoOn := s.pauseAt(aFS, func(op memfs.Op, args []string) bool { return op == memfs.OpRename && args[0] == s.path })
+	aPaused, aGoOn := s.pauseAt(aFS, func(op faultfs.Op, args []string) bool { return op == faultfs.OpRename && args[0] == s.path })
 	aDone := s.startPaused("breaker A's TryLock", a.TryLock, aPaused)
 	// What a breaker of a stale break lock does by mistake: move A's
 	// fresh one aside, and put it back with rename.
 	moved := s.path + ".break-moved-by-a-breaker-of-a-stale-one"
 	s.requireErr("moving A's break lock aside", s.env.FS.Rename(s.breakPath(), moved), nil)
-	cPaused, cGoOn := s.pauseAt(cFS, func(op memfs.Op, args []string) bool {
-		return op == memfs.OpReadFile && strings.HasSuffix(args[0], ".moved")
+	cPaused, cGoOn := s.pauseAt(cFS, func(op faultfs.Op, args []string) bool {
+		return op == faultfs.OpReadFile && strings.HasSuffix(args[0], ".moved")
 	})
 	cDone := s.startPaused("breaker C's TryLock", c.TryLock, cPaused)
 	if got := s.look(s.path); got.exists {
@@ -530,13 +530,13 @@ func scenarioBreakLockReplacedMidMove(t *testing.T, b Backend) {
 func scenarioLiveBreakLockLeftAlone(t *testing.T, b Backend) {
 	s := newScene(t, b, "a breaker that finds a live break lock leaves it alone, never moving it aside, and reports the lock busy; the breaker holding it goes on")
 	holder := s.expiredHolder(s.env.FS)
-	aFS, bFS := memfs.NewFaultFS(s.env.FS), memfs.NewFaultFS(s.env.FS)
+	aFS, bFS := faultfs.New(s.env.FS), faultfs.New(s.env.FS)
 	a, other := s.newLockOn(aFS, s.path), s.newLockOn(bFS, s.path)
-	aPaused, aGoOn := s.pauseAt(aFS, func(op memfs.Op, args []string) bool { return op == memfs.OpRename && args[0] == s.path })
+	aPaused, aGoOn := s.pauseAt(aFS, func(op faultfs.Op, args []string) bool { return op == faultfs.OpRename && args[0] == s.path })
 	aDone := s.startPaused("breaker A's TryLock", a.TryLock, aPaused)
 	moved := false
-	bFS.SetHook(func(op memfs.Op, args ...string) {
-		moved = moved || op == memfs.OpRename && args[0] == s.breakPath()
+	bFS.SetHook(func(op faultfs.Op, args ...string) {
+		moved = moved || op == faultfs.OpRename && args[0] == s.breakPath()
 	})
 	s.checkErr("the other breaker's TryLock, the break lock held by A", other.TryLock(), locker.ErrBusy)
 	bFS.SetHook(nil)
@@ -565,16 +565,16 @@ func scenarioLiveBreakLockLeftAlone(t *testing.T, b Backend) {
 // again under it, and learn that it lost the lock.
 func scenarioRefreshUnderReplacedBreakLock(t *testing.T, b Backend) {
 	s := newScene(t, b, "an expired holder whose refresh was done under a break lock that was no longer its own when done looks again, under the break lock, and learns that it lost the lock if the breaker that held it broke it")
-	hFS, bFS, dFS := memfs.NewFaultFS(s.env.FS), memfs.NewFaultFS(s.env.FS), memfs.NewFaultFS(s.env.FS)
+	hFS, bFS, dFS := faultfs.New(s.env.FS), faultfs.New(s.env.FS), faultfs.New(s.env.FS)
 	holder := s.expiredHolder(hFS)
 	crashed := s.crashedBreaker()
 	breaker, mover, taker := s.newLockOn(bFS, s.path), s.newLockOn(dFS, s.path), s.newLock()
 	// B stops holding the break lock, about to move the expired lock aside.
-	bPaused, bGoOn := s.pauseAt(bFS, func(op memfs.Op, args []string) bool { return op == memfs.OpRename && args[0] == s.path })
+	bPaused, bGoOn := s.pauseAt(bFS, func(op faultfs.Op, args []string) bool { return op == faultfs.OpRename && args[0] == s.path })
 	// The holder's Refresh stops after its link of the break lock and its
 	// refresh, before it reads the break lock to let it go.
-	hPaused, hGoOn := s.pauseAt(hFS, func(op memfs.Op, args []string) bool {
-		return op == memfs.OpReadFile && args[0] == s.breakPath()
+	hPaused, hGoOn := s.pauseAt(hFS, func(op faultfs.Op, args []string) bool {
+		return op == faultfs.OpReadFile && args[0] == s.breakPath()
 	})
 	var bDone, hDone <-chan error
 	s.moveFreshBreakLockAside(dFS, func() {
@@ -589,7 +589,7 @@ func scenarioRefreshUnderReplacedBreakLock(t *testing.T, b Backend) {
 	}
 	// B moves the refreshed lock aside; the taker takes the free name.
 	var took error
-	hook(bFS, memfs.OpReadFile, endsWith(".moved"), func() { took = taker.TryLock() })
+	hook(bFS, faultfs.OpReadFile, endsWith(".moved"), func() { took = taker.TryLock() })
 	bGoOn()
 	s.checkErr("breaker B's TryLock, the lock it moved aside refreshed", s.await("breaker B's TryLock", bDone), locker.ErrBusy)
 	s.requireErr("the taker's TryLock, the lock moved aside", took, nil)
@@ -615,7 +615,7 @@ func scenarioRefreshUnderReplacedBreakLock(t *testing.T, b Backend) {
 // waiter breaks at once.
 func scenarioOrphanedLockBrokenByItsHolder(t *testing.T, b Backend) {
 	s := newScene(t, b, "a holder that takes the lock again over its own old lock file, left behind when its Unlock failed, breaks that expired file and holds a lock dated afresh, which others respect")
-	faults := memfs.NewFaultFS(s.env.FS)
+	faults := faultfs.New(s.env.FS)
 	holder := s.expiredHolder(faults)
 	s.orphanLock(faults, holder, b.NoLinkCounts)
 	s.requireErr("the holder's TryLock over its old lock file", holder.TryLock(), nil)
@@ -639,29 +639,29 @@ func scenarioReleaseDespiteFaults(t *testing.T, b Backend) {
 		name, rule string
 		// fault strikes the first removal of target(holder), by op.
 		target func(s *scene, h *locker.Lock) string
-		fault  func(f *memfs.FaultFS, op memfs.Op)
+		fault  func(f *faultfs.FS, op faultfs.Op)
 	}{
 		{"LockRemoveReplyLost", "a holder whose removal of its lock file succeeds but whose reply is lost (ENOENT) knows it released the lock",
 			func(s *scene, h *locker.Lock) string { return s.path },
-			func(f *memfs.FaultFS, op memfs.Op) { f.LoseReply(op, 1, syscall.ENOENT) }},
+			func(f *faultfs.FS, op faultfs.Op) { f.LoseReply(op, 1, syscall.ENOENT) }},
 		{"LockRemoveFailsOnce", "a holder whose removal of its lock file fails for a moment (ESTALE) tries again and releases the lock",
 			func(s *scene, h *locker.Lock) string { return s.path },
-			func(f *memfs.FaultFS, op memfs.Op) { f.Fail(op, 1, errStale) }},
+			func(f *faultfs.FS, op faultfs.Op) { f.Fail(op, 1, errStale) }},
 		{"ClaimRemoveFailsOnce", "a holder whose removal of its claim file fails for a moment (ESTALE) tries again and leaves nothing behind",
 			func(s *scene, h *locker.Lock) string { return h.ClaimFile() },
-			func(f *memfs.FaultFS, op memfs.Op) { f.Fail(op, 1, errStale) }},
+			func(f *faultfs.FS, op faultfs.Op) { f.Fail(op, 1, errStale) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newScene(t, b, tc.rule)
-			faults := memfs.NewFaultFS(s.env.FS)
+			faults := faultfs.New(s.env.FS)
 			holder := s.newLockOn(faults, s.path)
 			s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
 			// The removal is a remove, or under the break lock a
 			// rename aside (then a remove of the aside name).
 			struck := false
-			faults.SetHook(func(op memfs.Op, args ...string) {
-				if (op == memfs.OpRemove || op == memfs.OpRename) && args[0] == tc.target(s, holder) && !struck {
+			faults.SetHook(func(op faultfs.Op, args ...string) {
+				if (op == faultfs.OpRemove || op == faultfs.OpRename) && args[0] == tc.target(s, holder) && !struck {
 					struck = true
 					tc.fault(faults, op)
 				}
@@ -693,7 +693,7 @@ func scenarioConfirmingReadsTheLockAgain(t *testing.T, b Backend) {
 	if !b.NoLinkCounts {
 		t.Skipf("%s counts links: the lock file's second link, not its date, tells it from another", b.Name)
 	}
-	faults := memfs.NewFaultFS(s.env.FS)
+	faults := faultfs.New(s.env.FS)
 	holder := s.newLockOn(faults, s.path)
 	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
 	other := s.newLock(locker.WithHostname("clock-wrong.example.org"))
@@ -702,8 +702,8 @@ func scenarioConfirmingReadsTheLockAgain(t *testing.T, b Backend) {
 	// date (the second stat of the lock path), then the name once more.
 	stats := 0
 	replaced := false
-	faults.SetHook(func(op memfs.Op, args ...string) {
-		if op != memfs.OpStat || args[0] != s.path {
+	faults.SetHook(func(op faultfs.Op, args ...string) {
+		if op != faultfs.OpStat || args[0] != s.path {
 			return
 		}
 		if stats++; stats == 2 {
@@ -740,13 +740,13 @@ func scenarioReleaseReplyLostThenRetaken(t *testing.T, b Backend) {
 		}
 		t.Run(name, func(t *testing.T) {
 			s := newScene(t, b, rule)
-			faults := memfs.NewFaultFS(s.env.FS)
+			faults := faultfs.New(s.env.FS)
 			var holder *locker.Lock
 			// An unexpired lock is removed with a remove; an expired one
 			// under the break lock, moved aside first.
-			removal := memfs.OpRemove
+			removal := faultfs.OpRemove
 			if expired {
-				holder, removal = s.expiredHolder(faults), memfs.OpRename
+				holder, removal = s.expiredHolder(faults), faultfs.OpRename
 			} else {
 				holder = s.newLockOn(faults, s.path)
 				s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
@@ -754,7 +754,7 @@ func scenarioReleaseReplyLostThenRetaken(t *testing.T, b Backend) {
 			taker := s.newLock()
 			errNotTried := errors.New("not tried")
 			took, lost := errNotTried, false
-			faults.SetHook(func(op memfs.Op, args ...string) {
+			faults.SetHook(func(op faultfs.Op, args ...string) {
 				switch {
 				case !lost && op == removal && args[0] == s.path:
 					lost = true
@@ -793,13 +793,13 @@ func scenarioReleaseReplyLostThenRetaken(t *testing.T, b Backend) {
 func scenarioBreakLockReleaseReplyLost(t *testing.T, b Backend) {
 	s := newScene(t, b, "a breaker whose release of the break lock is done but answered ESTALE, and which another breaker takes before it tries again, leaves the other's break lock alone")
 	old := s.expiredHolder(s.env.FS)
-	faults := memfs.NewFaultFS(s.env.FS)
+	faults := faultfs.New(s.env.FS)
 	breaker := s.newLockOn(faults, s.path)
 	other := s.breakClaim(s.newLock(locker.WithHostname("other-breaker.example.org")))
 	taken, lost := false, false
-	faults.SetHook(func(op memfs.Op, args ...string) {
+	faults.SetHook(func(op faultfs.Op, args ...string) {
 		switch {
-		case !lost && op == memfs.OpRemove && args[0] == s.breakPath():
+		case !lost && op == faultfs.OpRemove && args[0] == s.breakPath():
 			lost = true
 			faults.LoseReply(op, 1, errStale)
 		case lost && !taken:
@@ -858,14 +858,14 @@ func (s *scene) breakClaim(l *locker.Lock) string {
 // breaker's claim file stays.
 func (s *scene) crashedBreaker() *locker.Lock {
 	s.t.Helper()
-	fsys := memfs.NewFaultFS(s.env.FS)
+	fsys := faultfs.New(s.env.FS)
 	linked := false
-	fsys.SetHook(func(op memfs.Op, args ...string) {
+	fsys.SetHook(func(op faultfs.Op, args ...string) {
 		if linked {
 			fsys.Fail(op, 1, syscall.EIO)
 			return
 		}
-		linked = op == memfs.OpLink && args[len(args)-1] == s.breakPath()
+		linked = op == faultfs.OpLink && args[len(args)-1] == s.breakPath()
 	})
 	crashed := s.newLockOn(fsys, s.path)
 	if err := crashed.TryLock(); err == nil {
@@ -884,14 +884,14 @@ func (s *scene) crashedBreaker() *locker.Lock {
 // moves it aside, taken runs (it must leave another's fresh break lock in
 // its place); once it has moved that aside, before it looks at what it
 // moved, free runs.
-func (s *scene) moveFreshBreakLockAside(fsys *memfs.FaultFS, taken, free func()) {
+func (s *scene) moveFreshBreakLockAside(fsys *faultfs.FS, taken, free func()) {
 	moving, moved := false, false
-	fsys.SetHook(func(op memfs.Op, args ...string) {
+	fsys.SetHook(func(op faultfs.Op, args ...string) {
 		switch {
-		case op == memfs.OpRename && args[0] == s.breakPath() && !moving:
+		case op == faultfs.OpRename && args[0] == s.breakPath() && !moving:
 			moving = true
 			taken()
-		case op == memfs.OpReadFile && strings.HasSuffix(args[0], ".moved") && moving && !moved:
+		case op == faultfs.OpReadFile && strings.HasSuffix(args[0], ".moved") && moving && !moved:
 			moved = true
 			free()
 		}
@@ -899,9 +899,9 @@ func (s *scene) moveFreshBreakLockAside(fsys *memfs.FaultFS, taken, free func())
 }
 
 // after returns a pause point: the first call after the first op on name.
-func after(op memfs.Op, name string) func(memfs.Op, []string) bool {
+func after(op faultfs.Op, name string) func(faultfs.Op, []string) bool {
 	seen := false
-	return func(o memfs.Op, args []string) bool {
+	return func(o faultfs.Op, args []string) bool {
 		if seen {
 			return true
 		}
@@ -912,10 +912,10 @@ func after(op memfs.Op, name string) func(memfs.Op, []string) bool {
 
 // pauseAt makes the Lock on fsys stop before its first call that satisfies
 // at, until goOn is called; paused is closed when it stops.
-func (s *scene) pauseAt(fsys *memfs.FaultFS, at func(op memfs.Op, args []string) bool) (paused chan struct{}, goOn func()) {
+func (s *scene) pauseAt(fsys *faultfs.FS, at func(op faultfs.Op, args []string) bool) (paused chan struct{}, goOn func()) {
 	paused, resume := make(chan struct{}), make(chan struct{})
 	var once, resumed sync.Once
-	fsys.SetHook(func(op memfs.Op, args ...string) {
+	fsys.SetHook(func(op faultfs.Op, args ...string) {
 		if at(op, args) {
 			once.Do(func() { close(paused); <-resume })
 		}
@@ -1012,13 +1012,13 @@ func scenarioKeepAliveReportsForceBreak(t *testing.T, b Backend) {
 
 func scenarioKeepAliveRefreshesFailing(t *testing.T, b Backend) {
 	s := newScene(t, b, "a kept-alive holder whose refreshes keep failing (EIO) declares the lock lost once it has expired")
-	faults := memfs.NewFaultFS(s.env.FS)
+	faults := faultfs.New(s.env.FS)
 	holder := s.newLockOn(faults, s.path)
 	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
 	expiry := s.expiry(holder)
-	faults.SetHook(func(op memfs.Op, args ...string) {
-		if op == memfs.OpChtimes {
-			faults.Fail(memfs.OpChtimes, 1, syscall.EIO)
+	faults.SetHook(func(op faultfs.Op, args ...string) {
+		if op == faultfs.OpChtimes {
+			faults.Fail(faultfs.OpChtimes, 1, syscall.EIO)
 		}
 	})
 	s.tl.autoAdvance()
@@ -1071,11 +1071,11 @@ func scenarioSweepLostRenameReply(t *testing.T, b Backend) {
 	holder := s.newLock()
 	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
 	dead := s.deadClaim(s.newLock(locker.WithHostname("dead.example.org")))
-	faults := memfs.NewFaultFS(s.env.FS)
+	faults := faultfs.New(s.env.FS)
 	var once sync.Once
-	faults.SetHook(func(op memfs.Op, args ...string) {
-		if op == memfs.OpRename && args[0] == dead {
-			once.Do(func() { faults.LoseReply(memfs.OpRename, 1, syscall.ENOENT) })
+	faults.SetHook(func(op faultfs.Op, args ...string) {
+		if op == faultfs.OpRename && args[0] == dead {
+			once.Do(func() { faults.LoseReply(faultfs.OpRename, 1, syscall.ENOENT) })
 		}
 	})
 	s.sweepOnce(faults)
@@ -1089,8 +1089,8 @@ func scenarioSweepSparesRedated(t *testing.T, b Backend) {
 	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
 	claimant := s.newLock(locker.WithHostname("paused.example.org"))
 	claim := s.deadClaim(claimant)
-	faults := memfs.NewFaultFS(s.env.FS)
-	hook(faults, memfs.OpRename, endsWith(".moved"), func() {
+	faults := faultfs.New(s.env.FS)
+	hook(faults, faultfs.OpRename, endsWith(".moved"), func() {
 		// The paused claimant resumes and re-dates its claim.
 		fresh := s.tl.now().Add(s.tl.lifetime)
 		if err := s.env.FS.Chtimes(claim, fresh, fresh); err != nil {
@@ -1111,12 +1111,12 @@ func scenarioSweepPutsBackLinked(t *testing.T, b Backend) {
 	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
 	claimant := s.newLock(locker.WithHostname("paused.example.org"))
 	claim := s.deadClaim(claimant)
-	faults := memfs.NewFaultFS(s.env.FS)
+	faults := faultfs.New(s.env.FS)
 	maxLinks := uint64(0)
 	var once sync.Once
-	faults.SetHook(func(op memfs.Op, args ...string) {
+	faults.SetHook(func(op faultfs.Op, args ...string) {
 		last := args[len(args)-1]
-		if op == memfs.OpRename && strings.HasSuffix(last, ".moved") {
+		if op == faultfs.OpRename && strings.HasSuffix(last, ".moved") {
 			once.Do(func() {
 				// The holder lets go and the paused claimant takes the
 				// lock, linking its claim file.
@@ -1176,14 +1176,14 @@ func scenarioIsLockedWhileMovedAside(t *testing.T, b Backend) {
 	if b.NoLinkCounts {
 		t.Skipf("%s reports no link counts", b.Name)
 	}
-	holderFS := memfs.NewFaultFS(s.env.FS)
+	holderFS := faultfs.New(s.env.FS)
 	holder := s.expiredHolder(holderFS)
 	// The holder's IsLocked reads the contents (its claim) and stops
 	// before reading the attributes.
 	stopped, goOn := make(chan struct{}), make(chan struct{})
 	var onceStat sync.Once
-	holderFS.SetHook(func(op memfs.Op, args ...string) {
-		if op == memfs.OpStat && args[0] == s.path {
+	holderFS.SetHook(func(op faultfs.Op, args ...string) {
+		if op == faultfs.OpStat && args[0] == s.path {
 			onceStat.Do(func() {
 				close(stopped)
 				<-goOn
@@ -1199,10 +1199,10 @@ func scenarioIsLockedWhileMovedAside(t *testing.T, b Backend) {
 	}
 	// A breaker moves the lock aside; before it removes it, the taker
 	// takes the lock; then the holder reads the attributes.
-	breakerFS := memfs.NewFaultFS(s.env.FS)
+	breakerFS := faultfs.New(s.env.FS)
 	breaker := s.newLockOn(breakerFS, s.path)
 	var taker *locker.Lock
-	hook(breakerFS, memfs.OpStat, endsWith(".moved"), func() {
+	hook(breakerFS, faultfs.OpStat, endsWith(".moved"), func() {
 		taker = s.newLock()
 		s.checkErr("the taker's TryLock, the lock moved aside", taker.TryLock(), nil)
 		close(goOn)
@@ -1222,14 +1222,14 @@ func scenarioIsLockedWhileMovedAside(t *testing.T, b Backend) {
 
 func scenarioExpiredRefreshKeepsBreakersOut(t *testing.T, b Backend) {
 	s := newScene(t, b, "a holder whose lock has expired (even within the slop) refreshes it under the break lock: a breaker that comes while it does cannot break it, and the refresh holds")
-	faults := memfs.NewFaultFS(s.env.FS)
+	faults := faultfs.New(s.env.FS)
 	holder := s.newLockOn(faults, s.path)
 	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
 	expiry := s.expiry(holder)
 	s.tl.advanceTo(expiry.Add(s.tl.slop / 2))
 	var breakerErr error
 	broke := false
-	hook(faults, memfs.OpChtimes, is(holder.ClaimFile()), func() {
+	hook(faults, faultfs.OpChtimes, is(holder.ClaimFile()), func() {
 		// The holder stalls in its refresh until the lock could be broken.
 		s.tl.advanceTo(expiry.Add(s.tl.slop + s.tl.near))
 		breakerErr = s.newLock().TryLock()
@@ -1249,9 +1249,9 @@ func scenarioExpiredRefreshKeepsBreakersOut(t *testing.T, b Backend) {
 // crashAfter makes the Lock on faults crash before its first call of op on
 // a name that satisfies match, and every call after: none of them reaches
 // the filesystem.
-func crashAfter(faults *memfs.FaultFS, op memfs.Op, match func(string) bool) {
+func crashAfter(faults *faultfs.FS, op faultfs.Op, match func(string) bool) {
 	crashed := false
-	faults.SetHook(func(o memfs.Op, args ...string) {
+	faults.SetHook(func(o faultfs.Op, args ...string) {
 		if o == op && match(args[len(args)-1]) {
 			crashed = true
 		}
@@ -1264,9 +1264,9 @@ func crashAfter(faults *memfs.FaultFS, op memfs.Op, match func(string) bool) {
 func scenarioRefreshAfterLockMovedAside(t *testing.T, b Backend) {
 	s := newScene(t, b, "an expired holder whose lock a breaker moved aside (and then crashed), and which another took meanwhile, learns from Refresh that it lost it, and its Unlock then leaves the new holder's lock alone, although its claim file still has a second link (the breaker's)")
 	holder := s.expiredHolder(s.env.FS)
-	breakerFS := memfs.NewFaultFS(s.env.FS)
+	breakerFS := faultfs.New(s.env.FS)
 	breaker := s.newLockOn(breakerFS, s.path)
-	crashAfter(breakerFS, memfs.OpReadFile, endsWith(".moved"))
+	crashAfter(breakerFS, faultfs.OpReadFile, endsWith(".moved"))
 	if err := breaker.TryLock(); err == nil {
 		s.fatalf("the crashing breaker's TryLock succeeded")
 	}
@@ -1284,11 +1284,11 @@ func scenarioWaiterSeesItsLostReply(t *testing.T, b Backend) {
 	s := newScene(t, b, "a waiter whose link, after the lock was released, succeeds but loses its reply (EEXIST) knows at once that it holds the lock")
 	holder := s.newLock()
 	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
-	faults := memfs.NewFaultFS(s.env.FS)
+	faults := faultfs.New(s.env.FS)
 	waiter := s.newLockOn(faults, s.path, locker.WithWatcher(false))
 	done := s.goLock(s.ctx, waiter)
 	s.tl.waitAsleep(1) // it has looked at the lock and waits
-	hook(faults, memfs.OpLink, is(s.path), func() { faults.LoseReply(memfs.OpLink, 1, syscall.EEXIST) })
+	hook(faults, faultfs.OpLink, is(s.path), func() { faults.LoseReply(faultfs.OpLink, 1, syscall.EEXIST) })
 	s.requireErr("the holder's Unlock", holder.Unlock(), nil)
 	released := s.tl.now()
 	s.wakeWaiter()

@@ -13,8 +13,9 @@ import (
 	"testing"
 	"time"
 
-	memfs "github.com/nfslock/nfslock/backend-memfs"
 	"github.com/nfslock/nfslock/locker"
+	"github.com/nfslock/nfslock/locker/faultfs"
+	"github.com/nfslock/nfslock/locker/vclock"
 	"pgregory.net/rapid"
 )
 
@@ -53,7 +54,7 @@ func runMachine(t *testing.T, b Backend, fencing bool) {
 // machine is the system under test plus its model.
 type machine struct {
 	env   *Env
-	clk   *memfs.Clock
+	clk   *vclock.Clock
 	path  string
 	locks []*machineLock
 
@@ -79,10 +80,10 @@ type machine struct {
 type machineLock struct {
 	name    string
 	l       *locker.Lock
-	faults  *memfs.FaultFS // faults are injected here
-	crasher *crashingFS    // its backend, over faults: crashes happen here
-	crashed bool           // vanished without unlocking; never acts again
-	paused  bool           // alive but doing nothing (not refreshing) until resumed
+	faults  *faultfs.FS // faults are injected here
+	crasher *crashingFS // its backend, over faults: crashes happen here
+	crashed bool        // vanished without unlocking; never acts again
+	paused  bool        // alive but doing nothing (not refreshing) until resumed
 }
 
 // crashingFS is a lock's backend that can crash: from a chosen call on,
@@ -175,7 +176,7 @@ func newMachine(outer *testing.T, t *rapid.T, b Backend, fencing bool) *machine 
 	env := b.New(outer)
 	clk := env.Clock
 	if clk == nil {
-		clk = memfs.NewClock(virtualStart)
+		clk = vclock.New(virtualStart)
 	}
 	m := &machine{env: env, clk: clk, path: filepath.Join(env.Dir, "x.lock"), holder: -1, granularity: max(b.TimeGranularity, time.Microsecond)}
 	if fencing {
@@ -193,7 +194,7 @@ func newMachine(outer *testing.T, t *rapid.T, b Backend, fencing bool) *machine 
 		if fencing {
 			opts = append(opts, locker.WithFencing())
 		}
-		faults := memfs.NewFaultFS(env.FS)
+		faults := faultfs.New(env.FS)
 		crasher := &crashingFS{FS: faults}
 		l, err := locker.New(m.path, crasher, opts...)
 		if err != nil {
@@ -433,13 +434,13 @@ func (m *machine) fault(t *rapid.T) {
 	_, ml := m.pick(t, func(*machineLock) bool { return true })
 	switch rapid.IntRange(0, 3).Draw(t, "fault") {
 	case 0:
-		ml.faults.LoseReply(memfs.OpLink, 1, syscall.EEXIST)
+		ml.faults.LoseReply(faultfs.OpLink, 1, syscall.EEXIST)
 	case 1:
-		ml.faults.LoseReply(memfs.OpRemove, 1, syscall.ENOENT)
+		ml.faults.LoseReply(faultfs.OpRemove, 1, syscall.ENOENT)
 	case 2:
-		ml.faults.LoseReply(memfs.OpWriteFile, 1, syscall.EEXIST)
+		ml.faults.LoseReply(faultfs.OpWriteFile, 1, syscall.EEXIST)
 	case 3:
-		ml.faults.Fail(memfs.OpLink, 1, locker.Transient(syscall.ESTALE))
+		ml.faults.Fail(faultfs.OpLink, 1, locker.Transient(syscall.ESTALE))
 	}
 }
 

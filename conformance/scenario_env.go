@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	memfs "github.com/nfslock/nfslock/backend-memfs"
 	"github.com/nfslock/nfslock/locker"
+	"github.com/nfslock/nfslock/locker/vclock"
 )
 
 // A timeline is the time a scenario's locks live in.
@@ -26,8 +26,8 @@ import (
 type timeline struct {
 	t       testing.TB
 	clock   locker.Clock
-	virtual *memfs.Clock // nil on the real clock
-	origin  time.Time    // when the scenario began; times in messages count from it
+	virtual *vclock.Clock // nil on the real clock
+	origin  time.Time     // when the scenario began; times in messages count from it
 
 	lifetime   time.Duration // of every lock unless a scenario says otherwise
 	slop       time.Duration // the clock slop of every lock
@@ -77,7 +77,7 @@ func newTimeline(t testing.TB, b Backend, env *Env) *timeline {
 	}
 	clk := env.Clock
 	if clk == nil {
-		clk = memfs.NewClock(virtualStart)
+		clk = vclock.New(virtualStart)
 	}
 	clk.AutoAdvance(false)
 	return &timeline{

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	memfs "github.com/nfslock/nfslock/backend-memfs"
 	"github.com/nfslock/nfslock/locker"
+	"github.com/nfslock/nfslock/locker/faultfs"
 )
 
 // runScenarios runs one subtest per rule of flufl.lock's algorithm (see
@@ -530,23 +530,23 @@ func scenarioBreakerRemovesOldClaim(t *testing.T, b Backend) {
 			s.tl.autoAdvance()
 			holder := s.newLock()
 			s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
-			faults := memfs.NewFaultFS(s.env.FS)
+			faults := faultfs.New(s.env.FS)
 			breaker := s.newLockOn(faults, s.path)
 			claimMoved := 0
 			if how == "TryLockDespiteESTALE" {
 				// The breaker's first rename of the holder's claim file
 				// aside fails for a moment, and so do its first looks at
 				// what the second rename moved.
-				faults.SetHook(func(op memfs.Op, args ...string) {
-					if op != memfs.OpRename || len(args) == 0 || args[0] != holder.ClaimFile() {
+				faults.SetHook(func(op faultfs.Op, args ...string) {
+					if op != faultfs.OpRename || len(args) == 0 || args[0] != holder.ClaimFile() {
 						return
 					}
 					switch claimMoved++; claimMoved {
 					case 1:
-						faults.Fail(memfs.OpRename, 1, locker.Transient(syscall.ESTALE))
+						faults.Fail(faultfs.OpRename, 1, locker.Transient(syscall.ESTALE))
 					case 2:
-						faults.Fail(memfs.OpStat, 1, locker.Transient(syscall.ESTALE))
-						faults.Fail(memfs.OpReadFile, 1, locker.Transient(syscall.ESTALE))
+						faults.Fail(faultfs.OpStat, 1, locker.Transient(syscall.ESTALE))
+						faults.Fail(faultfs.OpReadFile, 1, locker.Transient(syscall.ESTALE))
 					}
 				})
 			}
@@ -649,12 +649,12 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 			old := s.newLock()
 			s.requireErr("old holder's Lock", old.Lock(s.ctx), nil)
 			s.tl.advanceTo(s.expiry(old).Add(s.tl.slop + s.tl.near))
-			faults := memfs.NewFaultFS(s.env.FS)
+			faults := faultfs.New(s.env.FS)
 			breaker := s.newLockOn(faults, s.path)
 			var holder *locker.Lock
 			putBack, movedFresh := false, false
-			faults.SetHook(func(op memfs.Op, args ...string) {
-				if op == memfs.OpLink && len(args) == 2 && args[1] == s.path && strings.HasSuffix(args[0], ".moved") && !putBack {
+			faults.SetHook(func(op faultfs.Op, args ...string) {
+				if op == faultfs.OpLink && len(args) == 2 && args[1] == s.path && strings.HasSuffix(args[0], ".moved") && !putBack {
 					putBack = true
 					switch tc.putBackFault {
 					case "fails once":
@@ -663,9 +663,9 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 						faults.LoseReply(op, 1, locker.Transient(syscall.ESTALE))
 					}
 				}
-				at := op == memfs.OpRename
+				at := op == faultfs.OpRename
 				if tc.beforeSecondLook {
-					at = op == memfs.OpLink && strings.HasSuffix(args[len(args)-1], ".break")
+					at = op == faultfs.OpLink && strings.HasSuffix(args[len(args)-1], ".break")
 				}
 				if at && holder == nil {
 					holder = tc.meanwhile(s, old)
@@ -676,7 +676,7 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 				// while it is aside, its name is free for a taker, and
 				// the holder would lose it (the put-back finds the
 				// name taken).
-				if op == memfs.OpRename && args[0] == s.path && holder != nil && tc.beforeSecondLook {
+				if op == faultfs.OpRename && args[0] == s.path && holder != nil && tc.beforeSecondLook {
 					movedFresh = true
 				}
 			})
@@ -719,11 +719,11 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 func scenarioBrokenHolderRetakes(t *testing.T, b Backend) {
 	s := newScene(t, b, "a breaker removes the broken holder's claim file only while it is the dead one: a holder that takes the lock again, with its claim file written afresh, before the breaker removes it keeps the lock and its claim file")
 	holder := s.expiredHolder(s.env.FS)
-	faults := memfs.NewFaultFS(s.env.FS)
+	faults := faultfs.New(s.env.FS)
 	breaker := s.newLockOn(faults, s.path)
 	var retook error
 	moved := false
-	faults.SetHook(func(op memfs.Op, args ...string) {
+	faults.SetHook(func(op faultfs.Op, args ...string) {
 		// Just after the breaker's rename of the lock file aside: the
 		// hook runs before each call, so wait for the call after it.
 		if moved {
@@ -732,7 +732,7 @@ func scenarioBrokenHolderRetakes(t *testing.T, b Backend) {
 			retook = holder.TryLock()
 			return
 		}
-		moved = op == memfs.OpRename && len(args) > 0 && args[0] == s.path
+		moved = op == faultfs.OpRename && len(args) > 0 && args[0] == s.path
 	})
 	err := breaker.TryLock()
 	faults.SetHook(nil)
@@ -777,19 +777,19 @@ func scenarioBrokenHolderRetakesMidMove(t *testing.T, b Backend) {
 		t.Run(how, func(t *testing.T) {
 			s := newScene(t, b, "a breaker that moves aside the claim file with which the broken lock's holder has just taken the lock again puts it back, trying again a put-back that fails for a moment and recognising one whose reply was lost")
 			holder := s.expiredHolder(s.env.FS)
-			faults := memfs.NewFaultFS(s.env.FS)
+			faults := faultfs.New(s.env.FS)
 			breaker := s.newLockOn(faults, s.path)
 			var retook error
 			retaken, putBack := false, false
-			faults.SetHook(func(op memfs.Op, args ...string) {
+			faults.SetHook(func(op faultfs.Op, args ...string) {
 				if len(args) < 2 {
 					return
 				}
-				if op == memfs.OpRename && args[0] == holder.ClaimFile() && !retaken {
+				if op == faultfs.OpRename && args[0] == holder.ClaimFile() && !retaken {
 					retaken = true
 					retook = holder.TryLock()
 				}
-				if (op == memfs.OpLink || op == memfs.OpRename) && args[1] == holder.ClaimFile() && strings.HasSuffix(args[0], ".moved") && !putBack {
+				if (op == faultfs.OpLink || op == faultfs.OpRename) && args[1] == holder.ClaimFile() && strings.HasSuffix(args[0], ".moved") && !putBack {
 					putBack = true
 					switch how {
 					case "PutBackFailsOnce":
@@ -846,16 +846,16 @@ func scenarioForeignFileUntouched(t *testing.T, b Backend) {
 				t.Fatalf("dating the foreign file: %v", err)
 			}
 			before := s.look(s.path)
-			faults := memfs.NewFaultFS(s.env.FS)
+			faults := faultfs.New(s.env.FS)
 			l := s.newLockOn(faults, s.path)
 			desc := fmt.Sprintf("a file containing %q dated %s", contents, s.tl.at(before.mtime))
 
 			s.checkErr("Lock of "+desc, l.Lock(s.ctx), locker.ErrForeignFile)
-			if n := faults.Calls(memfs.OpLink); n != 1 {
+			if n := faults.Calls(faultfs.OpLink); n != 1 {
 				s.errorf("Lock of %s made %d link attempts, want exactly 1", desc, n)
 			}
 			s.checkErr("TryLock of "+desc, l.TryLock(), locker.ErrForeignFile)
-			if n := faults.Calls(memfs.OpLink); n != 2 {
+			if n := faults.Calls(faultfs.OpLink); n != 2 {
 				s.errorf("TryLock of %s made %d link attempts, want exactly 1", desc, n-1)
 			}
 			s.checkErr("Unlock with "+desc+" at the lock path", l.Unlock(), locker.ErrNotLocked)
@@ -883,14 +883,14 @@ func scenarioMissingDirectory(t *testing.T, b Backend) {
 func scenarioLinkErrorsRetried(t *testing.T, b Backend) {
 	cases := []struct {
 		name      string
-		inject    func(*memfs.FaultFS)
+		inject    func(*faultfs.FS)
 		wantErr   error
 		wantLinks int // 0: any number
 	}{
-		{"ENOENT", func(f *memfs.FaultFS) { f.Fail(memfs.OpLink, 1, syscall.ENOENT) }, nil, 2},
-		{"ESTALE", func(f *memfs.FaultFS) { f.Fail(memfs.OpLink, 1, locker.Transient(syscall.ESTALE)) }, nil, 2},
-		{"EIO", func(f *memfs.FaultFS) { f.Fail(memfs.OpLink, 1, syscall.EIO) }, syscall.EIO, 1},
-		{"LostReply", func(f *memfs.FaultFS) { f.LoseReply(memfs.OpLink, 1, syscall.EEXIST) }, nil, 0},
+		{"ENOENT", func(f *faultfs.FS) { f.Fail(faultfs.OpLink, 1, syscall.ENOENT) }, nil, 2},
+		{"ESTALE", func(f *faultfs.FS) { f.Fail(faultfs.OpLink, 1, locker.Transient(syscall.ESTALE)) }, nil, 2},
+		{"EIO", func(f *faultfs.FS) { f.Fail(faultfs.OpLink, 1, syscall.EIO) }, syscall.EIO, 1},
+		{"LostReply", func(f *faultfs.FS) { f.LoseReply(faultfs.OpLink, 1, syscall.EEXIST) }, nil, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -903,7 +903,7 @@ func scenarioLinkErrorsRetried(t *testing.T, b Backend) {
 			}
 			s := newScene(t, b, rule)
 			s.tl.autoAdvance()
-			faults := memfs.NewFaultFS(s.env.FS)
+			faults := faultfs.New(s.env.FS)
 			l := s.newLockOn(faults, s.path)
 			tc.inject(faults)
 			start := s.tl.now()
@@ -913,7 +913,7 @@ func scenarioLinkErrorsRetried(t *testing.T, b Backend) {
 			if limit := s.tl.maxBackoff + s.tl.lag; took > limit {
 				s.errorf("Lock with the first link failing with %s took %v of the lock's clock, want at most one backoff step (%v) on a free lock", tc.name, took, limit)
 			}
-			if n := faults.Calls(memfs.OpLink); tc.wantLinks > 0 && n != tc.wantLinks {
+			if n := faults.Calls(faultfs.OpLink); tc.wantLinks > 0 && n != tc.wantLinks {
 				s.errorf("Lock with the first link failing with %s made %d link attempts, want %d", tc.name, n, tc.wantLinks)
 			}
 			if tc.wantErr != nil {
@@ -1159,7 +1159,7 @@ func scenarioNoLeftovers(t *testing.T, b Backend) {
 	s.tl.autoAdvance()
 	a, c, e := s.newLock(), s.newLock(), s.newLock()
 	d := s.newLock(locker.WithHostname("elsewhere.example.org"))
-	faults := memfs.NewFaultFS(s.env.FS)
+	faults := faultfs.New(s.env.FS)
 	f := s.newLockOn(faults, s.path)
 	waiter := s.newLock(locker.WithTimeout(s.tl.lifetime / 4))
 
@@ -1173,10 +1173,10 @@ func scenarioNoLeftovers(t *testing.T, b Backend) {
 	s.requireErr("a's Unlock", a.Unlock(), nil)
 	s.wantFiles("after a's Unlock")
 
-	faults.LoseReply(memfs.OpLink, 1, syscall.EEXIST)
+	faults.LoseReply(faultfs.OpLink, 1, syscall.EEXIST)
 	s.requireErr("f's Lock with a lost link reply", f.Lock(s.ctx), nil)
 	s.requireErr("f's Unlock", f.Unlock(), nil)
-	faults.Fail(memfs.OpLink, 1, syscall.EIO)
+	faults.Fail(faultfs.OpLink, 1, syscall.EIO)
 	s.checkErr("f's Lock with link failing with EIO", f.Lock(s.ctx), syscall.EIO)
 	s.wantFiles("after f's locks")
 
@@ -1283,13 +1283,13 @@ func scenarioKeepAlive(t *testing.T, b Backend) {
 // runs again, and its Unlock leaves the new holder's lock alone.
 func scenarioKeepAliveReportsLoss(t *testing.T, b Backend) {
 	s := newScene(t, b, "a kept-alive holder that was paused past its lifetime learns that it lost the lock")
-	faults := memfs.NewFaultFS(s.env.FS)
+	faults := faultfs.New(s.env.FS)
 	holder := s.newLockOn(faults, s.path)
 	s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
 	var paused atomic.Bool
 	resume := make(chan struct{})
-	faults.SetHook(func(op memfs.Op, args ...string) {
-		if op == memfs.OpChtimes && paused.Load() {
+	faults.SetHook(func(op faultfs.Op, args ...string) {
+		if op == faultfs.OpChtimes && paused.Load() {
 			<-resume
 		}
 	})

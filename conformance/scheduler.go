@@ -15,8 +15,8 @@ import (
 	"syscall"
 	"time"
 
-	memfs "github.com/nfslock/nfslock/backend-memfs"
 	"github.com/nfslock/nfslock/locker"
+	"github.com/nfslock/nfslock/locker/vclock"
 	"pgregory.net/rapid"
 )
 
@@ -31,7 +31,7 @@ import (
 type scheduler struct {
 	events chan event
 	trace  *trace
-	clk    *memfs.Clock
+	clk    *vclock.Clock
 
 	mu   sync.Mutex
 	free bool // not scheduling (before start and after run): points do not stop
@@ -91,7 +91,7 @@ const (
 	faultCrash
 )
 
-func newScheduler(tr *trace, clk *memfs.Clock) *scheduler {
+func newScheduler(tr *trace, clk *vclock.Clock) *scheduler {
 	return &scheduler{events: make(chan event), trace: tr, clk: clk, free: true}
 }
 
@@ -355,7 +355,7 @@ type scheduledFS struct {
 	inner locker.FS
 	s     *scheduler
 	tr    *trace
-	clk   *memfs.Clock
+	clk   *vclock.Clock
 	st    *actorState
 	path  string // the lock path
 	actor int
@@ -494,7 +494,7 @@ func newScheduledFS(f *scheduledFS) locker.FS {
 // operations, so that no actor is stalled inside an operation for longer
 // than the interleaving property allows.
 type scheduledClock struct {
-	clk   *memfs.Clock
+	clk   *vclock.Clock
 	s     *scheduler
 	tr    *trace
 	st    *actorState

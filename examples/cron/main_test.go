@@ -14,6 +14,8 @@ import (
 
 	memfs "github.com/nfslock/nfslock/backend-memfs"
 	"github.com/nfslock/nfslock/locker"
+	"github.com/nfslock/nfslock/locker/faultfs"
+	"github.com/nfslock/nfslock/locker/vclock"
 )
 
 // The job's lock lives on the in-memory backend, with a virtual clock; its
@@ -21,7 +23,7 @@ import (
 
 type world struct {
 	server *memfs.FS
-	clk    *memfs.Clock
+	clk    *vclock.Clock
 }
 
 func newWorld(t *testing.T) *world {
@@ -120,10 +122,10 @@ func TestJobStopsWhenItLosesTheLock(t *testing.T) {
 	// The KeepAlive's sleeps move virtual time: the lock expires while
 	// the job waits in step 2, without real time passing.
 	w.clk.AutoAdvance(true)
-	fsys := memfs.NewFaultFS(w.server.Host("alpha"))
+	fsys := faultfs.New(w.server.Host("alpha"))
 	var cutOff atomic.Bool
-	fsys.SetHook(func(op memfs.Op, args ...string) {
-		if op == memfs.OpChtimes && cutOff.Load() {
+	fsys.SetHook(func(op faultfs.Op, args ...string) {
+		if op == faultfs.OpChtimes && cutOff.Load() {
 			fsys.Fail(op, 1, syscall.EIO) // the refresh does not reach the server
 		}
 	})

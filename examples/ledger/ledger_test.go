@@ -13,6 +13,8 @@ import (
 	memfs "github.com/nfslock/nfslock/backend-memfs"
 	"github.com/nfslock/nfslock/examples/ledger"
 	"github.com/nfslock/nfslock/locker"
+	"github.com/nfslock/nfslock/locker/faultfs"
+	"github.com/nfslock/nfslock/locker/vclock"
 	"github.com/spf13/afero"
 )
 
@@ -176,7 +178,7 @@ func TestCrashedHoldersLockIsBrokenAfterLifetimePlusSlop(t *testing.T) {
 // waitForSleepers waits until a lock sleeps on the clock (bounded in real
 // time, so that a lock that never waits fails the test instead of hanging
 // it).
-func waitForSleepers(t *testing.T, clk *memfs.Clock) {
+func waitForSleepers(t *testing.T, clk *vclock.Clock) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -190,13 +192,13 @@ func waitForSleepers(t *testing.T, clk *memfs.Clock) {
 func TestAppendSurvivesALostLinkReply(t *testing.T) {
 	server := newServer(t)
 	alpha := server.Host("alpha")
-	faulty := memfs.NewFaultFS(alpha)
-	faulty.LoseReply(memfs.OpLink, 1, syscall.EEXIST) // the next link is made, but reported as failed
+	faulty := faultfs.New(alpha)
+	faulty.LoseReply(faultfs.OpLink, 1, syscall.EEXIST) // the next link is made, but reported as failed
 	l := open(t, alpha, faulty)
 	if err := l.Append(context.Background(), "alpha"); err != nil {
 		t.Fatalf("Append with a lost link reply: %v", err)
 	}
-	if faulty.Calls(memfs.OpLink) == 0 {
+	if faulty.Calls(faultfs.OpLink) == 0 {
 		t.Fatal("the lock made no link: the fault was not exercised")
 	}
 	if entries, _ := l.Entries(); !slices.Equal(entries, []string{"alpha"}) {

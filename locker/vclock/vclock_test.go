@@ -1,4 +1,4 @@
-package memfs
+package vclock
 
 import (
 	"context"
@@ -9,6 +9,14 @@ import (
 )
 
 var epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// check fails the test at once if err is not nil.
+func check(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
 
 // waitCtx returns a context that ends the test's waits if something hangs.
 func waitCtx(t *testing.T) context.Context {
@@ -28,7 +36,7 @@ func sleepAsync(ctx context.Context, clk *Clock, d time.Duration) <-chan error {
 
 func TestClockManual(t *testing.T) {
 	ctx := waitCtx(t)
-	clk := NewClock(epoch)
+	clk := New(epoch)
 	done := sleepAsync(context.Background(), clk, 10*time.Second)
 	check(t, clk.BlockUntilSleepers(ctx, 1))
 
@@ -63,7 +71,7 @@ func TestClockManual(t *testing.T) {
 
 func TestClockSet(t *testing.T) {
 	ctx := waitCtx(t)
-	clk := NewClock(epoch)
+	clk := New(epoch)
 	done := sleepAsync(context.Background(), clk, time.Minute)
 	check(t, clk.BlockUntilSleepers(ctx, 1))
 	clk.Set(epoch.Add(-time.Hour))
@@ -86,7 +94,7 @@ func TestClockSet(t *testing.T) {
 
 func TestClockCancel(t *testing.T) {
 	ctx := waitCtx(t)
-	clk := NewClock(epoch)
+	clk := New(epoch)
 	sleepCtx, cancel := context.WithCancel(context.Background())
 	done := sleepAsync(sleepCtx, clk, time.Hour)
 	check(t, clk.BlockUntilSleepers(ctx, 1))
@@ -124,7 +132,7 @@ func TestClockSleepEdgeCases(t *testing.T) {
 		{"done context, auto-advance", true, cancelled, time.Second, context.Canceled},
 	}
 	for _, tt := range tests {
-		clk := NewClock(epoch).AutoAdvance(tt.auto)
+		clk := New(epoch).AutoAdvance(tt.auto)
 		if err := clk.Sleep(tt.ctx, tt.d); !errors.Is(err, tt.want) || (err == nil) != (tt.want == nil) {
 			t.Errorf("%s: Sleep = %v, want %v", tt.name, err, tt.want)
 		}
@@ -136,7 +144,7 @@ func TestClockSleepEdgeCases(t *testing.T) {
 
 func TestClockAutoAdvance(t *testing.T) {
 	ctx := waitCtx(t)
-	clk := NewClock(epoch)
+	clk := New(epoch)
 	// A manual sleeper started before the switch is woken when auto-advancing
 	// sleeps pass its deadline.
 	done := sleepAsync(context.Background(), clk, 30*time.Second)
@@ -173,7 +181,7 @@ func TestClockAutoAdvance(t *testing.T) {
 
 func TestBlockUntilSleepers(t *testing.T) {
 	ctx := waitCtx(t)
-	clk := NewClock(epoch)
+	clk := New(epoch)
 	const n = 5
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -214,7 +222,7 @@ func TestBlockUntilSleepers(t *testing.T) {
 // TestClockConcurrent exercises the clock from many goroutines for the race
 // detector: sleepers, cancellations, advances and readers at once.
 func TestClockConcurrent(t *testing.T) {
-	clk := NewClock(epoch)
+	clk := New(epoch)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for i := range 20 {
