@@ -266,10 +266,39 @@ func (l *Lock) attempt(op string, first bool, seen *observation) result {
 		// flufl.lock retries ENOENT and ESTALE from link: caches on NFS
 		// clients can make a just-written claim file briefly invisible.
 		return result{outcome: again, obs: o, err: linkErr}
-	default:
-		return l.fail(op, linkErr)
 	}
+	switch claimErr := l.claimIntact(); {
+	case isForeignObject(claimErr):
+		return l.fail(op, fmt.Errorf("%w: this Lock's claim file %s was replaced by something no lock makes: %w; %w", ErrForeignFile, l.claim, claimErr, linkErr))
+	case claimErr != nil:
+		// Someone else at work in the directory replaced our claim file:
+		// the link failed for what is there now, not for ours.
+		return result{outcome: again, obs: o, err: fmt.Errorf("%w (%w)", linkErr, claimErr)}
+	}
+	return l.fail(op, linkErr)
 }
+
+// claimIntact looks whether this Lock's claim file is still its own, after
+// a link of it failed with an error that says nothing of the lock file: a
+// link refused because of what is at the claim name (a directory, which
+// cannot be linked) is no failure of the filesystem's. It returns nil if
+// the claim file is a regular file that holds our claim name, an error
+// satisfying isForeignObject if something no lock makes is there, and
+// another error if it is gone or holds anything else.
+func (l *Lock) claimIntact() error {
+	data, err := l.readRetrying(l.claim)
+	switch {
+	case err != nil:
+		return err
+	case string(data) != l.claim:
+		return errClaimReplaced
+	}
+	return nil
+}
+
+// errClaimReplaced says that this Lock's claim file holds something other
+// than its claim name.
+var errClaimReplaced = errors.New("the claim file holds something else")
 
 // acquired records that this Lock now holds the lock. The lifetime counts
 // from acquisition, so the claim is dated again, unless this was the first

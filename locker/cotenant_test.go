@@ -286,3 +286,49 @@ func TestAttributesFailingForAMomentRetried(t *testing.T) {
 		t.Errorf("TryLock by the holder whose look at its claim file fails once for a moment: got %v, want ErrAlreadyLocked", err)
 	}
 }
+
+// TestLinkRefusedForWhatIsAtTheClaimName: a link of the claim file that
+// fails with an error that says nothing of the lock file (EPERM) is looked
+// into: with the claim file replaced by someone else's file it is as
+// inconclusive as a lost race (ErrBusy for TryLock); with something no
+// lock makes there, ErrForeignFile; with the claim file intact, the
+// filesystem's refusal, reported as it is (no hard links there).
+func TestLinkRefusedForWhatIsAtTheClaimName(t *testing.T) {
+	tests := []struct {
+		name    string
+		replace func(w *world, claim string) error
+		want    error
+	}{
+		{"ReplacedByAFile", func(w *world, claim string) error {
+			w.fs.Remove(claim)
+			return afero.WriteFile(w.fs, claim, []byte("junk"), 0o644)
+		}, locker.ErrBusy},
+		{"ReplacedByAFIFO", func(w *world, claim string) error {
+			w.fs.Remove(claim)
+			return w.fs.Mknod(claim, fs.ModeNamedPipe|0o644)
+		}, locker.ErrForeignFile},
+		{"Intact", func(*world, string) error { return nil }, syscall.EPERM},
+	}
+	for _, tt := range tests {
+		w := newWorld(t)
+		b := memfs.NewFaultFS(w.host)
+		l := w.newLock(t, nil, b)
+		b.SetHook(func(op memfs.Op, args ...string) {
+			if op == memfs.OpLink && args[0] == l.ClaimFile() {
+				if err := tt.replace(w, l.ClaimFile()); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+		for call := 1; call <= 10; call++ {
+			b.Fail(memfs.OpLink, call, syscall.EPERM)
+		}
+		err := l.TryLock()
+		if !errors.Is(err, tt.want) || !errors.Is(err, syscall.EPERM) {
+			t.Errorf("%s: TryLock whose link fails with EPERM: got %v, want %v, the EPERM kept", tt.name, err, tt.want)
+		}
+		if tt.name == "Intact" && (errors.Is(err, locker.ErrBusy) || errors.Is(err, locker.ErrForeignFile)) {
+			t.Errorf("%s: TryLock whose link of an intact claim file fails with EPERM: got %v, want the filesystem's refusal alone", tt.name, err)
+		}
+	}
+}
