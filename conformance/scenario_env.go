@@ -45,7 +45,10 @@ type timeline struct {
 	// settle is how long, on the real clock, a goroutine is given to
 	// reach its first wait.
 	settle time.Duration
-	env    *Env
+	// granule is the filesystem's timestamp granularity where it is
+	// coarse (Backend.TimeGranularity), else zero.
+	granule time.Duration
+	env     *Env
 }
 
 func newTimeline(t testing.TB, b Backend, env *Env) *timeline {
@@ -72,6 +75,7 @@ func newTimeline(t testing.TB, b Backend, env *Env) *timeline {
 			tl.lifetime = 3 * g
 			tl.slop = g
 			tl.tolerance = g
+			tl.granule = g
 		}
 		return tl
 	}
@@ -94,6 +98,7 @@ func newTimeline(t testing.TB, b Backend, env *Env) *timeline {
 		// A stored expiry is up to a granule early where file times are
 		// coarse (memfs like sshfs: whole seconds).
 		tolerance: b.TimeGranularity,
+		granule:   b.TimeGranularity,
 	}
 }
 
@@ -134,6 +139,30 @@ func (tl *timeline) advanceTo(when time.Time) {
 		return
 	}
 	time.Sleep(time.Until(when))
+}
+
+// lateInGranule moves time on, where the filesystem keeps coarse times,
+// until a lock taken now would expire late in a granule (85% of the way
+// through it), so that the expiry the filesystem keeps is most of a granule
+// before the one the lock wrote. It returns the granule, zero where times
+// are fine and nothing moved.
+func (tl *timeline) lateInGranule() time.Duration {
+	g := tl.granule
+	if g <= 0 {
+		return 0
+	}
+	exp := tl.now().Add(tl.lifetime)
+	into := exp.Sub(exp.Truncate(g))
+	want := g * 85 / 100
+	if tl.virtual == nil && into >= want && into < g*95/100 {
+		return g // late enough already
+	}
+	d := want - into
+	if d < 0 {
+		d += g
+	}
+	tl.advance(d)
+	return g
 }
 
 // waitAsleep waits until n goroutines wait on the clock, so that the
