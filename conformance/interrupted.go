@@ -50,6 +50,7 @@ var interruptedScenarios = []struct {
 	{"RefreshAfterLockMovedAside", scenarioRefreshAfterLockMovedAside},
 	{"WaiterSeesItsLostReplyAtOnce", scenarioWaiterSeesItsLostReply},
 	{"WaiterSeesForeignObjectAtOnce", scenarioWaiterSeesForeignObject},
+	{"WaiterSeesForeignObjectMidLook", scenarioWaiterSeesForeignObjectMidLook},
 	{"WaiterBreaksReplacedExpiredLockAtOnce", scenarioWaiterBreaksReplacedExpired},
 }
 
@@ -1343,6 +1344,58 @@ func scenarioWaiterSeesForeignObject(t *testing.T, b Backend) {
 	replaced := s.tl.now()
 	s.wakeWaiter()
 	s.checkErr("the waiter's Lock", s.await("the waiter's Lock", done), locker.ErrForeignFile)
+	if took := s.tl.now().Sub(replaced); took > s.tl.maxBackoff+s.tl.lag {
+		s.errorf("the waiter reported the foreign file %v after it appeared; want within one backoff step (%v)", took, s.tl.maxBackoff)
+	}
+}
+
+// scenarioWaiterSeesForeignObjectMidLook: the lock file is replaced by a
+// symbolic link between a waiter's read of it and its stat, so that its
+// look pairs the lock's contents with the link's attributes. Its glances
+// after (a stat alone) then show just what it saw; taking that look for
+// the lock, it would report the link only at its next full read, up to a
+// second later. The sshfs and NFS rigs showed this now and then in
+// WaiterSeesForeignObjectAtOnce.
+func scenarioWaiterSeesForeignObjectMidLook(t *testing.T, b Backend) {
+	s := newScene(t, b, "a waiter whose lock file is replaced by a symbolic link between its read of the lock file and its stat of it reports a foreign file at once, not at its next full read")
+	if s.env.MakeObject == nil {
+		t.Skip("the backend cannot make a symbolic link (Env.MakeObject is nil)")
+	}
+	holder := s.newLock()
+	s.requireErr("the holder's Lock", holder.Lock(s.ctx), nil)
+	decoy := s.path + ".decoy"
+	if err := s.env.FS.WriteFile(decoy, []byte(holder.ClaimFile()), 0o644); err != nil {
+		s.fatalf("writing the decoy: %v", err)
+	}
+	faults := memfs.NewFaultFS(s.env.FS)
+	waiter := s.newLockOn(faults, s.path, locker.WithWatcher(false))
+	var replaced time.Time
+	var mkErr error
+	read := false
+	faults.SetHook(func(op memfs.Op, args ...string) {
+		switch {
+		case op == memfs.OpReadFile && args[0] == s.path:
+			read = true
+		case op == memfs.OpStat && args[0] == s.path && read && replaced.IsZero():
+			if err := s.env.FS.Remove(s.path); err != nil {
+				mkErr = err
+			} else {
+				mkErr = s.env.MakeObject(s.path, Object{Kind: Symlink, Target: decoy})
+			}
+			replaced = s.tl.now()
+		}
+	})
+	s.tl.autoAdvance()
+	err := s.await("the waiter's Lock", s.goLock(s.ctx, waiter))
+	switch {
+	case errors.Is(mkErr, errors.ErrUnsupported):
+		t.Skipf("the backend cannot make a symbolic link: %v", mkErr)
+	case mkErr != nil:
+		s.fatalf("replacing the lock file with a symbolic link: %v", mkErr)
+	case replaced.IsZero():
+		s.fatalf("the waiter's Lock (%s) never read the lock file and then stat it", errText(err))
+	}
+	s.checkErr("the waiter's Lock", err, locker.ErrForeignFile)
 	if took := s.tl.now().Sub(replaced); took > s.tl.maxBackoff+s.tl.lag {
 		s.errorf("the waiter reported the foreign file %v after it appeared; want within one backoff step (%v)", took, s.tl.maxBackoff)
 	}
