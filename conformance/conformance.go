@@ -45,6 +45,14 @@ type Backend struct {
 	// time read back from the filesystem scale with it. Probe measures it.
 	TimeGranularity time.Duration
 
+	// Latency is how long one call of the backend takes (the median; Probe
+	// measures it: Capabilities.Latency.PerCall), zero for a local
+	// filesystem or where it is not known. On the real clock the
+	// scenarios' margins, backoffs and lifetimes grow with it: an attempt
+	// to take the lock is some 10 to 20 calls, and a mount where that is
+	// longer than the margins would fail the scenarios by timing alone.
+	Latency time.Duration
+
 	// Checks is how many random cases each property test (the state
 	// machine and the interleavings) tries: DefaultChecks if zero. The
 	// breaking races of a weakened lock hide in a few interleavings out of
@@ -65,6 +73,10 @@ type Backend struct {
 	// mutual exclusion by the workers' timed holds, and report a counter
 	// file read stale through that client as what it is.
 	CachingClient bool
+
+	// timing, set by the suite, lets a scenario on the real clock be run
+	// again when its timing was not met (see scene.inTime).
+	timing *timingRun
 }
 
 // Env is one fresh directory on a backend.

@@ -81,6 +81,7 @@ func dirBackend(dir, dir2 string, caps *conformance.Capabilities) conformance.Ba
 	if b.TimeGranularity < 1000 {
 		b.TimeGranularity = 0
 	}
+	b.Latency = caps.Latency.PerCall()
 	if dir2 != "" {
 		b.OtherClient = func(sub string) string {
 			rel, err := filepath.Rel(dir, sub)

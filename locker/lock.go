@@ -68,6 +68,9 @@ type Lock struct {
 	serverTime bool          // write and judge lock times in the server's frame
 	offset     time.Duration // server clock minus ours
 	measuredAt time.Time     // when offset was last estimated
+	// gran is the filesystem's timestamp granularity as last measured
+	// (whole seconds on sshfs; zero where finer, or not yet measured).
+	gran       time.Duration
 	warnedGran bool
 	linksKnown bool // noLinks has been decided
 	noLinks    bool // the filesystem does not report link counts
@@ -236,7 +239,20 @@ func (l *Lock) mayBeBroken() bool {
 	now := l.serverNow()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return !now.Before(l.expiry)
+	return !now.Before(l.keptExpiry())
+}
+
+// keptExpiry is the expiry this Lock last gave its lock as the filesystem
+// keeps it, and so as a breaker reads it: where file times are whole
+// seconds, up to a second before the one written. Judged by the one
+// written, a holder could start a refresh outside the break lock while
+// breakers already count the slop from the one kept, and so lose up to a
+// second of its slop. Called with l.mu held.
+func (l *Lock) keptExpiry() time.Time {
+	if l.gran > 0 {
+		return l.expiry.Truncate(l.gran)
+	}
+	return l.expiry
 }
 
 // removeIfExists removes name, treating "already gone" as success. A

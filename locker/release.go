@@ -93,7 +93,7 @@ func (l *Lock) unlock(unconditional bool) error {
 func (l *Lock) releaseHeld() (done bool, err error) {
 	now := l.serverNow()
 	l.mu.Lock()
-	fast := l.held && l.linksKnown && !l.noLinks && now.Before(l.expiry) // see mayBeBroken
+	fast := l.held && l.linksKnown && !l.noLinks && now.Before(l.keptExpiry()) // see mayBeBroken
 	l.mu.Unlock()
 	if !fast {
 		return false, nil

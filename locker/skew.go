@@ -71,6 +71,7 @@ func (l *Lock) writeClaimAndMeasure() error {
 		// nanosecond clock reads exactly .000000000 once in 10^9).
 		gran = time.Second
 	}
+	l.gran = gran
 	l.offset = skewEstimate(fi.ModTime, gran, t0, t1)
 	if l.offset > -minSkew && l.offset < minSkew {
 		l.offset = 0

@@ -80,7 +80,26 @@ func (o observation) details() *Details {
 // observe reads the lock file: its contents first, then its attributes, as
 // flufl.lock does. A lock file that does not exist is not an error, nor is
 // an object at the lock path that no lock makes (o.foreign says so).
+//
+// Attributes that show another size than the bytes read are another
+// file's, put at the lock path between the read and the stat: the look is
+// made again (see retry.go). Kept, such a look would pair one file's
+// contents with another's attributes, and a waiter's glances, which
+// compare the attributes alone, would take the new file (a symbolic link
+// in place of the lock, say) for the lock they saw until their next full
+// look.
 func (l *Lock) observe() (observation, error) {
+	var o observation
+	var err error
+	retry(func(int) bool {
+		o, err = l.observeOnce()
+		return err != nil || !o.exists || o.foreign != nil || o.info.Size == int64(len(o.contents))
+	})
+	return o, err
+}
+
+// observeOnce is one look of observe.
+func (l *Lock) observeOnce() (observation, error) {
 	data, err := l.readLockFile()
 	if errors.Is(err, fs.ErrNotExist) {
 		return observation{}, nil

@@ -5,6 +5,8 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -83,6 +85,38 @@ func TestCheckSSHFS(t *testing.T) {
 			found = found || b == n
 		}
 		if !found && len(n) > len(".nfslock-check") && n[:len(".nfslock-check")] == ".nfslock-check" {
+			t.Errorf("check left its work directory %s behind", n)
+		}
+	}
+}
+
+// TestCheckNFS runs check on a caching-off NFS mount, which the NFS rig of
+// this repository sets up and names in NFSLOCK_NFS_A.
+func TestCheckNFS(t *testing.T) {
+	dir := os.Getenv("NFSLOCK_NFS_A")
+	if fi, err := os.Stat(dir); dir == "" || err != nil || !fi.IsDir() {
+		t.Skip("NFSLOCK_NFS_A does not name a directory: to check NFS, start the rig (bash scripts/nfs-rig.sh up, as root; installs nfs-ganesha) and export what it prints")
+	}
+	before := files(t, dir)
+	rep, r := runCheckJSON(t, dir)
+	if r.code != 0 || rep.Verdict != "ok" {
+		t.Errorf("check of NFS: want verdict ok, exit 0; got %q, %v\nproblems: %q", rep.Verdict, r, rep.Problems)
+	}
+	if !rep.LinkCounts.Reported || rep.LinkCounts.AfterLink != 2 {
+		t.Errorf("link counts on NFS: %+v; want reported, 2 after a link", rep.LinkCounts)
+	}
+	if !rep.Link.Works || !rep.Link.Atomic || !rep.Link.SeenAsExist || rep.Link.Replaced {
+		t.Errorf("link on NFS: %+v; want working, atomic, a losing link seen as \"exists\"", rep.Link)
+	}
+	if !rep.Rename.Replaces {
+		t.Errorf("rename onto an existing name on NFS: %+v; want it replaced", rep.Rename)
+	}
+	if c := rep.Contention; c.Counter != c.Expected || c.LostUpdates != 0 || len(c.Leftover) > 0 {
+		t.Errorf("contention run on NFS: %+v; want no lost update, nothing left behind", c)
+	}
+	t.Logf("check of NFS: link counts %+v, times %+v, clock %+v, notes %q", rep.LinkCounts, rep.Times, rep.Clock, rep.Notes)
+	for _, n := range files(t, dir) {
+		if strings.HasPrefix(n, ".nfslock-check") && !slices.Contains(before, n) {
 			t.Errorf("check left its work directory %s behind", n)
 		}
 	}

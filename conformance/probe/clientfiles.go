@@ -45,6 +45,9 @@ func (p prober) clientNames(c *Capabilities) error {
 		return err
 	}
 	rerr := os.Remove(name)
+	if removeGone(name, rerr) {
+		rerr = nil // done, its reply lost (see lost.go)
+	}
 	after, _ := listDir(p.dir)
 	f.Close()
 	if rerr != nil {

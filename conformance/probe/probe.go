@@ -152,11 +152,6 @@ type prober struct {
 
 func (p prober) path(name string) string { return filepath.Join(p.dir, name) }
 
-// write creates a fresh file through the backend.
-func (p prober) write(name, contents string) error {
-	return p.fsys.WriteFile(name, []byte(contents), 0o644)
-}
-
 // showPatience bounds how long a file made through one client may take to
 // show through the other.
 const showPatience = 5 * time.Second

@@ -5,11 +5,13 @@ package probe_test
 import (
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	posix "github.com/nfslock/nfslock/backend-posix"
 	"github.com/nfslock/nfslock/conformance/probe"
+	"github.com/nfslock/nfslock/locker/faultfs"
 )
 
 // TestProbeLocalDirectory probes a fresh local directory, alone and as its
@@ -64,6 +66,44 @@ func TestProbeLocalDirectory(t *testing.T) {
 		if left, _ := os.ReadDir(dir); len(left) > 0 {
 			t.Errorf("Probe left %d entries in %s, first %s; want none", len(left), dir, left[0].Name())
 		}
+	}
+}
+
+// TestProbeLostReplies probes through a backend that loses every third
+// reply of a link, remove, rename and create after doing the call, answering
+// as a server does the call sent again (EEXIST, ENOENT): the probe takes its
+// own calls for done, and finds what it finds without lost replies.
+func TestProbeLostReplies(t *testing.T) {
+	dir := t.TempDir()
+	fsys := faultfs.New(posix.New())
+	answers := map[faultfs.Op]error{
+		faultfs.OpLink:      syscall.EEXIST,
+		faultfs.OpRemove:    syscall.ENOENT,
+		faultfs.OpRename:    syscall.ENOENT,
+		faultfs.OpWriteFile: syscall.EEXIST,
+	}
+	fsys.SetHook(func(op faultfs.Op, _ ...string) {
+		if answer, ok := answers[op]; ok && (fsys.Calls(op)+1)%3 == 0 {
+			fsys.LoseReply(op, fsys.Calls(op)+1, answer)
+		}
+	})
+	c, err := probe.Probe(fsys, dir, "")
+	if err != nil {
+		t.Fatalf("Probe through lost replies: %v", err)
+	}
+	lost := 0
+	for op := range answers {
+		lost += fsys.Calls(op) / 3
+	}
+	t.Logf("%d replies lost; %v", lost, c)
+	if lost == 0 {
+		t.Fatalf("no reply was lost; the test lost its point")
+	}
+	if c.LinkError != "" || !c.LinkCounts || !c.LosingLinkExists || c.RenameError != "" || !c.RenameReplaces || !c.RenameAtomic {
+		t.Errorf("links: error %q, counts %v, losing link exists %v; rename: error %q, replaces %v, atomic %v; want what a local directory shows", c.LinkError, c.LinkCounts, c.LosingLinkExists, c.RenameError, c.RenameReplaces, c.RenameAtomic)
+	}
+	if left, _ := os.ReadDir(dir); len(left) > 0 {
+		t.Errorf("Probe left %d entries in %s, first %s; want none", len(left), dir, left[0].Name())
 	}
 }
 

@@ -23,7 +23,7 @@ func (p prober) rename(c *Capabilities) error {
 		return err
 	}
 	defer p.fsys.Remove(y)
-	if err := p.fsys.Rename(x, y); err != nil {
+	if err := p.renameOver(x, y, "x"); err != nil {
 		c.RenameError = err.Error()
 		return nil
 	}
@@ -53,7 +53,7 @@ func (p prober) rename(c *Capabilities) error {
 		if err = p.write(tmp, fmt.Sprint(i)); err != nil {
 			break
 		}
-		if err = p.fsys.Rename(tmp, y); err != nil {
+		if err = p.renameOver(tmp, y, fmt.Sprint(i)); err != nil {
 			p.fsys.Remove(tmp)
 			c.RenameError = fmt.Sprintf("replacement %d: %v", i, err)
 			err = nil

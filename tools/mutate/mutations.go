@@ -110,12 +110,17 @@ var mutations = []Mutation{
 	{
 		ID:    "maybebroken-never",
 		Desc:  "a holder never thinks its lock may be being broken: Refresh and Unlock never take the break lock",
-		Edits: edit("(*Lock).mayBeBroken", "return !now.Before(l.expiry)", "return now.IsZero()"),
+		Edits: edit("(*Lock).mayBeBroken", "return !now.Before(l.keptExpiry())", "return now.IsZero()"),
 	},
 	{
 		ID:    "maybebroken-after-slop",
 		Desc:  "a holder takes the break lock only once its lock has expired by more than the slop",
-		Edits: edit("(*Lock).mayBeBroken", "return !now.Before(l.expiry)", "return now.After(l.expiry.Add(l.slop))"),
+		Edits: edit("(*Lock).mayBeBroken", "return !now.Before(l.keptExpiry())", "return now.After(l.keptExpiry().Add(l.slop))"),
+	},
+	{
+		ID:    "maybebroken-written-expiry",
+		Desc:  "a holder judges its expiry by the date it wrote, not by the one the filesystem keeps (up to a second earlier where times are whole seconds)",
+		Edits: edit("(*Lock).keptExpiry", "return l.expiry.Truncate(l.gran)", "return l.expiry"),
 	},
 
 	// Unlock.
@@ -184,7 +189,7 @@ var mutations = []Mutation{
 	{
 		ID:         "release-quick-when-expired",
 		Desc:       "the quick release is used whatever the expiry this Lock last gave",
-		Edits:      edit("(*Lock).releaseHeld", "fast := l.held && l.linksKnown && !l.noLinks && now.Before(l.expiry)", "fast := l.held && l.linksKnown && !l.noLinks"),
+		Edits:      edit("(*Lock).releaseHeld", "fast := l.held && l.linksKnown && !l.noLinks && now.Before(l.keptExpiry())", "fast := l.held && l.linksKnown && !l.noLinks"),
 		Equivalent: "the quick release also requires the claim file's date to be in the future, and that date is this Lock's own record of the expiry (a Refresh that finds the lock lost ends the quick way): the two checks back each other up",
 	},
 	{
@@ -401,6 +406,11 @@ var mutations = []Mutation{
 		ID:    "confirm-claim-links-unchecked",
 		Desc:  "confirming a lock ours does not check that its second link is our claim file",
 		Edits: edit("(*Lock).confirmOurs", "if !l.owns(observation{exists: true, contents: l.claim, info: fi}) {", "if fi.Links > 1<<62 {"),
+	},
+	{
+		ID:    "look-mixed-kept",
+		Desc:  "a look whose stat shows another size than the bytes read (another file, put in place between the read and the stat) is kept: a waiter's glances take the new file for the lock",
+		Edits: edit("(*Lock).observe", "|| o.info.Size == int64(len(o.contents))", "|| true"),
 	},
 	{
 		ID:    "state-not-steady",
