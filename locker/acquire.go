@@ -270,11 +270,14 @@ func (l *Lock) attempt(op string, first bool, seen *observation) result {
 	switch claimErr := l.claimIntact(); {
 	case isForeignObject(claimErr):
 		return l.fail(op, fmt.Errorf("%w: this Lock's claim file %s was replaced by something no lock makes: %w; %w", ErrForeignFile, l.claim, claimErr, linkErr))
-	case claimErr != nil:
-		// Someone else at work in the directory replaced our claim file:
-		// the link failed for what is there now, not for ours.
+	case isNotExist(claimErr), errors.Is(claimErr, errClaimReplaced):
+		// Someone else at work in the directory removed or replaced our
+		// claim file: the link failed for what is there now, not for
+		// ours.
 		return result{outcome: again, obs: o, err: fmt.Errorf("%w (%w)", linkErr, claimErr)}
 	}
+	// Our claim file is intact, or cannot be read: the filesystem's
+	// failure, whatever it is.
 	return l.fail(op, linkErr)
 }
 
@@ -283,8 +286,9 @@ func (l *Lock) attempt(op string, first bool, seen *observation) result {
 // link refused because of what is at the claim name (a directory, which
 // cannot be linked) is no failure of the filesystem's. It returns nil if
 // the claim file is a regular file that holds our claim name, an error
-// satisfying isForeignObject if something no lock makes is there, and
-// another error if it is gone or holds anything else.
+// satisfying isForeignObject if something no lock makes is there, one
+// satisfying fs.ErrNotExist if it is gone, errClaimReplaced if it holds
+// anything else, and the read's error if it cannot be read.
 func (l *Lock) claimIntact() error {
 	data, err := l.readRetrying(l.claim)
 	switch {
