@@ -154,8 +154,11 @@ func (l *Lock) removeAsideRestoring(name, contents string, ok func(FileInfo) boo
 	if err := restore(name); err != nil {
 		// Someone created name while it was free. The owner of the file
 		// we moved has lost it, and finds out from IsLocked, Refresh or
-		// Unlock.
+		// Unlock; for this Lock, someone else has the name now.
 		l.log.Error("could not restore a file moved aside", "name", name, "err", err)
+		if errors.Is(err, fs.ErrExist) {
+			err = fmt.Errorf("%w: someone took it while it was aside: %w", ErrBusy, err)
+		}
 		errs = appendErr(errs, fmt.Errorf("restoring %s: %w", name, err))
 	}
 	if err := l.removeIfExists(l.aside); err != nil {

@@ -332,3 +332,34 @@ func TestLinkRefusedForWhatIsAtTheClaimName(t *testing.T) {
 		}
 	}
 }
+
+// TestBreakerFindsTheNameTakenWhenItPutsBack: a breaker that moved aside
+// what turned out not to be the lock it judged (replaced meanwhile) puts it
+// back; if someone took the free name meanwhile, Break reports ErrBusy.
+func TestBreakerFindsTheNameTakenWhenItPutsBack(t *testing.T) {
+	w := newWorld(t)
+	const expired = lockPath + "|gone.example.org|4242|1"
+	if err := afero.WriteFile(w.fs, lockPath, []byte(expired), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := w.clk.Now().Add(-24 * time.Hour)
+	if err := w.fs.Chtimes(lockPath, old, old); err != nil {
+		t.Fatal(err)
+	}
+	b := memfs.NewFaultFS(w.host)
+	l := w.newLock(t, nil, b)
+	aside := l.ClaimFile() + ".moved"
+	b.SetHook(func(op memfs.Op, args ...string) {
+		if op == memfs.OpReadFile && args[0] == aside {
+			b.SetHook(nil)
+			// What was moved is not what was judged, and the lock
+			// path is taken meanwhile.
+			w.fs.Remove(aside)
+			afero.WriteFile(w.fs, aside, []byte(lockPath+"|other.example.org|42|7"), 0o644)
+			afero.WriteFile(w.fs, lockPath, []byte(lockPath+"|third.example.org|43|8"), 0o644)
+		}
+	})
+	if _, err := l.Break(); !errors.Is(err, locker.ErrBusy) || !errors.Is(err, fs.ErrExist) {
+		t.Errorf("Break whose put-back finds the lock path taken: got %v, want ErrBusy, the EEXIST kept", err)
+	}
+}
