@@ -267,7 +267,7 @@ func (l *Lock) attempt(op string, first bool, seen *observation) result {
 		// clients can make a just-written claim file briefly invisible.
 		return result{outcome: again, obs: o, err: linkErr}
 	}
-	switch claimErr := l.claimIntact(); {
+	switch claimErr := l.ownFileIntact(l.claim); {
 	case isForeignObject(claimErr):
 		return l.fail(op, fmt.Errorf("%w: this Lock's claim file %s was replaced by something no lock makes: %w; %w", ErrForeignFile, l.claim, claimErr, linkErr))
 	case isNotExist(claimErr), errors.Is(claimErr, errClaimReplaced):
@@ -281,27 +281,28 @@ func (l *Lock) attempt(op string, first bool, seen *observation) result {
 	return l.fail(op, linkErr)
 }
 
-// claimIntact looks whether this Lock's claim file is still its own, after
-// a link of it failed with an error that says nothing of the lock file: a
-// link refused because of what is at the claim name (a directory, which
-// cannot be linked) is no failure of the filesystem's. It returns nil if
-// the claim file is a regular file that holds our claim name, an error
-// satisfying isForeignObject if something no lock makes is there, one
-// satisfying fs.ErrNotExist if it is gone, errClaimReplaced if it holds
-// anything else, and the read's error if it cannot be read.
-func (l *Lock) claimIntact() error {
-	data, err := l.readRetrying(l.claim)
+// ownFileIntact looks whether name, this Lock's claim file or break claim
+// (each holds its own name), is still its own, after a link of it failed
+// with an error that says nothing of the name linked to: a link refused
+// because of what is at name (a directory, which cannot be linked) is no
+// failure of the filesystem's. It returns nil if name is a regular file
+// that holds its own name, an error satisfying isForeignObject if
+// something no lock makes is there, one satisfying fs.ErrNotExist if it is
+// gone, errClaimReplaced if it holds anything else, and the read's error if
+// it cannot be read.
+func (l *Lock) ownFileIntact(name string) error {
+	data, err := l.readRetrying(name)
 	switch {
 	case err != nil:
 		return err
-	case string(data) != l.claim:
+	case string(data) != name:
 		return errClaimReplaced
 	}
 	return nil
 }
 
-// errClaimReplaced says that this Lock's claim file holds something other
-// than its claim name.
+// errClaimReplaced says that this Lock's claim file (or break claim) holds
+// something other than its name.
 var errClaimReplaced = errors.New("the claim file holds something else")
 
 // acquired records that this Lock now holds the lock. The lifetime counts

@@ -338,10 +338,17 @@ func (l *Lock) takeBreakLock() (got bool, err error) {
 			return busy || err != nil
 		case errors.Is(linkErr, fs.ErrNotExist), l.retryable(linkErr):
 			return false
+		}
+		switch claimErr := l.ownFileIntact(l.breakClaim); {
+		case isForeignObject(claimErr):
+			err = fmt.Errorf("%w: this Lock's break claim %s was replaced by something no lock makes: %w; %w", ErrForeignFile, l.breakClaim, claimErr, linkErr)
+		case isNotExist(claimErr), errors.Is(claimErr, errClaimReplaced):
+			// Removed or replaced by someone else at work in the
+			// directory: the break lock is not ours this time.
 		default:
 			err = fmt.Errorf("taking the break lock: %w", linkErr)
-			return true
 		}
+		return true
 	})
 	return got, err
 }

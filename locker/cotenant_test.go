@@ -363,3 +363,33 @@ func TestBreakerFindsTheNameTakenWhenItPutsBack(t *testing.T) {
 		t.Errorf("Break whose put-back finds the lock path taken: got %v, want ErrBusy, the EEXIST kept", err)
 	}
 }
+
+// TestBreakLinkRefusedForWhatIsAtTheBreakClaim: as for the claim file, a
+// link of the break claim refused (EPERM) because someone replaced the
+// break claim is no failure of the filesystem's: the break lock is not this
+// Lock's this time, and Break, trying again, breaks the expired lock.
+func TestBreakLinkRefusedForWhatIsAtTheBreakClaim(t *testing.T) {
+	w := newWorld(t)
+	const expired = lockPath + "|gone.example.org|4242|1"
+	if err := afero.WriteFile(w.fs, lockPath, []byte(expired), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := w.clk.Now().Add(-24 * time.Hour)
+	if err := w.fs.Chtimes(lockPath, old, old); err != nil {
+		t.Fatal(err)
+	}
+	b := memfs.NewFaultFS(w.host)
+	l := w.newLock(t, nil, b)
+	breakClaim := strings.Replace(l.ClaimFile(), lockPath, lockPath+".break", 1)
+	b.SetHook(func(op memfs.Op, args ...string) {
+		if op == memfs.OpLink && args[0] == breakClaim {
+			b.SetHook(nil)
+			w.fs.Remove(breakClaim)
+			afero.WriteFile(w.fs, breakClaim, []byte("junk"), 0o644)
+			b.Fail(memfs.OpLink, 1, syscall.EPERM)
+		}
+	})
+	if _, err := l.Break(); err != nil {
+		t.Errorf("Break whose first link of its break claim is refused, the break claim replaced: got %v, want the expired lock broken", err)
+	}
+}
