@@ -276,9 +276,28 @@ func (l *Lock) attempt(op string, first bool, seen *observation) result {
 		// ours.
 		return result{outcome: again, obs: o, err: fmt.Errorf("%w (%w)", linkErr, claimErr)}
 	}
-	// Our claim file is intact, or cannot be read: the filesystem's
-	// failure, whatever it is.
+	// Our claim file looks intact, or cannot be read: the filesystem's
+	// failure. But a refusal (EPERM) may have been of a directory that
+	// someone put at the claim name and replaced since with a copy of our
+	// claim file: a second link tells that from a refusal of the
+	// filesystem's own, which comes again.
+	if l.refusedOnce(linkErr, l.claim, l.path) {
+		return result{outcome: again, obs: o, err: linkErr}
+	}
 	return l.fail(op, linkErr)
+}
+
+// refusedOnce reports, for a link of oldname to newname refused with
+// linkErr, whether a second link says nothing of that refusal: it is made
+// (the next look finds it ours), or fails as links fail in a race. Only a
+// refusal of permission is tried again: any other failure of a link is the
+// filesystem's, as flufl.lock's algorithm has it.
+func (l *Lock) refusedOnce(linkErr error, oldname, newname string) bool {
+	if !errors.Is(linkErr, fs.ErrPermission) {
+		return false
+	}
+	err := l.fsys.Link(oldname, newname)
+	return err == nil || errors.Is(err, fs.ErrExist) || isNotExist(err) || l.retryable(err)
 }
 
 // ownFileIntact looks whether name, this Lock's claim file or break claim

@@ -346,6 +346,12 @@ func (l *Lock) takeBreakLock() (got bool, err error) {
 			// Removed or replaced by someone else at work in the
 			// directory: the break lock is not ours this time.
 		default:
+			// Intact, or unreadable: a second link tells a refusal of
+			// what was at the name a moment ago from the filesystem's
+			// (see attempt).
+			if l.refusedOnce(linkErr, l.breakClaim, l.breakPath) {
+				return false // look again
+			}
 			err = fmt.Errorf("taking the break lock: %w", linkErr)
 		}
 		return true

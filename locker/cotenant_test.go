@@ -309,6 +309,20 @@ func TestLinkRefusedForWhatIsAtTheClaimName(t *testing.T) {
 		}, locker.ErrForeignFile},
 		{"Intact", func(*world, string) error { return nil }, syscall.EPERM},
 	}
+	// A directory at the claim name for one link, and a copy of the claim
+	// file back by the next: the second link, not refused, takes the lock.
+	t.Run("RefusedOnce", func(t *testing.T) {
+		w := newWorld(t)
+		b := memfs.NewFaultFS(w.host)
+		l := w.newLock(t, nil, b)
+		b.Fail(memfs.OpLink, 1, syscall.EPERM)
+		if err := l.TryLock(); err != nil {
+			t.Errorf("TryLock whose first link is refused once (EPERM), its claim file intact: got %v, want the lock taken", err)
+		}
+		if !l.IsLocked() {
+			t.Errorf("after TryLock: IsLocked() = false, want true")
+		}
+	})
 	for _, tt := range tests {
 		w := newWorld(t)
 		b := memfs.NewFaultFS(w.host)
