@@ -1351,6 +1351,9 @@ func (g *gate) close(who string) {
 	g.mu.Lock()
 	g.wait = make(chan struct{})
 	g.mu.Unlock()
+	// A scenario that ends here (a skip, a failure) must open the gate
+	// before the cleanups that wait for its Lock: cleanups run last first.
+	g.s.t.Cleanup(g.open)
 	select {
 	case <-g.stopped:
 	case <-time.After(safetyTimeout):
