@@ -695,6 +695,9 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 				s.fatalf("breaker's TryLock (%s) never put the lock file back with link; this case needs it to", errText(err))
 			}
 			s.checkErr("breaker's TryLock", err, locker.ErrBusy)
+			if tc.putBackFault == "reply lost" && errors.Is(err, fs.ErrExist) {
+				s.errorf("breaker's TryLock: got %s; its put-back was done, the reply lost, and it took the lock file its own retry found for someone else's taking the lock path while it was aside", errText(err))
+			}
 			if movedFresh {
 				s.errorf("TWO HOLDERS POSSIBLE: under the break lock, the breaker moved aside a lock that was no longer the expired one it judged; a taker linking while it was aside would hold the lock with the holder")
 			}
