@@ -62,6 +62,7 @@ var scenarios = []struct {
 	{"ForeignObjectsSwappedIn", scenarioObjectsSwappedIn},
 	{"MissingDirectory", scenarioMissingDirectory},
 	{"LinkErrorsRetried", scenarioLinkErrorsRetried},
+	{"ClaimWriteErrorsRetried", scenarioClaimWriteErrorsRetried},
 	{"WireFormat", scenarioWireFormat},
 	{"State", scenarioState},
 	{"Details", scenarioDetails},
@@ -878,6 +879,34 @@ func scenarioMissingDirectory(t *testing.T, b Backend) {
 	s.checkErr("Lock of "+path, l.Lock(s.ctx), fs.ErrNotExist)
 	s.checkErr("TryLock of "+path, l.TryLock(), fs.ErrNotExist)
 	s.wantFiles("after Lock and TryLock in a missing directory")
+}
+
+// scenarioClaimWriteErrorsRetried: writing the claim file fails for a
+// moment (ESTALE: on NFS, the file just made was replaced at its name
+// before the write reached it, as the co-tenant attack does), with the
+// file made or not. The Lock writes it afresh and takes the lock.
+func scenarioClaimWriteErrorsRetried(t *testing.T, b Backend) {
+	for _, tc := range []struct {
+		name   string
+		inject func(*faultfs.FS)
+	}{
+		{"ESTALE", func(f *faultfs.FS) { f.Fail(faultfs.OpWriteFile, 1, errStale) }},
+		{"ESTALEAfterCreate", func(f *faultfs.FS) { f.LoseReply(faultfs.OpWriteFile, 1, errStale) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScene(t, b, "a claim file whose write fails for a moment (a transient error such as ESTALE), whether or not the file was made, is written afresh, and the lock taken")
+			faults := faultfs.New(s.env.FS)
+			l := s.newLockOn(faults, s.path)
+			tc.inject(faults)
+			s.checkErr("TryLock with the claim file's first write failing with "+tc.name, l.TryLock(), nil)
+			if !l.IsLocked() {
+				s.errorf("after TryLock: IsLocked = false, want true")
+			}
+			s.wantFiles("after TryLock", l.LockFile(), l.ClaimFile())
+			s.checkErr("Unlock", l.Unlock(), nil)
+			s.wantFiles("after Unlock")
+		})
+	}
 }
 
 func scenarioLinkErrorsRetried(t *testing.T, b Backend) {

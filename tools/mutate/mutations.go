@@ -344,6 +344,11 @@ var mutations = []Mutation{
 
 	// A waiter's claim.
 	{
+		ID:    "claim-write-transient-given-up",
+		Desc:  "a claim file whose write fails for a moment (ESTALE) is not written afresh: the Lock fails",
+		Edits: edit("(*Lock).writeFresh", "return !errors.Is(err, fs.ErrExist) && !l.retryable(err)", "return !errors.Is(err, fs.ErrExist)"),
+	},
+	{
 		ID:    "waitclaim-not-redated",
 		Desc:  "a waiting Lock does not re-date its claim file",
 		Edits: edit("(*Lock).tendClaim", "switch err := l.touch(l.claim); {", "switch err := error(nil); {"),
