@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -643,6 +644,8 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 			refreshed, false, "reply lost", false},
 		{"RefreshedPutBackReplyLostBreak", "Break, finding the lock it moved aside refreshed, puts it back, knows its put-back done when the reply is lost, and reports the lock busy",
 			refreshed, false, "reply lost", true},
+		{"RefreshedPutBackReplyLostExists", "a breaker that moved aside a lock refreshed after it judged it expired puts it back, and knows its put-back done when the reply is lost and the link, sent again, finds the name taken (EEXIST), as an NFS client that sends a call again with a new XID sees it",
+			refreshed, false, "reply lost, exists", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -651,7 +654,8 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 			s.requireErr("old holder's Lock", old.Lock(s.ctx), nil)
 			s.tl.advanceTo(s.expiry(old).Add(s.tl.slop + s.tl.near))
 			faults := faultfs.New(s.env.FS)
-			breaker := s.newLockOn(faults, s.path)
+			events := &lockEvents{}
+			breaker := s.newLockOn(faults, s.path, locker.WithLogger(slog.New(events)))
 			var holder *locker.Lock
 			putBack, movedFresh := false, false
 			faults.SetHook(func(op faultfs.Op, args ...string) {
@@ -662,6 +666,8 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 						faults.Fail(op, 1, locker.Transient(syscall.ESTALE))
 					case "reply lost":
 						faults.LoseReply(op, 1, locker.Transient(syscall.ESTALE))
+					case "reply lost, exists":
+						faults.LoseReply(op, 1, syscall.EEXIST)
 					}
 				}
 				at := op == faultfs.OpRename
@@ -696,6 +702,9 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 				s.fatalf("breaker's TryLock (%s) never put the lock file back with link; this case needs it to", errText(err))
 			}
 			s.checkErr("breaker's TryLock", err, locker.ErrBusy)
+			if _, notes := events.report(); tc.putBackFault != "" && strings.Contains(notes, "could not restore") {
+				s.errorf("the breaker's put-back was done, but the breaker took it for failed: %s", notes)
+			}
 			if movedFresh {
 				s.errorf("TWO HOLDERS POSSIBLE: under the break lock, the breaker moved aside a lock that was no longer the expired one it judged; a taker linking while it was aside would hold the lock with the holder")
 			}

@@ -211,14 +211,16 @@ func (l *Lock) moveAside(name string) error {
 // linkBack links the file this Lock moved aside back to name. It fails
 // with fs.ErrExist if something was made at name meanwhile. A link that
 // fails for a moment (ESTALE) is tried again, lest a live lock or claim
-// file moved aside by mistake be lost for want of a second try; a retry
+// file moved aside by mistake be lost for want of a second try. A link
 // that finds name taken by a file with the same contents as the one aside
-// finds the earlier try's link, whose reply was lost (or the claimant's own
-// claim file written afresh: either way what belongs there is there).
+// finds its own earlier try, or itself, done and its reply lost (an NFS
+// client that sends the call again with a new XID gets EEXIST at once), or
+// the claimant's own claim file written afresh: either way what belongs
+// there is there.
 func (l *Lock) linkBack(name string) error {
 	return l.retryErr(func(try int) error {
 		err := l.fsys.Link(l.aside, name)
-		if try > 0 && errors.Is(err, fs.ErrExist) && l.sameContents(name, l.aside) {
+		if errors.Is(err, fs.ErrExist) && l.sameContents(name, l.aside) {
 			return nil
 		}
 		return err

@@ -493,8 +493,8 @@ var mutations = []Mutation{
 	},
 	{
 		ID:    "put-back-lost-reply-misread",
-		Desc:  "a retried put-back that finds the file there, put by its own earlier try whose reply was lost, reports it lost",
-		Edits: edit("(*Lock).linkBack", "if try > 0 && errors.Is(err, fs.ErrExist) && l.sameContents(name, l.aside) {", "if false {"),
+		Desc:  "a put-back that finds the file there, put by itself or its own earlier try whose reply was lost, reports it lost",
+		Edits: edit("(*Lock).linkBack", "if errors.Is(err, fs.ErrExist) && l.sameContents(name, l.aside) {", "if false {"),
 	},
 	{
 		ID:         "aside-not-cleared",
