@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"syscall"
@@ -1057,12 +1058,12 @@ func (s *scene) deadClaim(l *locker.Lock) string {
 
 // sweepOnce makes a waiter on fsys find the lock held by holder and sweep,
 // and give up soon after.
-func (s *scene) sweepOnce(fsys locker.FS) {
+func (s *scene) sweepOnce(fsys locker.FS, opts ...locker.Option) {
 	s.t.Helper()
 	if _, ok := s.env.FS.(locker.DirReader); !ok {
 		s.t.Skipf("the backend cannot list a directory (it is no locker.DirReader), so no Lock sweeps")
 	}
-	waiter := s.newLockOn(fsys, s.path, locker.WithTimeout(s.tl.maxBackoff), locker.WithWatcher(false))
+	waiter := s.newLockOn(fsys, s.path, append([]locker.Option{locker.WithTimeout(s.tl.maxBackoff), locker.WithWatcher(false)}, opts...)...)
 	s.tl.autoAdvance()
 	s.checkErr("the sweeping waiter's Lock", waiter.Lock(s.ctx), locker.ErrTimeout)
 }
@@ -1104,7 +1105,17 @@ func scenarioSweepSparesRedated(t *testing.T, b Backend) {
 }
 
 func scenarioSweepPutsBackLinked(t *testing.T, b Backend) {
-	s := newScene(t, b, "a sweeper that moves aside a claim file that its claimant linked to the lock since the sweeper looked puts it back with rename, so that the lock file never has a third link")
+	for _, how := range []string{"PutBack", "PutBackReplyLost"} {
+		t.Run(how, func(t *testing.T) { sweepPutsBackLinked(t, b, how == "PutBackReplyLost") })
+	}
+}
+
+func sweepPutsBackLinked(t *testing.T, b Backend, replyLost bool) {
+	rule := "a sweeper that moves aside a claim file that its claimant linked to the lock since the sweeper looked puts it back with rename, so that the lock file never has a third link"
+	if replyLost {
+		rule += ", and knows its put-back done when the rename's reply is lost and the rename, sent again, finds nothing aside (ENOENT)"
+	}
+	s := newScene(t, b, rule)
 	if b.NoLinkCounts {
 		t.Skipf("%s reports no link counts", b.Name)
 	}
@@ -1113,10 +1124,14 @@ func scenarioSweepPutsBackLinked(t *testing.T, b Backend) {
 	claimant := s.newLock(locker.WithHostname("paused.example.org"))
 	claim := s.deadClaim(claimant)
 	faults := faultfs.New(s.env.FS)
+	events := &lockEvents{}
 	maxLinks := uint64(0)
-	var once sync.Once
+	var once, onceBack sync.Once
 	faults.SetHook(func(op faultfs.Op, args ...string) {
 		last := args[len(args)-1]
+		if replyLost && op == faultfs.OpRename && strings.HasSuffix(args[0], ".moved") {
+			onceBack.Do(func() { faults.LoseReply(faultfs.OpRename, 1, syscall.ENOENT) })
+		}
 		if op == faultfs.OpRename && strings.HasSuffix(last, ".moved") {
 			once.Do(func() {
 				// The holder lets go and the paused claimant takes the
@@ -1137,8 +1152,11 @@ func scenarioSweepPutsBackLinked(t *testing.T, b Backend) {
 			maxLinks = max(maxLinks, fi.Links)
 		}
 	})
-	s.sweepOnce(faults)
+	s.sweepOnce(faults, locker.WithLogger(slog.New(events)))
 	faults.SetHook(nil)
+	if _, notes := events.report(); strings.Contains(notes, "could not put back") {
+		s.errorf("the sweeper's put-back was done, but the sweeper took it for failed: %s", notes)
+	}
 	if maxLinks > 2 {
 		s.errorf("the lock file had %d links while the sweeper put the claim file back; want never more than 2 (flufl.lock's ownership rule)", maxLinks)
 	}

@@ -230,12 +230,14 @@ func (l *Lock) linkBack(name string) error {
 // renameBack moves what this Lock moved aside back to name with rename: a
 // directory, which cannot be linked, or a claim file that has become a
 // lock file's second link (see putBack). A rename that fails for a moment
-// is tried again; a retry that finds nothing aside and something at name
-// finds the earlier try's rename, whose reply was lost.
+// is tried again. A rename that finds nothing aside and something at name
+// finds its own earlier try, or itself, done and its reply lost (an NFS
+// client that sends the call again with a new XID gets ENOENT at once):
+// the aside name is this Lock's alone.
 func (l *Lock) renameBack(name string) error {
 	return l.retryErr(func(try int) error {
 		err := l.fsys.Rename(l.aside, name)
-		if try > 0 && isNotExist(err) {
+		if isNotExist(err) {
 			if _, serr := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(name) }); serr == nil {
 				return nil
 			}

@@ -492,6 +492,11 @@ var mutations = []Mutation{
 		Edits: edit("(*Lock).linkBack", "return l.retryErr(func(try int) error {", "return func(f func(int) error) error { return f(0) }(func(try int) error {"),
 	},
 	{
+		ID:    "rename-back-lost-reply-misread",
+		Desc:  "a put-back with rename that finds nothing aside, its own rename done and its reply lost, reports it failed",
+		Edits: edit("(*Lock).renameBack", "if isNotExist(err) {", "if false {"),
+	},
+	{
 		ID:    "put-back-lost-reply-misread",
 		Desc:  "a put-back that finds the file there, put by itself or its own earlier try whose reply was lost, reports it lost",
 		Edits: edit("(*Lock).linkBack", "if errors.Is(err, fs.ErrExist) && l.sameContents(name, l.aside) {", "if false {"),
