@@ -73,7 +73,15 @@ func (l *Lock) breakLock(o observation) (broke bool, err error) {
 // would go on believing in a lock file that no claim file backs, which a
 // breaker breaks once its first date has passed. A claim file written
 // afresh is dated now, or with the new lock's expiry: not dead.
+//
+// The claim file is read before it is looked at: a client that caches
+// attributes (NFS's defaults) may still show it as it was while the lock
+// held it, with two links, until an open fetches them again (close-to-open
+// consistency), as the lock file's are fetched before its expiry is judged.
 func (l *Lock) removeBrokenClaim(holder, contents string) (bool, error) {
+	if _, err := l.readRetrying(holder); isNotExist(err) {
+		return true, nil
+	}
 	fi, err := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(holder) })
 	switch {
 	case isNotExist(err):
