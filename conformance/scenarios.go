@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -62,6 +63,7 @@ var scenarios = []struct {
 	{"ForeignObjectsSwappedIn", scenarioObjectsSwappedIn},
 	{"MissingDirectory", scenarioMissingDirectory},
 	{"LinkErrorsRetried", scenarioLinkErrorsRetried},
+	{"ClaimWriteErrorsRetried", scenarioClaimWriteErrorsRetried},
 	{"WireFormat", scenarioWireFormat},
 	{"State", scenarioState},
 	{"Details", scenarioDetails},
@@ -642,6 +644,8 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 			refreshed, false, "reply lost", false},
 		{"RefreshedPutBackReplyLostBreak", "Break, finding the lock it moved aside refreshed, puts it back, knows its put-back done when the reply is lost, and reports the lock busy",
 			refreshed, false, "reply lost", true},
+		{"RefreshedPutBackReplyLostExists", "a breaker that moved aside a lock refreshed after it judged it expired puts it back, and knows its put-back done when the reply is lost and the link, sent again, finds the name taken (EEXIST), as an NFS client that sends a call again with a new XID sees it",
+			refreshed, false, "reply lost, exists", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -650,7 +654,8 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 			s.requireErr("old holder's Lock", old.Lock(s.ctx), nil)
 			s.tl.advanceTo(s.expiry(old).Add(s.tl.slop + s.tl.near))
 			faults := faultfs.New(s.env.FS)
-			breaker := s.newLockOn(faults, s.path)
+			events := &lockEvents{}
+			breaker := s.newLockOn(faults, s.path, locker.WithLogger(slog.New(events)))
 			var holder *locker.Lock
 			putBack, movedFresh := false, false
 			faults.SetHook(func(op faultfs.Op, args ...string) {
@@ -661,6 +666,8 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 						faults.Fail(op, 1, locker.Transient(syscall.ESTALE))
 					case "reply lost":
 						faults.LoseReply(op, 1, locker.Transient(syscall.ESTALE))
+					case "reply lost, exists":
+						faults.LoseReply(op, 1, syscall.EEXIST)
 					}
 				}
 				at := op == faultfs.OpRename
@@ -697,6 +704,9 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 			s.checkErr("breaker's TryLock", err, locker.ErrBusy)
 			if tc.putBackFault == "reply lost" && errors.Is(err, fs.ErrExist) {
 				s.errorf("breaker's TryLock: got %s; its put-back was done, the reply lost, and it took the lock file its own retry found for someone else's taking the lock path while it was aside", errText(err))
+			}
+			if _, notes := events.report(); tc.putBackFault != "" && strings.Contains(notes, "could not restore") {
+				s.errorf("the breaker's put-back was done, but the breaker took it for failed: %s", notes)
 			}
 			if movedFresh {
 				s.errorf("TWO HOLDERS POSSIBLE: under the break lock, the breaker moved aside a lock that was no longer the expired one it judged; a taker linking while it was aside would hold the lock with the holder")
@@ -881,6 +891,34 @@ func scenarioMissingDirectory(t *testing.T, b Backend) {
 	s.checkErr("Lock of "+path, l.Lock(s.ctx), fs.ErrNotExist)
 	s.checkErr("TryLock of "+path, l.TryLock(), fs.ErrNotExist)
 	s.wantFiles("after Lock and TryLock in a missing directory")
+}
+
+// scenarioClaimWriteErrorsRetried: writing the claim file fails for a
+// moment (ESTALE: on NFS, the file just made was replaced at its name
+// before the write reached it, as the co-tenant attack does), with the
+// file made or not. The Lock writes it afresh and takes the lock.
+func scenarioClaimWriteErrorsRetried(t *testing.T, b Backend) {
+	for _, tc := range []struct {
+		name   string
+		inject func(*faultfs.FS)
+	}{
+		{"ESTALE", func(f *faultfs.FS) { f.Fail(faultfs.OpWriteFile, 1, errStale) }},
+		{"ESTALEAfterCreate", func(f *faultfs.FS) { f.LoseReply(faultfs.OpWriteFile, 1, errStale) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScene(t, b, "a claim file whose write fails for a moment (a transient error such as ESTALE), whether or not the file was made, is written afresh, and the lock taken")
+			faults := faultfs.New(s.env.FS)
+			l := s.newLockOn(faults, s.path)
+			tc.inject(faults)
+			s.checkErr("TryLock with the claim file's first write failing with "+tc.name, l.TryLock(), nil)
+			if !l.IsLocked() {
+				s.errorf("after TryLock: IsLocked = false, want true")
+			}
+			s.wantFiles("after TryLock", l.LockFile(), l.ClaimFile())
+			s.checkErr("Unlock", l.Unlock(), nil)
+			s.wantFiles("after Unlock")
+		})
+	}
 }
 
 func scenarioLinkErrorsRetried(t *testing.T, b Backend) {

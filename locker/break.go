@@ -73,7 +73,15 @@ func (l *Lock) breakLock(o observation) (broke bool, err error) {
 // would go on believing in a lock file that no claim file backs, which a
 // breaker breaks once its first date has passed. A claim file written
 // afresh is dated now, or with the new lock's expiry: not dead.
+//
+// The claim file is read before it is looked at: a client that caches
+// attributes (NFS's defaults) may still show it as it was while the lock
+// held it, with two links, until an open fetches them again (close-to-open
+// consistency), as the lock file's are fetched before its expiry is judged.
 func (l *Lock) removeBrokenClaim(holder, contents string) (bool, error) {
+	if _, err := l.readRetrying(holder); isNotExist(err) {
+		return true, nil
+	}
 	fi, err := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(holder) })
 	switch {
 	case isNotExist(err):
@@ -214,14 +222,16 @@ func (l *Lock) moveAside(name string) error {
 // linkBack links the file this Lock moved aside back to name. It fails
 // with fs.ErrExist if something was made at name meanwhile. A link that
 // fails for a moment (ESTALE) is tried again, lest a live lock or claim
-// file moved aside by mistake be lost for want of a second try; a retry
+// file moved aside by mistake be lost for want of a second try. A link
 // that finds name taken by a file with the same contents as the one aside
-// finds the earlier try's link, whose reply was lost (or the claimant's own
-// claim file written afresh: either way what belongs there is there).
+// finds its own earlier try, or itself, done and its reply lost (an NFS
+// client that sends the call again with a new XID gets EEXIST at once), or
+// the claimant's own claim file written afresh: either way what belongs
+// there is there.
 func (l *Lock) linkBack(name string) error {
 	return l.retryErr(func(try int) error {
 		err := l.fsys.Link(l.aside, name)
-		if try > 0 && errors.Is(err, fs.ErrExist) && l.sameContents(name, l.aside) {
+		if errors.Is(err, fs.ErrExist) && l.sameContents(name, l.aside) {
 			return nil
 		}
 		return err
@@ -231,12 +241,14 @@ func (l *Lock) linkBack(name string) error {
 // renameBack moves what this Lock moved aside back to name with rename: a
 // directory, which cannot be linked, or a claim file that has become a
 // lock file's second link (see putBack). A rename that fails for a moment
-// is tried again; a retry that finds nothing aside and something at name
-// finds the earlier try's rename, whose reply was lost.
+// is tried again. A rename that finds nothing aside and something at name
+// finds its own earlier try, or itself, done and its reply lost (an NFS
+// client that sends the call again with a new XID gets ENOENT at once):
+// the aside name is this Lock's alone.
 func (l *Lock) renameBack(name string) error {
 	return l.retryErr(func(try int) error {
 		err := l.fsys.Rename(l.aside, name)
-		if try > 0 && isNotExist(err) {
+		if isNotExist(err) {
 			if _, serr := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(name) }); serr == nil {
 				return nil
 			}

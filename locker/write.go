@@ -20,7 +20,10 @@ import (
 func (l *Lock) writeFresh(name string, data []byte) error {
 	// A create whose reply was lost (the retried request finds the file
 	// it made) looks the same as a file found there: so the remove and
-	// the write are tried again (see retry.go).
+	// the write are tried again (see retry.go). So is a write that fails
+	// for a moment (ESTALE): on NFS, the file just made was replaced at
+	// its name before the write reached it, and the name holds what
+	// replaced it.
 	var err, removeErr error
 	retry(func(try int) bool {
 		if try > 0 {
@@ -30,7 +33,7 @@ func (l *Lock) writeFresh(name string, data []byte) error {
 			l.log.Debug("removed a file found at a claim name before writing it afresh", "name", name)
 		}
 		err = l.fsys.WriteFile(name, data, 0o666)
-		return !errors.Is(err, fs.ErrExist)
+		return !errors.Is(err, fs.ErrExist) && !l.retryable(err)
 	})
 	if removeErr != nil && !isNotExist(removeErr) {
 		return fmt.Errorf("%w; removing what is there: %w", err, removeErr)

@@ -344,6 +344,11 @@ var mutations = []Mutation{
 
 	// A waiter's claim.
 	{
+		ID:    "claim-write-transient-given-up",
+		Desc:  "a claim file whose write fails for a moment (ESTALE) is not written afresh: the Lock fails",
+		Edits: edit("(*Lock).writeFresh", "return !errors.Is(err, fs.ErrExist) && !l.retryable(err)", "return !errors.Is(err, fs.ErrExist)"),
+	},
+	{
 		ID:    "waitclaim-not-redated",
 		Desc:  "a waiting Lock does not re-date its claim file",
 		Edits: edit("(*Lock).tendClaim", "switch err := l.touch(l.claim); {", "switch err := error(nil); {"),
@@ -487,9 +492,14 @@ var mutations = []Mutation{
 		Edits: edit("(*Lock).linkBack", "return l.retryErr(func(try int) error {", "return func(f func(int) error) error { return f(0) }(func(try int) error {"),
 	},
 	{
+		ID:    "rename-back-lost-reply-misread",
+		Desc:  "a put-back with rename that finds nothing aside, its own rename done and its reply lost, reports it failed",
+		Edits: edit("(*Lock).renameBack", "if isNotExist(err) {", "if false {"),
+	},
+	{
 		ID:    "put-back-lost-reply-misread",
-		Desc:  "a retried put-back that finds the file there, put by its own earlier try whose reply was lost, reports it lost",
-		Edits: edit("(*Lock).linkBack", "if try > 0 && errors.Is(err, fs.ErrExist) && l.sameContents(name, l.aside) {", "if false {"),
+		Desc:  "a put-back that finds the file there, put by itself or its own earlier try whose reply was lost, reports it lost",
+		Edits: edit("(*Lock).linkBack", "if errors.Is(err, fs.ErrExist) && l.sameContents(name, l.aside) {", "if false {"),
 	},
 	{
 		ID:         "aside-not-cleared",
