@@ -29,14 +29,21 @@ func (l *Lock) Do(ctx context.Context, fn func(ctx context.Context) error) (err 
 	if err := l.Lock(ctx); err != nil {
 		return err
 	}
+	return l.doHeld(ctx, fn, l.Unlock)
+}
+
+// doHeld is Do once l holds the lock: it keeps it alive while fn runs and
+// releases it with unlock (l.Unlock, or the release of the shared lock or
+// semaphore l is part of).
+func (l *Lock) doHeld(ctx context.Context, fn func(ctx context.Context) error, unlock func() error) (err error) {
 	ka, err := l.KeepAlive(ctx)
 	if err != nil {
-		lost, rerr := l.releaseAfterDo(nil)
+		lost, rerr := l.releaseAfterDo(nil, unlock)
 		return joinErrs(lost, err, rerr)
 	}
 	returned := false
 	defer func() {
-		lost, rerr := l.releaseAfterDo(ka)
+		lost, rerr := l.releaseAfterDo(ka, unlock)
 		if !returned { // fn panicked, or called runtime.Goexit
 			if err := joinErrs(lost, rerr); err != nil {
 				l.log.Error("releasing the lock after the work panicked", "err", err)
@@ -54,12 +61,12 @@ func (l *Lock) Do(ctx context.Context, fn func(ctx context.Context) error) (err 
 // It returns an error wrapping ErrLost if the lock was lost on the way (ka
 // saw it, or Unlock found it no longer held), and any other error of the
 // release.
-func (l *Lock) releaseAfterDo(ka *KeepAlive) (lost, release error) {
+func (l *Lock) releaseAfterDo(ka *KeepAlive, unlock func() error) (lost, release error) {
 	if ka != nil {
 		ka.Stop()
 		lost = ka.Err()
 	}
-	err := l.Unlock()
+	err := unlock()
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrNotLocked):

@@ -205,6 +205,12 @@ func (l *Lock) readToken() (uint64, error) {
 // between writing it and renaming it over the counter leaves it behind, and
 // no one else knows its name.
 func (l *Lock) dropFenceTemp(holderClaim string) error {
+	if l.countFiles {
+		// A gate's holder may have crashed writing a count file.
+		if err := l.removeIfExists(holderClaim + countTempSuffix); err != nil {
+			return fmt.Errorf("removing the holder's temporary count file: %w", err)
+		}
+	}
 	if l.fencePath == "" {
 		return nil
 	}

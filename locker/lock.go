@@ -53,6 +53,7 @@ type Lock struct {
 	noWatch      bool
 	noSweep      bool
 	fencePath    string // the counter of fencing tokens, or "" (see fence.go)
+	countFiles   bool   // a gate, whose holders write count files (see parts.go)
 
 	mu         sync.Mutex
 	lifetime   time.Duration
@@ -159,6 +160,7 @@ func New(path string, fsys FS, opts ...Option) (*Lock, error) {
 		noWatch:      c.noWatch,
 		noSweep:      c.noSweep,
 		fencePath:    fenceFile(abs, c.fencing),
+		countFiles:   c.countFiles,
 		serverTime:   !c.localTime,
 		log:          logger.With("lock", abs),
 		lifetime:     c.lifetime,

@@ -56,6 +56,7 @@ type config struct {
 	localTime   bool
 	noSweep     bool
 	fencing     bool // see fence.go
+	countFiles  bool // a gate of a shared lock or semaphore (see parts.go)
 }
 
 // WithLifetime sets how long the lock stays valid after each acquisition or

@@ -1,0 +1,232 @@
+package locker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The shared lock (RWLock) and the semaphore (Semaphore) are made of
+// exclusive locks, each an ordinary lock file with its claim files, its
+// lifetime and its race-free breaking, so that every file they use is a
+// lease that any host can break once its holder is dead:
+//
+//   - a gate, the lock file at the path the user gave, which every process
+//     takes to enter (a writer holds it for as long as it writes);
+//   - slots, <path>.reader.<k> or <path>.slot.<k>, one per reader inside
+//     or per semaphore holder;
+//   - a count file, <path>.readers or <path>.slots, changed only under the
+//     gate: how many reader slots a writer must pass, or the semaphore's
+//     number of slots.
+//
+// The rules are in docs/algorithm.md, "Shared locks and semaphores".
+
+// countTempSuffix names the file a gate holder writes, next to its claim
+// file, before renaming it over a count file; a breaker of the gate removes
+// a dead holder's (see dropFenceTemp).
+const countTempSuffix = ".count-tmp"
+
+// withCountFiles marks a gate: its breakers remove the holder's temporary
+// count file.
+func withCountFiles() Option { return func(c *config) { c.countFiles = true } }
+
+// withoutFencing turns fencing off for a part that needs no tokens (a
+// reader's pass through the gate).
+func withoutFencing() Option { return func(c *config) { c.fencing = false } }
+
+// parts makes the exclusive locks of one shared lock or semaphore, all with
+// the options the user gave.
+type parts struct {
+	path string
+	fsys FS
+	opts []Option
+	gate *Lock // made first; the others take its host name and pid
+}
+
+// newParts makes the gate at path, and the parts that will make the rest.
+func newParts(path string, fsys FS, opts []Option, extra ...Option) (parts, error) {
+	p := parts{path: path, fsys: fsys, opts: opts}
+	gate, err := p.newPart(path, extra...)
+	if err != nil {
+		return parts{}, err
+	}
+	p.gate = gate
+	return p, nil
+}
+
+// newPart returns a Lock on name with the user's options, then extra, and
+// the gate's host name and pid (found once, when the gate was made).
+func (p parts) newPart(name string, extra ...Option) (*Lock, error) {
+	opts := append(append([]Option(nil), p.opts...), extra...)
+	if p.gate != nil {
+		opts = append(opts, WithHostname(p.gate.hostname), WithPID(p.gate.pid))
+	}
+	l, err := New(name, p.fsys, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if p.gate != nil {
+		l.loopbackFQDN = p.gate.loopbackFQDN
+	}
+	return l, nil
+}
+
+// slotName is the name of slot k of kind ("reader", "slot").
+func slotName(path, kind string, k int) string {
+	return path + "." + kind + "." + strconv.Itoa(k)
+}
+
+// lockBy is Lock, giving up with ErrTimeout at deadline (by the Lock's
+// clock) if it is not zero: the timeout of a shared lock or semaphore is
+// on its whole wait, made of the waits of its parts.
+func (l *Lock) lockBy(ctx context.Context, deadline time.Time) error {
+	if !deadline.IsZero() {
+		left := deadline.Sub(l.clock.Now())
+		if left <= 0 {
+			return &Error{Op: "lock", Path: l.path, Err: &timeoutError{after: l.timeout}}
+		}
+		saved := l.timeout
+		l.timeout = left
+		defer func() { l.timeout = saved }()
+	}
+	return l.Lock(ctx)
+}
+
+// deadline is when a wait starting now gives up: zero if l has no timeout.
+func (l *Lock) deadline() time.Time {
+	if l.timeout <= 0 {
+		return time.Time{}
+	}
+	return l.clock.Now().Add(l.timeout)
+}
+
+// gateTries is how many times tryGate tries a gate that others hold.
+const gateTries = 8
+
+// tryGate takes the gate l without waiting for long: others pass through a
+// gate in a moment (a reader entering, a process taking a free slot), so
+// it is tried again a few times, the lock's shortest backoff apart, before
+// it is reported busy (a writer inside, a process waiting for a slot).
+func (l *Lock) tryGate() error {
+	var err error
+	for try := range gateTries {
+		if try > 0 {
+			if serr := l.clock.Sleep(context.Background(), l.minWait<<try); serr != nil {
+				return serr
+			}
+		}
+		if err = l.TryLock(); !errors.Is(err, ErrBusy) {
+			return err
+		}
+	}
+	return err
+}
+
+// readCount reads the count file name: 0 if there is none. A file that
+// does not hold a count is foreign: an error wrapping ErrForeignFile, the
+// file left alone.
+func (l *Lock) readCount(name string) (int, error) {
+	data, err := l.readRetrying(name)
+	switch {
+	case isNotExist(err):
+		return 0, nil
+	case isForeignObject(err):
+		return 0, fmt.Errorf("%s: %w", name, asForeign(err))
+	case err != nil:
+		return 0, fmt.Errorf("reading %s: %w", name, err)
+	}
+	n, perr := strconv.Atoi(strings.TrimSpace(string(data)))
+	if perr != nil || n < 0 || n > maxSlots {
+		return 0, fmt.Errorf("%w: %s holds %q, not a count; remove it if no process uses the lock", ErrForeignFile, name, excerpt(string(data)))
+	}
+	return n, nil
+}
+
+// maxSlots bounds a count: a semaphore's slots, the reader slots a writer
+// passes.
+const maxSlots = 1 << 20
+
+// writeCount replaces the count file name with n while l, a gate, holds
+// its lock: it writes a temporary file next to its claim file and renames
+// it over name once it has checked that it still holds the lock. A rename
+// whose reply was lost, its retry finding nothing to move, is known done
+// when name holds what was written: only a holder of the gate writes it.
+func (l *Lock) writeCount(name string, n int) (err error) {
+	tmp := l.claim + countTempSuffix
+	data := []byte(strconv.Itoa(n) + "\n")
+	defer func() {
+		if err != nil {
+			if rerr := l.removeIfExists(tmp); rerr != nil {
+				err = appendErr(err, fmt.Errorf("removing %s: %w", tmp, rerr))
+			}
+		}
+	}()
+	if err := l.writeFresh(tmp, data); err != nil {
+		return fmt.Errorf("writing %s: %w", tmp, err)
+	}
+	if !l.IsLocked() {
+		return fmt.Errorf("%w before %s was written", ErrLost, name)
+	}
+	err = l.retryErr(func(try int) error {
+		err := l.fsys.Rename(tmp, name)
+		if try > 0 && isNotExist(err) {
+			if got, rerr := l.readRetrying(name); rerr == nil && string(got) == string(data) {
+				return nil
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("renaming %s over %s: %w", tmp, name, err)
+	}
+	return nil
+}
+
+// releaseAll releases each held lock in ls, and returns their errors.
+func releaseAll(ls ...*Lock) error {
+	var errs error
+	for _, l := range ls {
+		if l == nil {
+			continue
+		}
+		if err := l.Unlock(); err != nil && !errors.Is(err, ErrNotLocked) {
+			errs = appendErr(errs, err)
+		}
+	}
+	return errs
+}
+
+// A SlotDetails describes the holder of one slot of a shared lock (a
+// reader) or of a semaphore.
+type SlotDetails struct {
+	Index int // the slot's number, from 0
+	Details
+	// Expired is set when the slot's lock has expired: its holder may be
+	// dead, and the slot is broken once it has been expired for longer
+	// than the clock slop.
+	Expired bool
+}
+
+// slotDetails lists the held slots among 0..n-1 of kind, looked at with
+// Locks on them that take nothing.
+func (p parts) slotDetails(look *Lock, kind string, n int) ([]SlotDetails, error) {
+	var out []SlotDetails
+	for k := range n {
+		sl, err := p.newPart(slotName(p.path, kind, k))
+		if err != nil {
+			return nil, err
+		}
+		d, err := sl.Details()
+		switch {
+		case errors.Is(err, ErrNotLocked):
+			continue
+		case err != nil:
+			return nil, err
+		}
+		out = append(out, SlotDetails{Index: k, Details: d, Expired: d.Expires.Before(look.serverNow())})
+	}
+	return out, nil
+}

@@ -1,0 +1,371 @@
+package locker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// An RWLock is a lock that many readers, or one writer, hold at a time,
+// across processes and hosts sharing a directory, with writer preference:
+// a writer that waits stops new readers from entering, then waits for the
+// readers inside to leave.
+//
+// It is made of exclusive locks (docs/algorithm.md, "Shared locks and
+// semaphores"), so every file it uses is a lease that any host breaks once
+// its holder has been dead for lifetime + slop, by the race-free breaking
+// of the exclusive lock:
+//
+//   - the gate, the lock file at path: a writer holds it from the time it
+//     starts to wait until it unlocks; a reader holds it only to enter;
+//   - a slot per reader inside, <path>.reader.<k>, taken under the gate;
+//   - <path>.readers, written under the gate: the number of reader slots
+//     in use, which a writer holding the gate passes one by one, waiting
+//     for each reader to leave (or breaking a dead one's slot).
+//
+// A reader checks, after it has taken its slot, that the gate was still its
+// own: a reader that stalled with the gate past its lifetime, while a writer
+// broke the gate and passed the slots, gives its slot back and enters
+// again. A writer keeps the gate alive while it waits, and checks it is
+// still its own once every reader is out.
+//
+// An RWLock value is one holder, in one mode at a time; use one per
+// goroutine. Writers get fencing tokens with WithFencing (the gate's
+// counter, <path>.fence); readers get none. A flufl.lock process pointed at
+// path takes the gate as a writer would, but without waiting for readers:
+// do not mix them.
+type RWLock struct {
+	p         parts
+	entry     *Lock // the readers' pass through the gate: no fencing
+	countPath string
+
+	mu      sync.Mutex
+	mode    rwMode
+	slots   []*Lock // reader slots, made as they are first used
+	reading int     // the slot held while reading
+}
+
+type rwMode int
+
+const (
+	rwNone rwMode = iota
+	rwRead
+	rwWrite
+)
+
+// NewRWLock returns an RWLock at path, with the options of New, which apply
+// to the gate and to every reader slot. It takes nothing and touches no
+// file.
+func NewRWLock(path string, fsys FS, opts ...Option) (*RWLock, error) {
+	p, err := newParts(path, fsys, opts, withCountFiles())
+	if err != nil {
+		return nil, err
+	}
+	entry, err := p.newPart(p.gate.path, withCountFiles(), withoutFencing())
+	if err != nil {
+		return nil, err
+	}
+	return &RWLock{p: p, entry: entry, countPath: p.gate.path + ".readers"}, nil
+}
+
+// Gate returns the writer's lock at the path the RWLock was made with: its
+// Token, Expiration, Refresh while writing.
+func (rw *RWLock) Gate() *Lock { return rw.p.gate }
+
+// slot returns the Lock on reader slot k, made on first use.
+func (rw *RWLock) slot(k int) (*Lock, error) {
+	for len(rw.slots) <= k {
+		rw.slots = append(rw.slots, nil)
+	}
+	if rw.slots[k] == nil {
+		l, err := rw.p.newPart(slotName(rw.p.gate.path, "reader", k), withoutFencing())
+		if err != nil {
+			return nil, err
+		}
+		rw.slots[k] = l
+	}
+	return rw.slots[k], nil
+}
+
+// RLock waits until no writer holds or waits for the lock, and takes it as
+// a reader, until ctx is done or the timeout of WithTimeout has passed.
+func (rw *RWLock) RLock(ctx context.Context) error { return rw.rlock(ctx, false) }
+
+// TryRLock takes the lock as a reader without waiting for a writer: it
+// returns an error wrapping ErrBusy if a writer holds the lock or waits for
+// it. (It may wait a few milliseconds for other readers entering.)
+func (rw *RWLock) TryRLock() error { return rw.rlock(context.Background(), true) }
+
+func (rw *RWLock) rlock(ctx context.Context, try bool) error {
+	op := "rlock"
+	if try {
+		op = "tryrlock"
+	}
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	if rw.mode != rwNone {
+		return &Error{Op: op, Path: rw.p.gate.path, Err: ErrAlreadyLocked}
+	}
+	deadline := rw.entry.deadline()
+	for {
+		var err error
+		if try {
+			err = rw.entry.tryGate()
+		} else {
+			err = rw.entry.lockBy(ctx, deadline)
+		}
+		if err != nil {
+			return err
+		}
+		k, err := rw.enter()
+		uerr := rw.entry.Unlock()
+		switch {
+		case err != nil:
+			return &Error{Op: op, Path: rw.p.gate.path, Err: appendErr(err, uerr)}
+		case k < 0:
+			// The gate was lost before the slot was taken: a writer
+			// may have passed it. Enter again.
+			rw.entry.log.Warn("the gate was lost while entering as a reader; entering again", "path", rw.p.gate.path)
+			continue
+		}
+		rw.mode, rw.reading = rwRead, k
+		return nil
+	}
+}
+
+// enter takes a reader slot while the entry holds the gate: the first free
+// one below the count, or the next above it, raising the count first. It
+// returns -1, holding nothing, if the gate was lost by the time the slot
+// was taken.
+func (rw *RWLock) enter() (int, error) {
+	gate := rw.entry
+	n, err := gate.readCount(rw.countPath)
+	if err != nil {
+		return -1, err
+	}
+	for k := 0; ; k++ {
+		if k >= n {
+			// Every slot a writer must pass is below the count.
+			if err := gate.writeCount(rw.countPath, k+1); err != nil {
+				return -1, err
+			}
+			n = k + 1
+		}
+		l, err := rw.slot(k)
+		if err != nil {
+			return -1, err
+		}
+		switch err := l.TryLock(); {
+		case errors.Is(err, ErrBusy):
+			continue
+		case err != nil:
+			return -1, err
+		}
+		if !gate.IsLocked() {
+			return -1, l.Unlock()
+		}
+		return k, nil
+	}
+}
+
+// RUnlock releases the lock held as a reader. It returns an error wrapping
+// ErrNotLocked if this RWLock does not read, or if its reader slot was lost.
+func (rw *RWLock) RUnlock() error {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	if rw.mode != rwRead {
+		return &Error{Op: "runlock", Path: rw.p.gate.path, Err: ErrNotLocked}
+	}
+	rw.mode = rwNone
+	return rw.slots[rw.reading].Unlock()
+}
+
+// Lock takes the lock as the writer: it takes the gate, which stops new
+// readers, then waits for each reader inside to leave, until ctx is done
+// or the timeout of WithTimeout has passed.
+func (rw *RWLock) Lock(ctx context.Context) error { return rw.lock(ctx, false) }
+
+// TryLock takes the lock as the writer without waiting: it returns an error
+// wrapping ErrBusy if another writer holds or waits for it, or a reader
+// holds it.
+func (rw *RWLock) TryLock() error { return rw.lock(context.Background(), true) }
+
+func (rw *RWLock) lock(ctx context.Context, try bool) (err error) {
+	op := "lock"
+	if try {
+		op = "trylock"
+	}
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	gate := rw.p.gate
+	if rw.mode != rwNone {
+		return &Error{Op: op, Path: gate.path, Err: ErrAlreadyLocked}
+	}
+	deadline := gate.deadline()
+	if try {
+		err = gate.tryGate()
+	} else {
+		err = gate.lockBy(ctx, deadline)
+	}
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			if uerr := gate.Unlock(); uerr != nil && !errors.Is(uerr, ErrNotLocked) {
+				err = appendErr(err, uerr)
+			}
+		}
+	}()
+	if err := rw.passReaders(ctx, deadline, try); err != nil {
+		return err
+	}
+	rw.mode = rwWrite
+	return nil
+}
+
+// passReaders waits, holding the gate and keeping it alive, for the reader
+// in each slot below the count to leave, takes each slot for a moment (a
+// dead reader's is broken after lifetime + slop), and sets the count to 0.
+func (rw *RWLock) passReaders(ctx context.Context, deadline time.Time, try bool) error {
+	gate := rw.p.gate
+	op := "lock"
+	n, err := gate.readCount(rw.countPath)
+	if err != nil {
+		return &Error{Op: op, Path: gate.path, Err: err}
+	}
+	if n == 0 {
+		return nil
+	}
+	ka, err := gate.KeepAlive(ctx)
+	if err != nil {
+		return err
+	}
+	defer ka.Stop()
+	for k := range n {
+		l, err := rw.slot(k)
+		if err != nil {
+			return err
+		}
+		if try {
+			err = l.TryLock()
+		} else {
+			err = l.lockBy(ka.Context(), deadline)
+		}
+		if err != nil {
+			if cause := context.Cause(ka.Context()); errors.Is(cause, ErrLost) {
+				return &Error{Op: op, Path: gate.path, Err: fmt.Errorf("the gate, while waiting for readers to leave: %w", cause)}
+			}
+			if errors.Is(err, ErrBusy) {
+				return &Error{Op: op, Path: gate.path, Err: fmt.Errorf("%w: a reader holds it (slot %d)", ErrBusy, k)}
+			}
+			return err
+		}
+		if err := l.Unlock(); err != nil {
+			return err
+		}
+	}
+	if err := ka.Err(); err != nil {
+		return err
+	}
+	if err := gate.writeCount(rw.countPath, 0); err != nil {
+		return &Error{Op: op, Path: gate.path, Err: err}
+	}
+	return nil
+}
+
+// Unlock releases the lock held as the writer. It returns an error wrapping
+// ErrNotLocked if this RWLock does not write, or if the gate was lost.
+func (rw *RWLock) Unlock() error {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	if rw.mode != rwWrite {
+		return &Error{Op: "unlock", Path: rw.p.gate.path, Err: ErrNotLocked}
+	}
+	rw.mode = rwNone
+	return rw.p.gate.Unlock()
+}
+
+// held returns the Lock this RWLock holds in its mode (the gate while
+// writing, its slot while reading), or nil.
+func (rw *RWLock) held() *Lock {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	switch rw.mode {
+	case rwRead:
+		return rw.slots[rw.reading]
+	case rwWrite:
+		return rw.p.gate
+	}
+	return nil
+}
+
+// KeepAlive keeps the lock alive in the background in whichever mode it is
+// held, and tells when it is lost (see Lock.KeepAlive).
+func (rw *RWLock) KeepAlive(ctx context.Context) (*KeepAlive, error) {
+	l := rw.held()
+	if l == nil {
+		return nil, &Error{Op: "keepalive", Path: rw.p.gate.path, Err: ErrNotLocked}
+	}
+	return l.KeepAlive(ctx)
+}
+
+// IsLocked reports whether this RWLock holds the lock, in either mode, and
+// it is still its own.
+func (rw *RWLock) IsLocked() bool {
+	l := rw.held()
+	return l != nil && l.IsLocked()
+}
+
+// Token returns the fencing token of the latest write (see WithFencing), 0
+// without fencing.
+func (rw *RWLock) Token() uint64 { return rw.p.gate.Token() }
+
+// Do takes the lock as the writer, runs fn while keeping it alive, and
+// releases it, as Lock.Do does.
+func (rw *RWLock) Do(ctx context.Context, fn func(ctx context.Context) error) error {
+	if err := rw.Lock(ctx); err != nil {
+		return err
+	}
+	return rw.p.gate.doHeld(ctx, fn, rw.Unlock)
+}
+
+// RDo takes the lock as a reader, runs fn while keeping it alive, and
+// releases it, as Lock.Do does.
+func (rw *RWLock) RDo(ctx context.Context, fn func(ctx context.Context) error) error {
+	if err := rw.RLock(ctx); err != nil {
+		return err
+	}
+	return rw.held().doHeld(ctx, fn, rw.RUnlock)
+}
+
+// RWStatus is what Status found.
+type RWStatus struct {
+	// Gate is the holder of the gate: the writer, one waiting for the
+	// readers to leave, or a reader entering; nil if none.
+	Gate *Details
+	// Readers are the readers inside.
+	Readers []SlotDetails
+}
+
+// Status looks at the lock: who holds the gate and who reads. It takes
+// nothing.
+func (rw *RWLock) Status() (RWStatus, error) {
+	gate := rw.p.gate
+	var st RWStatus
+	n, err := gate.readCount(rw.countPath)
+	if err != nil {
+		return st, &Error{Op: "status", Path: gate.path, Err: err}
+	}
+	if st.Readers, err = rw.p.slotDetails(gate, "reader", n); err != nil {
+		return st, err
+	}
+	if d, err := gate.Details(); err == nil {
+		st.Gate = &d
+	} else if !errors.Is(err, ErrNotLocked) {
+		return st, err
+	}
+	return st, nil
+}
