@@ -230,3 +230,40 @@ func (p parts) slotDetails(look *Lock, kind string, n int) ([]SlotDetails, error
 	}
 	return out, nil
 }
+
+// AdoptReader is Adopt for a reader of the RWLock at path: it returns the
+// reader slot held in the name of this host and pid (see Adopt), for a
+// command-line tool that takes a shared lock for a shell script in one run
+// and keeps it alive or releases it in others. It returns an error
+// wrapping ErrNotLocked if no reader slot names this host and pid.
+func AdoptReader(path string, fsys FS, opts ...Option) (*Lock, error) {
+	return adoptSlot(path, "reader", ".readers", fsys, opts)
+}
+
+// AdoptSlot is Adopt for a slot of the Semaphore at path: it returns the
+// slot held in the name of this host and pid (see AdoptReader).
+func AdoptSlot(path string, fsys FS, opts ...Option) (*Lock, error) {
+	return adoptSlot(path, "slot", ".slots", fsys, opts)
+}
+
+func adoptSlot(path, kind, countSuffix string, fsys FS, opts []Option) (*Lock, error) {
+	p, err := newParts(path, fsys, opts)
+	if err != nil {
+		return nil, err
+	}
+	gate := p.gate
+	n, err := gate.readCount(gate.path + countSuffix)
+	if err != nil {
+		return nil, &Error{Op: "adopt", Path: gate.path, Err: err}
+	}
+	for k := range n {
+		l, err := Adopt(slotName(gate.path, kind, k), fsys, append(append([]Option(nil), opts...), WithHostname(gate.hostname), WithPID(gate.pid))...)
+		switch {
+		case err == nil:
+			return l, nil
+		case !errors.Is(err, ErrNotLocked):
+			return nil, err
+		}
+	}
+	return nil, &Error{Op: "adopt", Path: gate.path, Err: fmt.Errorf("%w: no %s slot names host %q pid %d", ErrNotLocked, kind, gate.hostname, gate.pid)}
+}

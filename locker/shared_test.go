@@ -230,3 +230,43 @@ func TestSemaphoreOtherN(t *testing.T) {
 		t.Errorf("NewSemaphore with 0 slots: %v, want ErrInvalid", err)
 	}
 }
+
+func TestAdoptReaderAndSlot(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	p := w.host.Spawn()
+	rw, err := locker.NewRWLock(lockPath, w.host, p.Options()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := w.newRW(t, nil)
+	if err := other.RLock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := rw.RLock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	l, err := locker.AdoptReader(lockPath, w.host, p.Options()...)
+	if err != nil {
+		t.Fatalf("AdoptReader: %v", err)
+	}
+	if l.LockFile() != lockPath+".reader.1" {
+		t.Errorf("adopted %s, want the second reader slot", l.LockFile())
+	}
+	if err := l.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := locker.AdoptReader(lockPath, w.host, p.Options()...); !errors.Is(err, locker.ErrNotLocked) {
+		t.Errorf("AdoptReader once released: %v, want ErrNotLocked", err)
+	}
+	s, err := locker.NewSemaphore(lockPath+"2", 3, w.host, p.Options()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Acquire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if l, err = locker.AdoptSlot(lockPath+"2", w.host, p.Options()...); err != nil || l.LockFile() != lockPath+"2.slot.0" {
+		t.Fatalf("AdoptSlot: %v, %v", l, err)
+	}
+}
