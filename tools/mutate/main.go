@@ -72,6 +72,7 @@ func main() {
 		timeout    = flag.Duration("timeout", 10*time.Minute, "give up on the suite for one mutation after this long (counted as killed: the suite did not pass)")
 		extraFlags = flag.String("testflags", "", "extra `flags` for go test, such as -race")
 		props      = flag.String("props", strings.Join(properties, ","), "report: the property `tests` to run, under TestConformance, comma-separated")
+		scenarios  = flag.Bool("scenarios", false, "judge each mutation by the suite's scenarios alone, not its property tests: about half the time (CI's step); a kill must name a scenario anyway, but a mutation listed as equivalent is then not checked against the property tests")
 	)
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./tools/mutate [flags]\n\nMutation test of the locker module against the conformance suite on memfs.\n\n")
@@ -109,6 +110,9 @@ func main() {
 	}
 	defer os.RemoveAll(tmp)
 	r := &runner{root: root, tmp: tmp, verbose: *verbose, timeout: *timeout, testFlags: strings.Fields(*extraFlags)}
+	if *scenarios {
+		r.judgeFlags = deterministic
+	}
 	if *report {
 		properties = strings.Split(*props, ",")
 		if err := r.report(ms, *seeds, *limit); err != nil {
@@ -254,6 +258,9 @@ type runner struct {
 	verbose   bool
 	timeout   time.Duration
 	testFlags []string
+	// judgeFlags select the tests that judge a mutation: all of the
+	// suite, or its scenarios alone (-scenarios).
+	judgeFlags []string
 }
 
 // overlay writes m's mutated files and the overlay that puts them in place
@@ -420,9 +427,9 @@ func lastLine(s string) string {
 // result is clean: every mutation killed, except the equivalent ones, which
 // all survived.
 func (r *runner) run(ms []prepared) bool {
-	fmt.Printf("mutation test of the locker: %d mutations, each judged by go test %s\n", len(ms), suitePkg)
+	fmt.Printf("mutation test of the locker: %d mutations, each judged by go test %s %s\n", len(ms), strings.Join(r.judgeFlags, " "), suitePkg)
 	fmt.Printf("the unmutated suite first: ")
-	base := r.judge("")
+	base := r.judge("", r.judgeFlags...)
 	switch {
 	case base.err != nil:
 		fmt.Printf("%v\n", base.err)
@@ -443,12 +450,12 @@ func (r *runner) run(ms []prepared) bool {
 		ov, err := r.overlay(m)
 		o := outcome{err: err}
 		if err == nil {
-			o = r.judge(ov)
+			o = r.judge(ov, r.judgeFlags...)
 		}
 		if o.killed && m.Equivalent != "" {
 			o.unmutatedFails = r.failsUnmutated(o)
 		}
-		if o.killed && o.seed != "" && m.Equivalent == "" && m.Rare == "" {
+		if o.killed && o.seed != "" && m.Equivalent == "" && m.Rare == "" && r.judgeFlags == nil {
 			// Killed by a property test: is it killed every run?
 			o.byChanceOnly = !r.judge(ov, deterministic...).killed
 		}
