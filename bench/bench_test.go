@@ -88,3 +88,15 @@ func TestFairnessAndLost(t *testing.T) {
 		t.Errorf("lost = %q, want %q", got, want)
 	}
 }
+
+func TestRWRunMerge(t *testing.T) {
+	a := rwRun{span: time.Second, reads: 10, readMax: 3, waits: []time.Duration{1, 5}, overlaps: 1, runs: 1}
+	b := rwRun{span: time.Second, reads: 30, readMax: 2, waits: []time.Duration{4}, runs: 1}
+	m := rwRun{}.merge(a).merge(b)
+	if m.span != 2*time.Second || m.reads != 40 || m.readMax != 3 || m.overlaps != 1 || m.runs != 2 {
+		t.Errorf("merge of %+v and %+v = %+v; want 2s, 40 reads, longest 3, 1 overlap, 2 runs", a, b, m)
+	}
+	if got := p50p99(m.waits); got != dur(4)+" / "+dur(5) {
+		t.Errorf("the merged writer's waits %v give p50 / p99 %q, want the sorted waits' 4 and 5", m.waits, got)
+	}
+}

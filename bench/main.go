@@ -40,14 +40,18 @@ type settings struct {
 	sshfsProcs   []int
 	sshfsSpan    time.Duration
 	sshfsRounds  int
-	fairnessAt   int // the P whose slowest and fastest processes are compared
+	fairnessAt   int           // the P whose slowest and fastest processes are compared
+	rwReaders    int           // reader processes of the shared lock (and one writer)
+	rwPause      time.Duration // the writer's pause between two writes
+	semProcs     int           // processes on the semaphore
+	semSlots     int           // its slots
 	workerLimit  time.Duration
 	contendersOn []string
 	workloads    []string
 }
 
 // allWorkloads are the parts of a run, for -run.
-var allWorkloads = []string{"cycle", "strace", "contend", "handoff", "wait", "sshfs"}
+var allWorkloads = []string{"cycle", "strace", "contend", "handoff", "wait", "rw", "sem", "sshfs"}
 
 func full() settings {
 	return settings{
@@ -65,6 +69,10 @@ func full() settings {
 		sshfsSpan:   10 * time.Second,
 		sshfsRounds: 50,
 		fairnessAt:  8,
+		rwReaders:   32,
+		rwPause:     10 * time.Millisecond,
+		semProcs:    16,
+		semSlots:    4,
 		workerLimit: 2 * time.Minute,
 	}
 }
@@ -182,6 +190,12 @@ func main() {
 	}
 	if *procs != "" {
 		args = append(args, "-p", *procs)
+	}
+	if *only != "" {
+		args = append(args, "-only", *only)
+	}
+	if *workloads != "" {
+		args = append(args, "-run", *workloads)
 	}
 	t0 := time.Now()
 	load0 := loadAverage()

@@ -30,6 +30,9 @@ type results struct {
 	waitOps   map[string]float64
 	waitCalls map[string]syscallCounts
 
+	rw  map[string]rwRun     // by contender: nfslock, flock
+	sem map[string]contended // semOne, semMany; lost counts overlaps
+
 	sshfs        bool
 	sshfsContend map[string]map[int]contended
 	sshfsHandoff map[string][]time.Duration
@@ -44,6 +47,7 @@ func measure(e *env, set settings, work string, notes []string) *results {
 		contend: map[string]map[int]contended{}, handoff: map[string][]time.Duration{},
 		waitOps: map[string]float64{}, waitCalls: map[string]syscallCounts{},
 		sshfsContend: map[string]map[int]contended{}, sshfsHandoff: map[string][]time.Duration{},
+		rw: map[string]rwRun{}, sem: map[string]contended{},
 	}
 	on := set.contendersOn
 	fail := func(what, c string, err error) {
@@ -149,6 +153,8 @@ func measure(e *env, set settings, work string, notes []string) *results {
 			detail("%s: %v", c, calls)
 		}
 	}
+
+	measureShared(e, set, work, r, fail)
 
 	a, b := os.Getenv("NFSLOCK_SSHFS_A"), os.Getenv("NFSLOCK_SSHFS_B")
 	switch {

@@ -52,67 +52,71 @@ func (r *results) markdown() string {
 		}
 		w("\n")
 	}
-	w("|  |")
-	for _, c := range cols {
-		w(" %s |", r.columnTitle(c))
-	}
-	w("\n|---|%s\n", strings.Repeat("---|", len(cols)))
+	// The main table, unless only the shared workloads ran.
+	mainTable := slices.ContainsFunc(r.set.workloads, func(w string) bool { return w != "rw" && w != "sem" && w != "sshfs" })
+	if mainTable {
+		w("|  |")
+		for _, c := range cols {
+			w(" %s |", r.columnTitle(c))
+		}
+		w("\n|---|%s\n", strings.Repeat("---|", len(cols)))
 
-	floor := r.cycle[cFloor]
-	row("uncontended lock + unlock (× floor)", func(c string) string {
-		d, ok := r.cycle[c]
-		if !ok {
+		floor := r.cycle[cFloor]
+		row("uncontended lock + unlock (× floor)", func(c string) string {
+			d, ok := r.cycle[c]
+			if !ok {
+				return ""
+			}
+			if floor == 0 {
+				return us(d)
+			}
+			return fmt.Sprintf("%s (%.2f×)", us(d), float64(d)/float64(floor))
+		})
+		row("system calls per uncontended cycle (+ the runtime's)", func(c string) string {
+			calls, ok := r.calls[c]
+			if !ok {
+				return ""
+			}
+			own, rt := calls.split()
+			return fmt.Sprintf("%s (+%.1f)", num(own), math.Max(rt, 0))
+		})
+		row("allocations per uncontended cycle", func(c string) string {
+			a, ok := r.allocs[c]
+			if !ok || c == cFlufl {
+				return ""
+			}
+			return fmt.Sprintf("%s (%s B)", num(a[0]), num(a[1]))
+		})
+		ps := make([]string, len(r.set.procs))
+		for i, p := range r.set.procs {
+			ps[i] = fmt.Sprint(p)
+		}
+		row(fmt.Sprintf("contended throughput, P = %s (× floor)", strings.Join(ps, " / ")), func(c string) string {
+			var cells []string
+			for _, p := range r.set.procs {
+				cells = append(cells, r.ratio(r.contend, c, p))
+			}
+			return strings.Join(cells, " / ")
+		})
+		row("lost updates, all contended runs", func(c string) string { return lost(r.contend[c]) })
+		fa := r.set.fairnessAt
+		row(fmt.Sprintf("fairness, P = %d, %v: slowest / fastest process", fa, r.set.span), func(c string) string {
+			return fairness(r.contend[c], fa)
+		})
+		row(fmt.Sprintf("longest wait, P = %d", fa), func(c string) string {
+			if res, ok := r.contend[c][fa]; ok {
+				return dur(res.maxWait)
+			}
 			return ""
-		}
-		if floor == 0 {
-			return us(d)
-		}
-		return fmt.Sprintf("%s (%.2f×)", us(d), float64(d)/float64(floor))
-	})
-	row("system calls per uncontended cycle (+ the runtime's)", func(c string) string {
-		calls, ok := r.calls[c]
-		if !ok {
+		})
+		row("hand-off between two processes, p50 / p99", func(c string) string { return p50p99(r.handoff[c]) })
+		row("a waiting process's file operations per second", func(c string) string {
+			if v, ok := r.waitOps[c]; ok {
+				return fmt.Sprintf("%.0f", math.Max(v, 0))
+			}
 			return ""
-		}
-		own, rt := calls.split()
-		return fmt.Sprintf("%s (+%.1f)", num(own), math.Max(rt, 0))
-	})
-	row("allocations per uncontended cycle", func(c string) string {
-		a, ok := r.allocs[c]
-		if !ok || c == cFlufl {
-			return ""
-		}
-		return fmt.Sprintf("%s (%s B)", num(a[0]), num(a[1]))
-	})
-	ps := make([]string, len(r.set.procs))
-	for i, p := range r.set.procs {
-		ps[i] = fmt.Sprint(p)
+		})
 	}
-	row(fmt.Sprintf("contended throughput, P = %s (× floor)", strings.Join(ps, " / ")), func(c string) string {
-		var cells []string
-		for _, p := range r.set.procs {
-			cells = append(cells, r.ratio(r.contend, c, p))
-		}
-		return strings.Join(cells, " / ")
-	})
-	row("lost updates, all contended runs", func(c string) string { return lost(r.contend[c]) })
-	fa := r.set.fairnessAt
-	row(fmt.Sprintf("fairness, P = %d, %v: slowest / fastest process", fa, r.set.span), func(c string) string {
-		return fairness(r.contend[c], fa)
-	})
-	row(fmt.Sprintf("longest wait, P = %d", fa), func(c string) string {
-		if res, ok := r.contend[c][fa]; ok {
-			return dur(res.maxWait)
-		}
-		return ""
-	})
-	row("hand-off between two processes, p50 / p99", func(c string) string { return p50p99(r.handoff[c]) })
-	row("a waiting process's file operations per second", func(c string) string {
-		if v, ok := r.waitOps[c]; ok {
-			return fmt.Sprintf("%.0f", math.Max(v, 0))
-		}
-		return ""
-	})
 
 	if r.sshfs {
 		cols = []string{cFloor, cNfslock, cNoWatch}
@@ -146,16 +150,22 @@ func (r *results) markdown() string {
 		row("hand-off between the two clients, p50 / p99", func(c string) string { return p50p99(r.sshfsHandoff[c]) })
 	}
 
-	w("\n")
-	w("* floor: the algorithm as bare `golang.org/x/sys/unix` calls with no checks (write the claim, date it, link; unlink twice), polling a busy lock every %v with nanosleep.\n", floorPoll)
-	w("* Uncontended: one process locks and unlocks in a loop; the median of %d rounds that interleave the contenders. System calls: `strace -f` of %d cycles less %d, per cycle; in brackets the Go or Python runtime's own (futex, nanosleep, signals, memory, the poller).\n",
-		r.set.cycleRounds, r.set.straceN[1], r.set.straceN[0])
-	w("* Contended: P processes on one lock for %v, %s; under the lock a process reads a shared counter, holds the lock %v and writes the counter plus one. Throughput is cycles per second over the floor's at the same P (floor: %s). Fairness and the longest wait are those of the less fair run. Lost updates: the processes' cycles less the final counter.\n",
-		r.set.span, passesText(r.set.passes), r.set.hold, r.floorRates())
-	w("* Hand-off: two processes pass the lock back and forth; the holder, once the other is waiting, keeps it 1–5 ms more, then releases it. From just before the release to the return of the other's lock; %d hand-offs (flufl.lock: %d).\n",
-		2*(r.set.handoffs-1), 2*(r.set.fluflRounds-1))
-	w("* A waiting process's file operations: the system calls, other than the runtime's, of a process waiting for a lock that another host holds, per second (`strace -f` of a wait of %v less one of %v).\n",
-		r.set.wait[1], r.set.wait[0])
+	shared := r.sharedMarkdown()
+	if !mainTable && !r.sshfs {
+		shared = strings.TrimPrefix(shared, "\n") // right under the first line
+	}
+	w("%s\n", shared)
+	if mainTable {
+		w("* floor: the algorithm as bare `golang.org/x/sys/unix` calls with no checks (write the claim, date it, link; unlink twice), polling a busy lock every %v with nanosleep.\n", floorPoll)
+		w("* Uncontended: one process locks and unlocks in a loop; the median of %d rounds that interleave the contenders. System calls: `strace -f` of %d cycles less %d, per cycle; in brackets the Go or Python runtime's own (futex, nanosleep, signals, memory, the poller).\n",
+			r.set.cycleRounds, r.set.straceN[1], r.set.straceN[0])
+		w("* Contended: P processes on one lock for %v, %s; under the lock a process reads a shared counter, holds the lock %v and writes the counter plus one. Throughput is cycles per second over the floor's at the same P (floor: %s). Fairness and the longest wait are those of the less fair run. Lost updates: the processes' cycles less the final counter.\n",
+			r.set.span, passesText(r.set.passes), r.set.hold, r.floorRates())
+		w("* Hand-off: two processes pass the lock back and forth; the holder, once the other is waiting, keeps it 1–5 ms more, then releases it. From just before the release to the return of the other's lock; %d hand-offs (flufl.lock: %d).\n",
+			2*(r.set.handoffs-1), 2*(r.set.fluflRounds-1))
+		w("* A waiting process's file operations: the system calls, other than the runtime's, of a process waiting for a lock that another host holds, per second (`strace -f` of a wait of %v less one of %v).\n",
+			r.set.wait[1], r.set.wait[0])
+	}
 	for _, n := range r.notes {
 		w("* %s\n", n)
 	}

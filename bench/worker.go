@@ -26,14 +26,17 @@ import (
 // result as one line of JSON.
 type spec struct {
 	Contender string `json:"contender"`
-	Mode      string `json:"mode"` // cycle, contend, handoff or wait
+	Mode      string `json:"mode"` // cycle, contend, handoff, wait; read, write, sem (shared.go)
 	Lock      string `json:"lock"`
-	Counter   string `json:"counter,omitempty"` // contend
-	N         int    `json:"n,omitempty"`       // cycle: cycles; handoff: rounds
-	Warm      int    `json:"warm,omitempty"`    // cycle: cycles before the timed ones
-	Hold      int64  `json:"hold_ns,omitempty"` // contend: ns the lock is held per cycle
-	Span      int64  `json:"span_ns,omitempty"` // contend: ns to run; wait: ns to wait
-	First     bool   `json:"first,omitempty"`   // handoff: this process takes the lock first
+	Counter   string `json:"counter,omitempty"`  // contend
+	N         int    `json:"n,omitempty"`        // cycle: cycles; handoff: rounds
+	Warm      int    `json:"warm,omitempty"`     // cycle: cycles before the timed ones
+	Hold      int64  `json:"hold_ns,omitempty"`  // contend: ns the lock is held per cycle
+	Span      int64  `json:"span_ns,omitempty"`  // contend: ns to run; wait: ns to wait
+	First     bool   `json:"first,omitempty"`    // handoff: this process takes the lock first
+	Slots     int    `json:"slots,omitempty"`    // sem: a Semaphore of this many slots; 0: an exclusive lock
+	Marker    string `json:"marker,omitempty"`   // read, write, sem: the file that says who is inside
+	Pause     int64  `json:"pause_ns,omitempty"` // write: ns between two writes
 }
 
 type result struct {
@@ -45,6 +48,8 @@ type result struct {
 	Quick    int     `json:"quick,omitempty"`    // contend: cycles whose lock() took less than 50 µs
 	Releases []int64 `json:"releases,omitempty"` // handoff: Unix ns just before each unlock
 	Acquires []int64 `json:"acquires,omitempty"` // handoff: Unix ns just after each lock
+	Waits    []int64 `json:"waits,omitempty"`    // write: ns of each lock()
+	Overlaps int     `json:"overlaps,omitempty"` // read, write, sem: others found inside
 	Err      string  `json:"err,omitempty"`
 
 	CPU time.Duration `json:"-"` // user and system time of the process, filled in by its parent
@@ -64,6 +69,9 @@ func workerMain(arg string) {
 }
 
 func runWorker(s spec, r *result) error {
+	if s.Mode == "read" || s.Mode == "write" || s.Mode == "sem" {
+		return sharedWorker(s, r)
+	}
 	m, err := newMutex(s.Contender, s.Lock)
 	if err != nil {
 		return err
