@@ -138,6 +138,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("Fencing", func(t *testing.T) { runFencing(t, b) })
 	t.Run("Stress", func(t *testing.T) { runStress(t, b) })
 	t.Run("Attack", func(t *testing.T) { runAttack(t, b) })
+	runShared(t, b) // RWLock/... and Semaphore/...: shared.go
 }
 
 // IsWorker reports whether this process is a worker of the multi-process

@@ -1,0 +1,569 @@
+package conformance
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nfslock/nfslock/locker"
+	"github.com/nfslock/nfslock/locker/faultfs"
+)
+
+// The rules of the shared lock (docs/algorithm.md, "Shared locks and
+// semaphores"), one scenario each.
+var rwScenarios = []struct {
+	name string
+	run  func(*testing.T, Backend)
+}{
+	{"ReadersShare", scenarioRWReadersShare},
+	{"WriterExcludes", scenarioRWWriterExcludes},
+	{"WaitingWriterStopsNewReaders", scenarioRWWriterPreference},
+	{"DeadReaderBrokenAfterLifetimePlusSlop", scenarioRWDeadReader},
+	{"DeadWriterBrokenAfterLifetimePlusSlop", scenarioRWDeadWriter},
+	{"StalledReaderDoesNotReadBesideWriter", scenarioRWStalledReader},
+	{"WriterTokensIncrease", scenarioRWTokens},
+	{"LostRepliesSurvived", scenarioRWLostReplies},
+	{"BadInputLeavesNothing", scenarioRWBadInput},
+}
+
+// long is a lifetime no scenario outlives: for the holders whose locks
+// must not expire while the scenario looks at something else.
+var long = locker.WithLifetime(time.Hour)
+
+// countFile is the base name of the count file of the scene's RWLock
+// (kind "readers") or Semaphore (kind "slots").
+func (s *scene) countFile(kind string) string { return s.path + "." + kind }
+
+// withAuto runs f with a virtual clock moving by itself while f sleeps
+// (a TryRLock or TryAcquire tries a busy gate a few times, a few
+// milliseconds apart); only for calls that start no keep-alive, whose
+// sleeps would move the clock too.
+func (s *scene) withAuto(f func()) {
+	if s.tl.virtual != nil {
+		s.tl.virtual.AutoAdvance(true)
+		defer s.tl.virtual.AutoAdvance(false)
+	}
+	f()
+}
+
+// tryRLock is rw.TryRLock with the clock moving while it tries the gate.
+func (s *scene) tryRLock(rw *locker.RWLock) (err error) {
+	s.withAuto(func() { err = rw.TryRLock() })
+	return err
+}
+
+// waitUntil waits, in real time, until cond holds (a goroutine has
+// taken a free lock: it needs no time of the scene's clock to do so).
+func (s *scene) waitUntil(what string, cond func() bool) {
+	s.t.Helper()
+	end := time.Now().Add(safetyTimeout)
+	for !cond() {
+		if time.Now().After(end) {
+			s.fatalf("%s: not so after %v of real time", what, safetyTimeout)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// reads reports whether who holds a reader slot, by rw's Status (who's
+// own methods wait while who waits in RLock on another goroutine).
+func (s *scene) reads(rw, who *locker.RWLock) bool {
+	s.t.Helper()
+	st, err := rw.Status()
+	if err != nil {
+		s.fatalf("Status: %v", err)
+	}
+	for _, r := range st.Readers {
+		if r.PID == who.Gate().PID() && r.Hostname == who.Gate().Hostname() {
+			return true
+		}
+	}
+	return false
+}
+
+// gateHolder returns the pid of the gate's holder, 0 if none.
+func (s *scene) rwGateHolder(rw *locker.RWLock) int {
+	s.t.Helper()
+	st, err := rw.Status()
+	if err != nil {
+		s.fatalf("Status: %v", err)
+	}
+	if st.Gate == nil {
+		return 0
+	}
+	return st.Gate.PID
+}
+
+func scenarioRWReadersShare(t *testing.T, b Backend) {
+	s := newScene(t, b, "readers share the lock: others get in beside a reader, by RLock and by TryRLock, and one leaving takes no other out")
+	r := []*locker.RWLock{s.newRW(nil, long), s.newRW(nil, long), s.newRW(nil, long)}
+	s.requireErr("the first reader's RLock", r[0].RLock(s.ctx), nil)
+	s.requireErr("a second reader's TryRLock beside the first", s.tryRLock(r[1]), nil)
+	s.requireErr("a third reader's RLock beside two", r[2].RLock(s.ctx), nil)
+	for i, rw := range r {
+		if !rw.IsLocked() {
+			s.errorf("reader %d: IsLocked = false with three readers in, want true", i+1)
+		}
+	}
+	st, err := r[0].Status()
+	if err != nil || len(st.Readers) != 3 || st.Gate != nil {
+		s.errorf("Status with three readers: %+v, %s; want three readers and no gate holder (a reader holds the gate only to enter)", st, errText(err))
+	}
+	s.checkErr("RLock by a reader that reads", r[0].RLock(s.ctx), locker.ErrAlreadyLocked)
+	s.checkErr("the second reader's RUnlock", r[1].RUnlock(), nil)
+	if !r[0].IsLocked() || !r[2].IsLocked() {
+		s.errorf("after the second reader left: IsLocked of the first and third = %v, %v; want true, true", r[0].IsLocked(), r[2].IsLocked())
+	}
+	s.checkErr("the second reader's RLock again", r[1].RLock(s.ctx), nil)
+	for i, rw := range r {
+		s.checkErr(fmt.Sprintf("reader %d's RUnlock", i+1), rw.RUnlock(), nil)
+	}
+	s.checkErr("RUnlock by a reader that left", r[0].RUnlock(), locker.ErrNotLocked)
+	s.wantFiles("after every reader left (the count of reader slots stays)", s.countFile("readers"))
+}
+
+func scenarioRWWriterExcludes(t *testing.T, b Backend) {
+	s := newScene(t, b, "a writer excludes readers and other writers: it does not get in while a reader reads, and while it writes no reader and no other writer gets in")
+	reader := s.newRW(nil, long)
+	timeout := 3 * s.tl.near
+	if s.tl.virtual != nil {
+		timeout = s.tl.lifetime / 2
+	}
+	writer := s.newRW(nil, long, locker.WithTimeout(timeout))
+	other := s.newRW(nil, long)
+	s.requireErr("the reader's RLock", reader.RLock(s.ctx), nil)
+
+	s.checkErr("a writer's TryLock while a reader reads", writer.TryLock(), locker.ErrBusy)
+	if !reader.IsLocked() {
+		s.fatalf("%s: the reader's IsLocked = false after a writer's TryLock, want true", rwViolation)
+	}
+	if pid := s.rwGateHolder(reader); pid != 0 {
+		s.errorf("after the writer's refused TryLock: pid %d holds the gate, want it free (a refused writer lets it go)", pid)
+	}
+	start := s.tl.now()
+	err := s.drive("a writer's Lock with a timeout", s.goDo(func() error { return writer.Lock(s.ctx) }), start.Add(2*timeout), 2)
+	s.checkErr(fmt.Sprintf("a writer's Lock with WithTimeout(%v) while a reader reads", timeout), err, locker.ErrTimeout)
+	if waited := s.tl.now().Sub(start); waited < timeout {
+		s.errorf("the writer's Lock gave up after %v, before its timeout %v", waited, timeout)
+	}
+	if !reader.IsLocked() {
+		s.fatalf("%s: the reader's IsLocked = false after a writer waited for it, want true", rwViolation)
+	}
+	s.requireErr("the reader's RUnlock", reader.RUnlock(), nil)
+
+	s.requireErr("the writer's Lock once the reader left", writer.Lock(s.ctx), nil)
+	s.checkErr("a reader's TryRLock while the writer writes", s.tryRLock(reader), locker.ErrBusy)
+	s.checkErr("another writer's TryLock while the writer writes", func() (err error) { s.withAuto(func() { err = other.TryLock() }); return err }(), locker.ErrBusy)
+	s.checkErr("Lock by the writer that writes", writer.Lock(s.ctx), locker.ErrAlreadyLocked)
+	s.checkErr("RLock by the writer that writes", writer.RLock(s.ctx), locker.ErrAlreadyLocked)
+	if !writer.IsLocked() {
+		s.fatalf("%s: the writer's IsLocked = false after others tried, want true", rwViolation)
+	}
+	if reader.IsLocked() || other.IsLocked() {
+		s.fatalf("%s: while the writer writes, the reader's IsLocked = %v, the other writer's = %v", rwViolation, reader.IsLocked(), other.IsLocked())
+	}
+	s.checkErr("RUnlock by the writer", writer.RUnlock(), locker.ErrNotLocked)
+	s.checkErr("the writer's Unlock", writer.Unlock(), nil)
+	s.checkErr("the writer's second Unlock", writer.Unlock(), locker.ErrNotLocked)
+
+	s.checkErr("the reader's TryRLock once the writer left", s.tryRLock(reader), nil)
+	s.checkErr("the reader's RUnlock", reader.RUnlock(), nil)
+	s.checkErr("the other writer's TryLock once everyone left", other.TryLock(), nil)
+	s.checkErr("the other writer's Unlock", other.Unlock(), nil)
+	s.wantFiles("after everyone left", s.countFile("readers"))
+}
+
+func scenarioRWWriterPreference(t *testing.T, b Backend) {
+	s := newScene(t, b, "a waiting writer stops new readers (writer preference): while it waits for the reader inside, a new reader does not get in; once that reader leaves the writer gets in, before the new reader")
+	first, late := s.newRW(nil, long), s.newRW(nil, long)
+	writer := s.newRW(nil, long)
+	s.requireErr("the first reader's RLock", first.RLock(s.ctx), nil)
+
+	wrote := s.goDo(func() error { return writer.Lock(s.ctx) })
+	s.waitUntil("the writer holds the gate while it waits for the reader", func() bool {
+		return s.rwGateHolder(first) == writer.Gate().PID()
+	})
+	if !s.stillWaiting("the writer's Lock", "a reader is inside", wrote) {
+		s.t.FailNow()
+	}
+	tried := s.goDo(late.TryRLock)
+	err := s.drive("the new reader's TryRLock", tried, s.tl.now().Add(s.tl.lifetime/4), 3)
+	s.checkErr("a new reader's TryRLock while a writer waits", err, locker.ErrBusy)
+	read := s.goDo(func() error { return late.RLock(s.ctx) })
+	if !s.stillWaiting("the new reader's RLock", "a writer waits (writer preference)", read) {
+		s.t.FailNow()
+	}
+	if s.reads(first, late) {
+		s.fatalf("%s: the new reader holds a reader slot while a writer waits", rwViolation)
+	}
+	s.requireErr("the first reader's RUnlock", first.RUnlock(), nil)
+	s.requireErr("the waiting writer's Lock once the reader left", s.drive("the writer's Lock", wrote, s.tl.now().Add(s.tl.lifetime/4), 3), nil)
+	s.moveOn(10*driveStep, 1)
+	if !s.stillWaiting("the new reader's RLock", "the writer that waited before it writes", read) {
+		s.t.FailNow()
+	}
+	if !writer.IsLocked() || s.reads(first, late) {
+		s.fatalf("%s: writer's IsLocked = %v, the new reader holds a reader slot: %v; want true, false", rwViolation, writer.IsLocked(), s.reads(first, late))
+	}
+	s.requireErr("the writer's Unlock", writer.Unlock(), nil)
+	s.requireErr("the new reader's RLock once the writer left", s.drive("the new reader's RLock", read, s.tl.now().Add(s.tl.lifetime/4), 1), nil)
+	s.checkErr("the new reader's RUnlock", late.RUnlock(), nil)
+	s.wantFiles("after everyone left", s.countFile("readers"))
+}
+
+// stepTo moves a virtual clock to when a second at a time, giving the
+// goroutines a moment between steps (a waiter's keep-alive refreshes on
+// the way, as it would); on the real clock it sleeps until then.
+func (s *scene) stepTo(when time.Time) {
+	if s.tl.virtual == nil {
+		s.tl.advanceTo(when)
+		return
+	}
+	for s.tl.now().Before(when) {
+		s.tl.advance(min(time.Second, when.Sub(s.tl.now())))
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func scenarioRWDeadReader(t *testing.T, b Backend) {
+	for _, how := range []string{"TryLock", "Lock"} {
+		t.Run(how, func(t *testing.T) {
+			s := newScene(t, b, "a dead reader's slot is broken by a writer only once it has been expired for longer than the slop, never before; a waiting writer breaks it within a backoff step of then")
+			dead := s.newRW(nil)
+			s.requireErr("the reader's RLock", dead.RLock(s.ctx), nil)
+			boundary := s.readerExpiry(dead, dead).Add(s.tl.slop)
+			slot := s.slotFile("reader", 0)
+			writer := s.newRW(nil, long)
+			if how == "Lock" {
+				s.rwWaitingBreaker(dead, writer, boundary, slot)
+				return
+			}
+			for _, p := range []struct {
+				offset time.Duration
+				name   string
+			}{{-s.tl.near, "expiry+slop-" + s.tl.near.String()}, {0, "expiry+slop"}} {
+				if p.offset == 0 && s.tl.virtual == nil {
+					continue // the real clock cannot stop at an instant
+				}
+				s.tl.advanceTo(boundary.Add(p.offset))
+				what := "a writer's TryLock at the dead reader's " + p.name
+				err := writer.TryLock()
+				if !s.inTime(boundary, what) {
+					return
+				}
+				if !s.checkErr(what, err, locker.ErrBusy) || !dead.IsLocked() {
+					s.fatalf("%s: after %s the dead reader's IsLocked = %v, its slot %s; want its slot intact", rwViolation, what, dead.IsLocked(), s.describe(s.look(slot)))
+				}
+			}
+			s.tl.advanceTo(boundary.Add(s.tl.near))
+			s.requireErr("a writer's TryLock once the dead reader's slot expired for longer than the slop", writer.TryLock(), nil)
+			s.rwBrokenReader(dead, writer, slot)
+		})
+	}
+}
+
+// rwWaitingBreaker has writer wait for the dead reader, whose slot may be
+// broken from boundary on, and checks when it gets in.
+func (s *scene) rwWaitingBreaker(dead, writer *locker.RWLock, boundary time.Time, slot string) {
+	s.t.Helper()
+	wrote := s.goDo(func() error { return writer.Lock(s.ctx) })
+	before := boundary.Add(-s.tl.near)
+	if s.tl.virtual != nil {
+		before = boundary // the writer wakes on the way, and is refused at the boundary itself
+	} else {
+		before = before.Add(-s.tl.lag)
+	}
+	s.stepTo(before)
+	ok := s.stillWaiting("the writer's Lock", "the dead reader's slot may not be broken yet", wrote)
+	if !s.inTime(boundary, "checking that the writer still waits") {
+		return
+	}
+	if !ok || !dead.IsLocked() {
+		s.fatalf("%s: at %s, before the dead reader's expiry+slop %s, its IsLocked = %v, its slot %s", rwViolation, s.tl.at(s.tl.now()), s.tl.at(boundary), dead.IsLocked(), s.describe(s.look(slot)))
+	}
+	limit := boundary.Add(s.tl.maxBackoff + s.tl.lag + 10*driveStep)
+	s.requireErr("the writer's Lock", s.drive("the writer's Lock", wrote, limit, 2), nil)
+	if at := s.tl.now(); at.Before(boundary.Add(-s.tl.tolerance)) || at.After(limit.Add(s.tl.tolerance)) {
+		s.errorf("the writer got in at %s, want after the dead reader's expiry+slop %s and by %s", s.tl.at(at), s.tl.at(boundary), s.tl.at(limit))
+	}
+	s.rwBrokenReader(dead, writer, slot)
+}
+
+// rwBrokenReader checks the state after writer broke the dead reader's
+// slot, and releases.
+func (s *scene) rwBrokenReader(dead, writer *locker.RWLock, slot string) {
+	s.t.Helper()
+	if dead.IsLocked() || !writer.IsLocked() {
+		s.fatalf("%s: after the writer got in, the dead reader's IsLocked = %v, the writer's = %v; want false, true", rwViolation, dead.IsLocked(), writer.IsLocked())
+	}
+	if f := s.look(slot); f.exists {
+		s.errorf("after the writer passed the dead reader: its slot %s is still there: %s", slot, s.describe(f))
+	}
+	s.checkErr("the broken reader's RUnlock", dead.RUnlock(), locker.ErrNotLocked)
+	s.checkErr("the writer's Unlock", writer.Unlock(), nil)
+	s.wantFiles("after the writer left (the dead reader's claim file went with its slot)", s.countFile("readers"))
+}
+
+func scenarioRWDeadWriter(t *testing.T, b Backend) {
+	s := newScene(t, b, "a dead writer's gate is broken only once it has been expired for longer than the slop: then a reader gets in, and a writer after it")
+	// On the real clock the dead writer lives a second longer than the
+	// others, so that two tries of its gate (some 250 ms each) fit before
+	// it may be broken.
+	lifetime := s.tl.lifetime
+	if s.tl.virtual == nil {
+		lifetime += time.Second
+	}
+	dead := s.newRW(nil, locker.WithLifetime(lifetime))
+	s.requireErr("the writer's Lock", dead.Lock(s.ctx), nil)
+	exp, err := dead.Gate().Expiration()
+	s.requireErr("the gate's Expiration", err, nil)
+	boundary := exp.Add(s.tl.slop)
+	reader, writer := s.newRW(nil, long), s.newRW(nil, long)
+
+	// A TryRLock or TryLock tries the gate for some 250 ms; both must end
+	// before the gate may be broken.
+	s.tl.advanceTo(boundary.Add(-s.tl.near - 600*time.Millisecond))
+	err = s.tryRLock(reader)
+	if !s.inTime(boundary, "a reader's TryRLock before the dead writer's expiry+slop") {
+		return
+	}
+	s.checkErr("a reader's TryRLock before the dead writer's expiry+slop", err, locker.ErrBusy)
+	s.withAuto(func() { err = writer.TryLock() })
+	if !s.inTime(boundary, "a writer's TryLock before the dead writer's expiry+slop") {
+		return
+	}
+	s.checkErr("a writer's TryLock before the dead writer's expiry+slop", err, locker.ErrBusy)
+	if !dead.IsLocked() {
+		s.fatalf("%s: the dead writer's gate was broken before its expiry+slop %s (now %s)", rwViolation, s.tl.at(boundary), s.tl.at(s.tl.now()))
+	}
+
+	s.tl.advanceTo(boundary.Add(s.tl.near))
+	s.requireErr("a reader's TryRLock once the dead writer's gate expired for longer than the slop", s.tryRLock(reader), nil)
+	if dead.IsLocked() {
+		s.fatalf("%s: a reader got in, and the dead writer's IsLocked = true", rwViolation)
+	}
+	s.checkErr("the broken writer's Unlock", dead.Unlock(), locker.ErrNotLocked)
+	s.checkErr("a writer's TryLock while the reader reads", writer.TryLock(), locker.ErrBusy)
+	s.checkErr("the reader's RUnlock", reader.RUnlock(), nil)
+	s.checkErr("a writer's TryLock once the reader left", writer.TryLock(), nil)
+	s.checkErr("the writer's Unlock", writer.Unlock(), nil)
+	s.wantFiles("after everyone left (the dead writer's claim file went with its gate)", s.countFile("readers"))
+}
+
+func scenarioRWStalledReader(t *testing.T, b Backend) {
+	for _, tc := range []struct {
+		name  string
+		taken bool // the reader stalls after taking its slot, not before
+	}{{"BeforeTakingItsSlot", false}, {"AfterTakingItsSlot", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScene(t, b, "a reader that stalls holding the gate past its lifetime, while a writer breaks the gate and passes the reader slots, does not end up reading beside the writer: it gives its slot back and enters again once the writer has left")
+			slot := s.slotFile("reader", 0)
+			faults := faultfs.New(s.env.FS)
+			at := func(op faultfs.Op, args []string) bool {
+				return strings.HasPrefix(args[len(args)-1], slot)
+			}
+			if tc.taken {
+				at = after(faultfs.OpLink, slot)
+			}
+			paused, goOn := s.pauseAt(faults, at)
+			stalled := s.newRW(faults)
+			read := s.startPaused("the stalled reader's RLock", func() error { return stalled.RLock(s.ctx) }, paused)
+			gate := s.look(s.path)
+			if !gate.exists {
+				s.fatalf("the stalled reader holds no gate")
+			}
+			s.tl.advanceTo(gate.mtime.Add(s.tl.slop + s.tl.near))
+			writer := s.newRW(nil, long)
+			s.requireErr("the writer's TryLock, breaking the stalled reader's expired gate", writer.TryLock(), nil)
+			goOn()
+			waiting := true
+			select {
+			case err := <-read:
+				waiting = false
+				if err == nil {
+					s.fatalf("%s: the stalled reader's RLock returned nil while the writer writes (writer's IsLocked = %v, reader's = %v)", rwViolation, writer.IsLocked(), stalled.IsLocked())
+				}
+				if !tc.taken {
+					s.errorf("the stalled reader's RLock returned %s; want it to give its slot back and wait at the gate", errText(err))
+				} else {
+					t.Logf("the stalled reader, its slot broken too, gave up: %v", err)
+				}
+			case <-time.After(map[bool]time.Duration{true: 20 * time.Millisecond, false: s.tl.settle}[s.tl.virtual != nil]):
+			}
+			s.moveOn(10*driveStep, 1)
+			if s.reads(writer, stalled) || !writer.IsLocked() {
+				s.fatalf("%s: after the stalled reader resumed: it holds a reader slot: %v, the writer's IsLocked = %v; want false, true", rwViolation, s.reads(writer, stalled), writer.IsLocked())
+			}
+			if f := s.look(slot); f.exists {
+				s.errorf("while the writer writes, reader slot %s is held: %s", slot, s.describe(f))
+			}
+			s.requireErr("the writer's Unlock", writer.Unlock(), nil)
+			if waiting {
+				s.requireErr("the stalled reader's RLock once the writer left", s.drive("the stalled reader's RLock", read, s.tl.now().Add(s.tl.lifetime), 1), nil)
+				s.checkErr("the reader's RUnlock", stalled.RUnlock(), nil)
+			}
+			s.wantFiles("after everyone left", s.countFile("readers"))
+		})
+	}
+}
+
+func scenarioRWTokens(t *testing.T, b Backend) {
+	s := newScene(t, b, "with WithFencing each writer gets a token one more than the last, a writer that breaks a dead writer's gate too; readers neither get tokens nor move the counter")
+	w1, w2 := s.newRW(nil, locker.WithFencing()), s.newRW(nil, locker.WithFencing())
+	reader := s.newRW(nil, locker.WithFencing())
+	s.requireErr("the first writer's Lock", w1.Lock(s.ctx), nil)
+	s.wantToken("the first writer", w1.Gate(), 1)
+	s.requireErr("the first writer's Unlock", w1.Unlock(), nil)
+	s.requireErr("a reader's RLock", reader.RLock(s.ctx), nil)
+	if reader.Token() != 0 {
+		s.errorf("the reader's Token() = %d, want 0 (readers get no token)", reader.Token())
+	}
+	s.requireErr("the reader's RUnlock", reader.RUnlock(), nil)
+	s.requireErr("the second writer's Lock", w2.Lock(s.ctx), nil)
+	s.wantToken("the second writer, after a reader came and went", w2.Gate(), 2)
+	s.requireErr("the second writer's Unlock", w2.Unlock(), nil)
+	s.requireErr("the first writer's TryLock", w1.TryLock(), nil)
+	s.wantToken("the first writer again", w1.Gate(), 3)
+	// It dies holding the lock.
+	exp, err := w1.Gate().Expiration()
+	s.requireErr("Expiration", err, nil)
+	s.tl.advanceTo(exp.Add(s.tl.slop + s.tl.near))
+	s.requireErr("the second writer's TryLock, breaking the dead writer's gate", w2.TryLock(), nil)
+	s.wantToken("the second writer, breaking the dead one", w2.Gate(), 4)
+	if w1.Token() >= w2.Token() {
+		s.errorf("the dead writer's token %d is not less than its breaker's %d", w1.Token(), w2.Token())
+	}
+	s.checkErr("the broken writer's Unlock", w1.Unlock(), locker.ErrNotLocked)
+	s.checkErr("the second writer's Unlock", w2.Unlock(), nil)
+	s.wantFiles("after everyone left", s.countFile("readers"), s.path+".fence")
+}
+
+// lostReply makes the first call of op on fsys whose last name argument
+// is name fail with err; lose says it is performed first (its reply lost).
+func lostReply(fsys *faultfs.FS, op faultfs.Op, name string, lose bool, err error) {
+	var once sync.Once
+	fsys.SetHook(func(o faultfs.Op, args ...string) {
+		if o == op && args[len(args)-1] == name {
+			once.Do(func() {
+				if lose {
+					fsys.LoseReply(op, 1, err)
+				} else {
+					fsys.Fail(op, 1, err)
+				}
+			})
+		}
+	})
+}
+
+// A sharedFault is a fault a shared lock must see through.
+type sharedFault struct {
+	name string
+	op   faultfs.Op
+	slot bool // on a slot's lock file, else on the count file
+	lose bool
+	err  error
+}
+
+var sharedFaults = []sharedFault{
+	{"CountRenameReplyLostESTALE", faultfs.OpRename, false, true, errStale},
+	{"CountRenameReplyLostENOENT", faultfs.OpRename, false, true, syscall.ENOENT},
+	{"CountRenameESTALE", faultfs.OpRename, false, false, errStale},
+	{"SlotLinkESTALE", faultfs.OpLink, true, false, errStale},
+	{"SlotLinkReplyLost", faultfs.OpLink, true, true, syscall.EEXIST},
+}
+
+func scenarioRWLostReplies(t *testing.T, b Backend) {
+	for _, f := range sharedFaults {
+		for _, who := range []string{"Reader", "Writer"} {
+			if who == "Writer" && f.slot {
+				continue // a writer takes a slot only to pass it
+			}
+			t.Run(f.name+"/"+who, func(t *testing.T) {
+				s := newScene(t, b, "a reader or writer whose rename of the count file, or link of its slot, fails for a moment (ESTALE) or is done but its reply lost, gets in all the same, and leaves the files right")
+				name := s.countFile("readers")
+				if f.slot {
+					name = s.slotFile("reader", 0)
+				}
+				faults := faultfs.New(s.env.FS)
+				lostReply(faults, f.op, name, f.lose, f.err)
+				rw := s.newRW(faults)
+				if who == "Writer" {
+					// The writer writes the count (0) after passing a reader.
+					r := s.newRW(nil)
+					s.requireErr("a reader's RLock", r.RLock(s.ctx), nil)
+					s.requireErr("the reader's RUnlock", r.RUnlock(), nil)
+					s.requireErr("the writer's Lock", rw.Lock(s.ctx), nil)
+					if c := s.look(name); strings.TrimSpace(c.contents) != "0" {
+						s.errorf("after the writer passed the readers: %s shows %s, want 0", name, s.describe(c))
+					}
+					s.checkErr("the writer's Unlock", rw.Unlock(), nil)
+				} else {
+					s.requireErr("the reader's RLock", rw.RLock(s.ctx), nil)
+					if !rw.IsLocked() {
+						s.errorf("the reader's IsLocked = false after its RLock")
+					}
+					if c := s.look(s.countFile("readers")); strings.TrimSpace(c.contents) != "1" {
+						s.errorf("after a reader entered: %s shows %s, want 1", s.countFile("readers"), s.describe(c))
+					}
+					other := s.newRW(nil)
+					s.checkErr("a writer's TryLock beside the reader", other.TryLock(), locker.ErrBusy)
+					s.checkErr("the reader's RUnlock", rw.RUnlock(), nil)
+				}
+				if faults.Calls(f.op) == 0 {
+					s.errorf("no %v call was made on %s: the scenario injected nothing", f.op, name)
+				}
+				s.wantFiles("after everyone left", s.countFile("readers"))
+			})
+		}
+	}
+}
+
+func scenarioRWBadInput(t *testing.T, b Backend) {
+	s := newScene(t, b, "bad input is refused with a clear error and leaves no file behind: an empty path, a separator in the path, a lifetime of 0, a missing directory, a count file that holds no count (left as it was)")
+	for _, c := range []struct {
+		what string
+		path string
+		opts []locker.Option
+	}{
+		{"an empty path", "", nil},
+		{"a path with the separator", s.path + "|x", nil},
+		{"a lifetime of 0", s.path, []locker.Option{locker.WithLifetime(0)}},
+	} {
+		_, err := locker.NewRWLock(c.path, s.env.FS, append(s.procOpts(), c.opts...)...)
+		s.checkErr("NewRWLock with "+c.what, err, locker.ErrInvalid)
+	}
+	s.wantFiles("after the refused NewRWLocks")
+
+	missing := s.env.Dir + "/missing/resource.lock"
+	if rw, err := locker.NewRWLock(missing, s.env.FS, s.procOpts()...); err == nil {
+		if err := rw.TryRLock(); err == nil {
+			s.errorf("TryRLock in a missing directory: nil error, want one")
+		}
+		if err := rw.TryLock(); err == nil {
+			s.errorf("TryLock in a missing directory: nil error, want one")
+		}
+	}
+	s.wantFiles("after a lock in a missing directory was refused")
+
+	junk := "not a count\n"
+	if err := s.env.FS.WriteFile(s.countFile("readers"), []byte(junk), 0o644); err != nil {
+		s.fatalf("writing a foreign count file: %v", err)
+	}
+	before := s.look(s.countFile("readers"))
+	rw := s.newRW(nil)
+	s.checkErr("RLock with a foreign count file", rw.RLock(s.ctx), locker.ErrForeignFile)
+	s.checkErr("TryLock with a foreign count file", rw.TryLock(), locker.ErrForeignFile)
+	if after := s.look(s.countFile("readers")); !after.equal(before) {
+		s.errorf("the foreign count file changed: before %s; after %s", s.describe(before), s.describe(after))
+	}
+	if rw.IsLocked() {
+		s.errorf("IsLocked = true after the refused RLock and TryLock")
+	}
+	s.wantFiles("after the refused RLock and TryLock", s.countFile("readers"))
+	if left := s.claimsIn(); len(left) > 0 {
+		s.errorf("claim or temporary files left: %q", left)
+	}
+}
