@@ -192,6 +192,8 @@ func runWorker(t *testing.T, b Backend) {
 		w.survive(ctx)
 	case roleContend:
 		w.contend(ctx)
+	case roleRWStress, roleSemStress: // shared_stress.go
+		w.sharedStress(ctx)
 	default:
 		t.Fatalf("stress worker: unknown role %q in %s", j.role, workerEnv)
 	}
