@@ -117,6 +117,16 @@ func (l *Lock) removeAsideRestoring(name, contents string, ok func(FileInfo) boo
 		l.log.Warn("the break lock is no longer ours; not moving the file aside", "name", name)
 		return false, nil
 	}
+	if l.inBreak.Load() {
+		// Look at the file again, after the break lock: it may have
+		// been taken from under us and given back (a breaker of a
+		// stale one moved it aside by mistake, a third took the free
+		// name and broke the lock, the first put ours back over the
+		// third's), and what we judged may be gone meanwhile.
+		if same, err := l.stillHolds(name, contents, ok); !same || err != nil {
+			return false, err
+		}
+	}
 	if err := l.moveAside(name); err != nil {
 		if isNotExist(err) {
 			return false, nil
@@ -173,6 +183,27 @@ func (l *Lock) removeAsideRestoring(name, contents string, ok func(FileInfo) boo
 		errs = appendErr(errs, err)
 	}
 	return false, errs
+}
+
+// stillHolds reports whether name still holds contents and satisfies ok.
+func (l *Lock) stillHolds(name, contents string, ok func(FileInfo) bool) (bool, error) {
+	data, err := l.readRetrying(name)
+	switch {
+	case isNotExist(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("looking at %s again: %w", name, err)
+	case string(data) != contents:
+		return false, nil
+	}
+	fi, err := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(name) })
+	switch {
+	case isNotExist(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("looking at %s again: %w", name, err)
+	}
+	return ok(fi), nil
 }
 
 // holdsBreakLock reports whether the break lock still holds this Lock's

@@ -407,3 +407,60 @@ func TestBreakLinkRefusedForWhatIsAtTheBreakClaim(t *testing.T) {
 		t.Errorf("Break whose first link of its break claim is refused, the break claim replaced: got %v, want the expired lock broken", err)
 	}
 }
+
+// TestBreakerLooksAgainBeforeTheMove: a breaker that judged the lock
+// expired and holds the break lock looks at the lock file again right
+// before it moves it aside. Its break lock can be taken from under it and
+// given back (a breaker of a stale one moves it aside by mistake, a third
+// takes the free name, breaks the lock and takes it, the first puts the
+// break lock back over the third's): the lock file is then the third's
+// fresh lock, which it must not move, even for a moment (the interleavings
+// found this with four lockers: while it was aside, a fourth took the
+// lock, and two held it).
+func TestBreakerLooksAgainBeforeTheMove(t *testing.T) {
+	w := newWorld(t)
+	const expired = lockPath + "|gone.example.org|4242|1"
+	if err := afero.WriteFile(w.fs, lockPath, []byte(expired), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := w.clk.Now().Add(-24 * time.Hour)
+	if err := w.fs.Chtimes(lockPath, old, old); err != nil {
+		t.Fatal(err)
+	}
+	b := memfs.NewFaultFS(w.host)
+	l := w.newLock(t, nil, b)
+	const fresh = lockPath + "|third.example.org|43|8"
+	replaced, movedFresh := false, false
+	b.SetHook(func(op memfs.Op, args ...string) {
+		if replaced {
+			if op == memfs.OpRename && args[0] == lockPath {
+				movedFresh = true
+			}
+			return
+		}
+		// The breaker's look at its break lock just before the move.
+		if op == memfs.OpReadFile && args[0] == lockPath+".break" {
+			if _, err := w.fs.Stat(l.ClaimFile() + ".moved"); err == nil {
+				return
+			}
+			replaced = true
+			w.fs.Remove(lockPath)
+			afero.WriteFile(w.fs, lockPath, []byte(fresh), 0o644)
+			future := w.clk.Now().Add(time.Hour)
+			w.fs.Chtimes(lockPath, future, future)
+		}
+	})
+	err := l.TryLock()
+	if !replaced {
+		t.Fatalf("the breaker never looked at its break lock before moving the lock (TryLock: %v); this test needs it to", err)
+	}
+	if !errors.Is(err, locker.ErrBusy) {
+		t.Errorf("TryLock of a lock replaced by a fresh one under the break lock: %v, want ErrBusy", err)
+	}
+	if movedFresh {
+		t.Errorf("TWO HOLDERS POSSIBLE: the breaker moved aside the fresh lock that replaced the expired one it judged; a taker linking while it was aside would hold the lock with its holder")
+	}
+	if got := w.read(t, lockPath); got != fresh {
+		t.Errorf("lock file %q after the breaker's TryLock, want the fresh lock %q", got, fresh)
+	}
+}
