@@ -152,8 +152,9 @@ const maxSlots = 1 << 20
 // writeCount replaces the count file name with n while l, a gate, holds
 // its lock: it writes a temporary file next to its claim file and renames
 // it over name once it has checked that it still holds the lock. A rename
-// whose reply was lost, its retry finding nothing to move, is known done
-// when name holds what was written: only a holder of the gate writes it.
+// whose reply was lost, the call sent again finding nothing to move (on the
+// first try too: an NFS client sends it again itself), is known done when
+// name holds what was written: only a holder of the gate writes it.
 func (l *Lock) writeCount(name string, n int) (err error) {
 	tmp := l.claim + countTempSuffix
 	data := []byte(strconv.Itoa(n) + "\n")
@@ -170,9 +171,9 @@ func (l *Lock) writeCount(name string, n int) (err error) {
 	if !l.IsLocked() {
 		return fmt.Errorf("%w before %s was written", ErrLost, name)
 	}
-	err = l.retryErr(func(try int) error {
+	err = l.retryErr(func(int) error {
 		err := l.fsys.Rename(tmp, name)
-		if try > 0 && isNotExist(err) {
+		if isNotExist(err) {
 			if got, rerr := l.readRetrying(name); rerr == nil && string(got) == string(data) {
 				return nil
 			}
