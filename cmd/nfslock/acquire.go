@@ -26,15 +26,16 @@ func signalStatus(s os.Signal) int {
 	return 128 + int(syscall.SIGTERM)
 }
 
-// acquire takes l as the options say: one attempt with -n (or -w 0),
+// acquire takes h as the options say: one attempt with -n (or -w 0),
 // otherwise waiting, for at most -w, until a signal arrives on sigs. With
 // -v it shows who holds the lock while it waits. It reports whether the
 // lock is held, and if not the exit status, after saying why.
-func (e *env) acquire(l *locker.Lock, o *options, sigs <-chan os.Signal) (bool, int) {
+func (e *env) acquire(h *holding, o *options, sigs <-chan os.Signal) (bool, int) {
+	l := h.gate
 	start := time.Now()
 	var err error
 	if o.nonblock {
-		err = l.TryLock()
+		err = h.try()
 	} else {
 		ctx, cancel := context.WithCancelCause(context.Background())
 		defer cancel(nil)
@@ -53,26 +54,26 @@ func (e *env) acquire(l *locker.Lock, o *options, sigs <-chan os.Signal) (bool, 
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				e.showWait(l, o.slop, done)
+				e.showWait(h, done)
 			}()
 		}
-		err = l.Lock(ctx)
+		err = h.lock(ctx)
 		close(done)
 		wg.Wait()
 		var sig signalled
 		if errors.As(context.Cause(ctx), &sig) {
 			if err == nil {
-				l.Unlock()
+				h.release()
 			}
 			if !o.quiet {
-				e.say("stopped waiting for %s: %v", l.LockFile(), sig)
+				e.say("stopped waiting for %s: %v", h.name(), sig)
 			}
 			return false, signalStatus(sig.sig)
 		}
 	}
 	if err == nil {
 		if o.verbose {
-			e.say("took %s after %.6fs", l.LockFile(), time.Since(start).Seconds())
+			e.say("took %s after %.6fs", h.name(), time.Since(start).Seconds())
 		}
 		return true, exitOK
 	}
@@ -80,7 +81,11 @@ func (e *env) acquire(l *locker.Lock, o *options, sigs <-chan os.Signal) (bool, 
 	var le *locker.Error
 	switch {
 	case errors.Is(err, locker.ErrBusy) && errors.As(err, &le) && le.Holder != nil:
-		if !o.quiet {
+		switch {
+		case o.quiet:
+		case o.mode() == modeSemaphore:
+			e.say("every slot of %s is held, and %s waits for one", l.LockFile(), holderText(*le.Holder, l.ClockOffset(), o.slop))
+		default:
 			e.say("%s is held by %s", l.LockFile(), holderText(*le.Holder, l.ClockOffset(), o.slop))
 		}
 	case errors.Is(err, locker.ErrTimeout) && errors.As(err, &le):
@@ -89,7 +94,7 @@ func (e *env) acquire(l *locker.Lock, o *options, sigs <-chan os.Signal) (bool, 
 			if le.Holder != nil {
 				who = holderText(*le.Holder, l.ClockOffset(), o.slop)
 			}
-			e.say("timed out after %v waiting for %s, held by %s", o.timeout, l.LockFile(), who)
+			e.say("timed out after %v waiting for %s, held by %s", o.timeout, h.name(), who)
 		}
 	case code == o.conflict && !o.quiet:
 		e.fail(code, err)
@@ -118,10 +123,10 @@ func holderText(d locker.Details, offset, slop time.Duration) string {
 // seconds formats d as a number of seconds, to a tenth.
 func seconds(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
 
-// showWait shows who holds l while Lock waits for it, until done is
+// showWait shows what h waits for while it is being taken, until done is
 // closed: on a terminal one line updated in place, elsewhere a line when
-// the wait begins, when the holder changes, and every ten seconds.
-func (e *env) showWait(l *locker.Lock, slop time.Duration, done <-chan struct{}) {
+// the wait begins, when the holders change, and every ten seconds.
+func (e *env) showWait(h *holding, done <-chan struct{}) {
 	tty := e.stderrFile != nil && term.IsTerminal(int(e.stderrFile.Fd()))
 	every := 10 * time.Second
 	if tty {
@@ -141,13 +146,8 @@ func (e *env) showWait(l *locker.Lock, slop time.Duration, done <-chan struct{})
 	var lastShown time.Time
 	shown := false
 	for {
-		holder, line := "", "waiting for "+l.LockFile()+": "
-		if d, err := l.Details(); err == nil {
-			holder = fmt.Sprintf("%s %d %s", d.Hostname, d.PID, d.LockFile)
-			line += "held by " + holderText(d, l.ClockOffset(), slop)
-		} else {
-			line += "just released"
-		}
+		holder, what := h.waitingFor()
+		line := "waiting for " + h.name() + ": " + what
 		switch {
 		case tty:
 			fmt.Fprintf(e.stderr, "\r\x1b[K%s", line)

@@ -65,6 +65,10 @@ type options struct {
 	closeFD    bool
 	command    string
 	fencing    bool
+	// shared locks and semaphores (see modes.go)
+	shared   bool
+	slots    int  // N of --slots; 0 if not given (break, touch, keep, unlock: read it from LOCKFILE.slots)
+	slotsSet bool // --slots was given
 	// check
 	procs, cycles int
 	worker        string
@@ -115,6 +119,17 @@ func addVerbose(fs *pflag.FlagSet, o *options, what string) {
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "say nothing when the lock is busy, not ours or not there, or the wait times out: the exit status tells")
 }
 
+// addShared adds -s and --slots, which say what LOCKFILE is (see
+// modes.go): --slots N in run mode and lock, --slots[=N] elsewhere, where N
+// is read from LOCKFILE.slots and only checked if given.
+func addShared(fs *pflag.FlagSet, o *options, shared, slots string, needN bool) {
+	fs.BoolVarP(&o.shared, "shared", "s", false, shared)
+	fs.IntVar(&o.slots, "slots", 0, slots)
+	if !needN {
+		fs.Lookup("slots").NoOptDefVal = "0"
+	}
+}
+
 func addPID(fs *pflag.FlagSet, o *options, what string) {
 	fs.IntVar(&o.pid, "pid", 0, "`PID` of "+what+" (default: the parent process, usually the calling shell)")
 }
@@ -144,6 +159,15 @@ func parse(fs *pflag.FlagSet, o *options, args []string, usage func() string, en
 	if f := fs.Lookup("timeout"); f != nil && f.Changed && o.timeout == 0 {
 		o.nonblock = true // as flock(1): -w 0 is -n
 	}
+	if f := fs.Lookup("slots"); f != nil && f.Changed {
+		o.slotsSet = true
+		if o.shared {
+			return nil, env.usageError("-s and --slots exclude each other: a lock file is a shared lock or a semaphore"), true
+		}
+		if o.slots < 0 || (o.slots == 0 && f.NoOptDefVal == "") {
+			return nil, env.usageError("--slots %d: a semaphore has 1 or more slots", o.slots), true
+		}
+	}
 	return fs.Args(), 0, false
 }
 
@@ -165,7 +189,11 @@ func flagUsages(fs *pflag.FlagSet, margin int) string {
 			left = "  -" + f.Shorthand + ", --" + f.Name
 		}
 		name, usage := pflag.UnquoteUsage(f)
-		if f.Value.Type() != "bool" {
+		switch {
+		case f.Value.Type() == "bool":
+		case f.NoOptDefVal != "":
+			left += "[=" + name + "]"
+		default:
 			left += " " + name
 		}
 		b.WriteString(left)

@@ -28,14 +28,15 @@ func runFlags(o *options) *pflag.FlagSet {
 	addSeparator(fs, o, locker.DefaultSeparator)
 	fs.BoolVar(&o.fencing, "fencing", false, "take a fencing token with the lock (a number greater than any given before for LOCKFILE, counted in LOCKFILE.fence) and pass it to COMMAND as NFSLOCK_TOKEN")
 	addVerbose(fs, o, "say who holds the lock while waiting, how long the wait took, and what happens to COMMAND")
-	fs.BoolVarP(&o.exclusive, "exclusive", "x", true, "take an exclusive lock, the only kind there is (for flock(1) compatibility; also -e)")
+	addShared(fs, o, "run COMMAND as one of many readers (see -x)", "run COMMAND holding one of `N` slots", true)
+	fs.BoolVarP(&o.exclusive, "exclusive", "x", true, "the writer, excluding -s readers (default; also -e)")
 	fs.BoolVarP(&o.exclusive, "exclusive-e", "e", true, "")
 	fs.MarkHidden("exclusive-e")
 	fs.BoolVarP(&o.closeFD, "close", "o", false, "accepted for flock(1) compatibility: nfslock never passes the lock to COMMAND's children (no descriptor holds it)")
 	addHelp(fs, o)
 	fs.BoolVarP(&o.version, "version", "V", false, "show the version and exit")
 	// flock(1)'s options that make no sense here are refused with a reason.
-	for _, f := range []struct{ name, short string }{{"shared", "s"}, {"unlock", "u"}, {"no-fork", "F"}} {
+	for _, f := range []struct{ name, short string }{{"unlock", "u"}, {"no-fork", "F"}} {
 		fs.BoolP(f.name, f.short, false, "")
 		fs.MarkHidden(f.name)
 	}
@@ -56,14 +57,16 @@ func (e *env) runMode(args []string) int {
 	case o.version:
 		fmt.Fprintln(e.stdout, version())
 		return exitOK
-	case fs.Changed("shared"):
-		return e.usageError("-s: nfslock takes exclusive locks only")
+	case (o.shared || o.slotsSet) && (fs.Changed("exclusive") || fs.Changed("exclusive-e")):
+		return e.usageError("-x excludes -s and --slots")
+	case o.shared && o.fencing:
+		return e.usageError("-s --fencing: readers get no fencing token (the writer's token fences the storage)")
 	case fs.Changed("unlock"):
 		return e.usageError("-u: to release a lock taken with 'nfslock lock', use 'nfslock unlock LOCKFILE'")
 	case fs.Changed("no-fork"):
 		return e.usageError("-F: nfslock must stay to keep the lock alive while the command runs")
-	case !o.exclusive:
-		return e.usageError("--exclusive=false: nfslock takes exclusive locks only")
+	case !o.exclusive && !o.shared && !o.slotsSet:
+		return e.usageError("--exclusive=false: give -s for a shared lock")
 	}
 	var argv []string
 	switch {
@@ -90,17 +93,17 @@ func (e *env) runMode(args []string) int {
 	if err != nil {
 		return e.fail(exitUnavailable, fmt.Errorf("cannot run %s: %w", argv[0], err))
 	}
-	l, err := locker.New(rest[0], e.fsys, lockOptions(&o, os.Getpid())...)
+	h, err := newHolding(rest[0], e.fsys, &o, os.Getpid())
 	if err != nil {
 		return e.fail(codeFor(err, o.conflict), err)
 	}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, forwardedSignals...)
 	defer signal.Stop(sigs)
-	if held, code := e.acquire(l, &o, sigs); !held {
+	if held, code := e.acquire(h, &o, sigs); !held {
 		return code
 	}
-	return e.supervise(l, &o, path, argv, sigs)
+	return e.supervise(h, &o, path, argv, sigs)
 }
 
 // tokenEnv passes the fencing token to COMMAND (with --fencing).
@@ -124,28 +127,26 @@ func lockOptions(o *options, pid int) []locker.Option {
 	return opts
 }
 
-// supervise runs argv (found at path) while keeping l alive, passes the
-// signals that arrive on sigs to it, and releases l after it has exited.
+// supervise runs argv (found at path) while keeping h alive, passes the
+// signals that arrive on sigs to it, and releases h after it has exited.
 // It returns the command's exit status, or exitLost if the lock was lost
 // meanwhile: then the command is sent SIGTERM at once, and SIGKILL after
 // --kill-after.
-func (e *env) supervise(l *locker.Lock, o *options, path string, argv []string, sigs <-chan os.Signal) int {
-	ka, err := l.KeepAlive(context.Background())
+func (e *env) supervise(h *holding, o *options, path string, argv []string, sigs <-chan os.Signal) int {
+	ka, err := h.keepAlive(context.Background())
 	if err != nil {
-		l.UnlockUnconditionally()
+		h.release()
 		if errors.Is(err, locker.ErrNotLocked) {
 			return e.fail(exitLost, fmt.Errorf("lost the lock before %s could start: %w", argv[0], err))
 		}
 		return e.fail(codeFor(err, o.conflict), err)
 	}
 	cmd := &exec.Cmd{Path: path, Args: argv, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
-	if o.fencing {
-		// The protected storage compares it with the last token it saw
-		// and refuses the writes of a holder that lost the lock.
-		cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", tokenEnv, l.Token()))
+	if env := h.env(); len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
 	}
 	if err := cmd.Start(); err != nil {
-		if uerr := l.Unlock(); uerr != nil {
+		if uerr := h.release(); uerr != nil {
 			e.fail(codeFor(uerr, o.conflict), uerr)
 		}
 		code := exitOSErr
@@ -156,7 +157,7 @@ func (e *env) supervise(l *locker.Lock, o *options, path string, argv []string, 
 	}
 	name := fmt.Sprintf("%s (pid %d)", argv[0], cmd.Process.Pid)
 	if o.verbose {
-		e.say("running %s under %s", name, l.LockFile())
+		e.say("running %s under %s", name, h.name())
 	}
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
@@ -196,7 +197,7 @@ wait:
 			break wait
 		}
 	}
-	uerr := l.Unlock()
+	uerr := h.release()
 	if lostErr != nil {
 		e.say("%s ended (status %d); exiting with %d: the lock was lost", name, statusOf(cmd, werr), exitLost)
 		return exitLost
@@ -212,7 +213,7 @@ wait:
 			return exitIOErr
 		}
 	case o.verbose:
-		e.say("%s exited with status %d; released %s", name, status, l.LockFile())
+		e.say("%s exited with status %d; released %s", name, status, h.name())
 	}
 	return status
 }

@@ -128,7 +128,6 @@ func TestExitStatusOfTheCommand(t *testing.T) {
 		{[]string{"-l", "0", "lock.lock", "true"}, exitUsage},
 		{[]string{"-l", "soon", "lock.lock", "true"}, exitUsage},
 		{[]string{"-E", "256", "lock.lock", "true"}, exitUsage},
-		{[]string{"-s", "lock.lock", "true"}, exitUsage},
 		{[]string{"lock.lock", "-w", "1", "true"}, exitUsage},
 		{[]string{"lock.lock", "-c", "true", "extra"}, exitUsage},
 		{[]string{"lock.lock"}, exitUsage},
