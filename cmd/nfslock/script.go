@@ -36,6 +36,7 @@ lockfile-create). Nothing refreshes it: it expires after --lifetime unless
 			addSlop(fs, o)
 			addSeparator(fs, o, locker.DefaultSeparator)
 			addPID(fs, o, "the process the claim names, which holds the lock")
+			addShared(fs, o, "take a reader's slot", "take one of `N` slots", true)
 			addVerbose(fs, o, "say who holds the lock while waiting, and when it was taken")
 			addHelp(fs, o)
 			return fs
@@ -104,6 +105,7 @@ func scriptFlags(name, pidWhat string, more ...func(*pflag.FlagSet)) func(o *opt
 		addSlop(fs, o)
 		addSeparator(fs, o, locker.DefaultSeparator)
 		addPID(fs, o, pidWhat)
+		addShared(fs, o, "the reader's slot named by --pid", "the semaphore's slot named by --pid; `N` is checked", false)
 		addVerbose(fs, o, "say what was done")
 		for _, f := range more {
 			f(fs)
@@ -148,37 +150,55 @@ func runLock(e *env, o *options, args []string) int {
 	if !ok {
 		return code
 	}
-	l, err := locker.New(path, e.fsys, lockOptions(o, pid)...)
+	h, err := newHolding(path, e.fsys, o, pid)
 	if err != nil {
 		return e.fail(codeFor(err, o.conflict), err)
 	}
-	if d, err := l.Details(); err == nil && d.Hostname == l.Hostname() && d.PID == pid {
+	if e.alreadyHeld(h, path, o, pid) {
 		if !o.quiet {
-			e.say("%s is already held in the name of pid %d of this host", l.LockFile(), pid)
+			e.say("%s is already held in the name of pid %d of this host", h.name(), pid)
 		}
 		return o.conflict
 	}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, forwardedSignals...)
 	defer signal.Stop(sigs)
-	if held, code := e.acquire(l, o, sigs); !held {
+	if held, code := e.acquire(h, o, sigs); !held {
 		return code
 	}
 	if o.verbose {
 		e.say("%s is held in the name of pid %d; it expires in %v unless refreshed ('nfslock keep' or 'touch'); release it with 'nfslock unlock'",
-			l.LockFile(), pid, o.lifetime)
+			h.name(), pid, o.lifetime)
 	}
 	return exitOK
 }
 
+// alreadyHeld reports whether pid holds LOCKFILE in the options' mode
+// already: taking it again would wait for itself (a writer, or the last
+// free slot) or hold two slots in one name.
+func (e *env) alreadyHeld(h *holding, path string, o *options, pid int) bool {
+	if o.mode() == modeExclusive {
+		d, err := h.gate.Details()
+		return err == nil && isOurs(h.gate, d)
+	}
+	_, err := adoptHeld(path, e.fsys, o, pid)
+	return err == nil
+}
+
 // adopt finds the lock held in the name of pid, or says why not.
 func (e *env) adopt(path string, o *options, pid int) (*locker.Lock, int) {
-	l, err := locker.Adopt(path, e.fsys, lockOptions(o, pid)...)
+	l, err := adoptHeld(path, e.fsys, o, pid)
 	if err == nil {
 		return l, exitOK
 	}
 	var le *locker.Error
 	switch {
+	case errors.Is(err, locker.ErrNotLocked) && o.mode() != modeExclusive:
+		if !o.quiet {
+			_, _, noun := o.mode().slotKind()
+			e.say("no %s of %s is held in the name of pid %d of this host", noun, path, pid)
+		}
+		return nil, exitConflict
 	case errors.Is(err, locker.ErrNotLocked) && errors.As(err, &le) && le.Holder != nil:
 		if !o.quiet {
 			e.say("%s is held by host %s pid %d, not by pid %d of this host: left alone", le.Path, le.Holder.Hostname, le.Holder.PID, pid)
@@ -186,7 +206,7 @@ func (e *env) adopt(path string, o *options, pid int) (*locker.Lock, int) {
 		return nil, exitConflict
 	case errors.Is(err, locker.ErrNotLocked) && errors.As(err, &le):
 		if !o.quiet {
-			e.say("%s is not locked", le.Path)
+			e.say("%s is not locked%s", le.Path, notHeldHint(path, e.fsys, o))
 		}
 		return nil, exitConflict
 	}
@@ -266,12 +286,18 @@ func runKeep(e *env, o *options, args []string) int {
 		return e.fail(exitOSErr, err)
 	}
 	defer r.Close()
-	cmd := exec.Command(exe, "keep", "--foreground", "--ready-line",
+	args = []string{"keep", "--foreground", "--ready-line",
 		"--pid", strconv.Itoa(pid),
 		"--lifetime", o.lifetime.String(),
 		"--slop", o.slop.String(),
-		"--separator", o.separator,
-		"--", abs)
+		"--separator", o.separator}
+	switch o.mode() {
+	case modeShared:
+		args = append(args, "--shared")
+	case modeSemaphore:
+		args = append(args, "--slots")
+	}
+	cmd := exec.Command(exe, append(args, "--", abs)...)
 	// The keeper's stdout is a pipe to us until it is ready; it holds
 	// nothing else of ours open, so that "$(nfslock keep f)" returns.
 	cmd.Stdout = w
