@@ -78,7 +78,7 @@ func (e *env) subcommand(sc subcommand, args []string) int {
 	if stop {
 		return code
 	}
-	return sc.run(e, &o, rest)
+	return sc.run(e, &o, slotsArg(&o, rest))
 }
 
 // usage is the text of nfslock --help.
@@ -89,7 +89,7 @@ func usage(runFlags *pflag.FlagSet) string {
   nfslock [options] LOCKFILE -c 'SHELL COMMAND'
   nfslock lock|touch|keep|unlock [options] LOCKFILE
   nfslock status [--json] LOCKFILE
-  nfslock break [--force] LOCKFILE
+  nfslock break [--force] [-s|--slots] LOCKFILE
   nfslock check [--json] DIR
 
 flock(1) for shared directories. nfslock takes the lock LOCKFILE, waiting

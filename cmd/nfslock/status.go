@@ -50,6 +50,30 @@ type statusReport struct {
 	ClockOffsetSeconds *float64 `json:"clock_offset_seconds"`
 	ClockOffsetError   string   `json:"clock_offset_error,omitempty"`
 	SlopSeconds        float64  `json:"slop_seconds"`
+	// RWLock is set when LOCKFILE is a shared lock (LOCKFILE.readers
+	// exists), Semaphore when it is a semaphore (LOCKFILE.slots exists).
+	RWLock    *rwReport        `json:"rwlock,omitempty"`
+	Semaphore *semaphoreReport `json:"semaphore,omitempty"`
+}
+
+// rwReport is what status says of a shared lock; the holder of LOCKFILE,
+// its gate, is the writer (or a writer waiting for the readers to leave,
+// or a reader entering).
+type rwReport struct {
+	Readers []slotReport `json:"readers"`
+}
+
+// semaphoreReport is what status says of a semaphore; the holder of
+// LOCKFILE, its gate, is the process next in line for a slot.
+type semaphoreReport struct {
+	Slots   int          `json:"slots"` // the recorded number of slots
+	Holders []slotReport `json:"holders"`
+}
+
+// slotReport is the holder of one reader slot or semaphore slot.
+type slotReport struct {
+	Slot int `json:"slot"` // k of LOCKFILE.reader.<k> or LOCKFILE.slot.<k>
+	holderReport
 }
 
 type holderReport struct {
@@ -125,9 +149,16 @@ func runStatus(e *env, o *options, args []string) int {
 		code = exitConflict
 	}
 	if h := r.Holder; h != nil {
-		left := h.Expires.Sub(time.Now().Add(l.ClockOffset()))
-		h.ExpiresInSeconds = left.Seconds()
-		h.Breakable = left+o.slop < 0
+		h.date(l, o.slop)
+	}
+	if !r.NotALock {
+		if err := e.statusOfSlots(&r, l, o); err != nil {
+			return e.fail(codeFor(err, exitConflict), err)
+		}
+		if (r.RWLock != nil && len(r.RWLock.Readers) > 0) || (r.Semaphore != nil && len(r.Semaphore.Holders) > 0) {
+			r.Held = true
+			code = exitConflict
+		}
 	}
 	if o.json {
 		enc := json.NewEncoder(e.stdout)
@@ -138,23 +169,39 @@ func runStatus(e *env, o *options, args []string) int {
 		}
 		return code
 	}
-	fmt.Fprintf(e.stdout, "%s: %s\n", r.LockFile, r.State)
+	gate := ""
+	if r.RWLock != nil || r.Semaphore != nil {
+		gate = " (the gate)"
+	}
+	fmt.Fprintf(e.stdout, "%s: %s%s\n", r.LockFile, r.State, gate)
 	switch {
 	case r.NotALock:
 		fmt.Fprintf(e.stdout, "  the file at the lock path is not a lock: nfslock never touches it\n")
 	case r.Holder != nil:
 		h := r.Holder
-		fmt.Fprintf(e.stdout, "  holder:     host %s, pid %d\n", h.Host, h.PID)
-		fmt.Fprintf(e.stdout, "  claim file: %s\n", h.ClaimFile)
-		left := time.Duration(h.ExpiresInSeconds * float64(time.Second))
-		when := "in " + seconds(left)
+		role := ""
 		switch {
-		case h.Breakable:
-			when = seconds(-left) + " ago; may be broken"
-		case left < 0:
-			when = fmt.Sprintf("%s ago; may be broken in %s", seconds(-left), seconds(left+o.slop))
+		case r.RWLock != nil:
+			role = " (the writer, or a reader entering)"
+		case r.Semaphore != nil:
+			role = " (next in line for a slot)"
 		}
-		fmt.Fprintf(e.stdout, "  expires:    %s (%s)\n", h.Expires.Local().Format(time.RFC3339Nano), when)
+		fmt.Fprintf(e.stdout, "  holder:     host %s, pid %d%s\n", h.Host, h.PID, role)
+		fmt.Fprintf(e.stdout, "  claim file: %s\n", h.ClaimFile)
+		fmt.Fprintf(e.stdout, "  expires:    %s (%s)\n", h.Expires.Local().Format(time.RFC3339Nano), h.when(o.slop))
+	}
+	var slots []slotReport
+	switch {
+	case r.RWLock != nil:
+		fmt.Fprintf(e.stdout, "  readers:    %d\n", len(r.RWLock.Readers))
+		slots = r.RWLock.Readers
+	case r.Semaphore != nil:
+		fmt.Fprintf(e.stdout, "  slots:      %d of %d held\n", len(r.Semaphore.Holders), r.Semaphore.Slots)
+		slots = r.Semaphore.Holders
+	}
+	for _, s := range slots {
+		fmt.Fprintf(e.stdout, "    %-9s host %s, pid %d, expires %s; claim file %s\n",
+			fmt.Sprintf("slot %d:", s.Slot), s.Host, s.PID, s.when(o.slop), s.ClaimFile)
 	}
 	if r.ClockOffsetSeconds != nil {
 		fmt.Fprintf(e.stdout, "  clock:      the file server's is %+.3fs from this host's\n", *r.ClockOffsetSeconds)
@@ -162,6 +209,72 @@ func runStatus(e *env, o *options, args []string) int {
 		fmt.Fprintf(e.stdout, "  clock:      offset to the file server unknown: %s\n", r.ClockOffsetError)
 	}
 	return code
+}
+
+// date sets when h expires, seen from now in the file server's clock,
+// and whether it may be broken.
+func (h *holderReport) date(l *locker.Lock, slop time.Duration) {
+	left := h.Expires.Sub(time.Now().Add(l.ClockOffset()))
+	h.ExpiresInSeconds = left.Seconds()
+	h.Breakable = left+slop < 0
+}
+
+// when says when h expires or expired, and when it may be broken.
+func (h *holderReport) when(slop time.Duration) string {
+	left := time.Duration(h.ExpiresInSeconds * float64(time.Second))
+	switch {
+	case h.Breakable:
+		return seconds(-left) + " ago; may be broken"
+	case left < 0:
+		return fmt.Sprintf("%s ago; may be broken in %s", seconds(-left), seconds(left+slop))
+	}
+	return "in " + seconds(left)
+}
+
+// statusOfSlots adds to r the readers of LOCKFILE if it is a shared lock
+// (LOCKFILE.readers exists) and the holders of its slots if it is a
+// semaphore (LOCKFILE.slots exists); l is the lock on LOCKFILE.
+func (e *env) statusOfSlots(r *statusReport, l *locker.Lock, o *options) error {
+	path := l.LockFile()
+	opts := []locker.Option{locker.WithClockSlop(o.slop), locker.WithSeparator(o.separator)}
+	if _, err := e.fsys.Stat(path + ".readers"); err == nil {
+		rw, err := locker.NewRWLock(path, e.fsys, opts...)
+		if err != nil {
+			return err
+		}
+		st, err := rw.Status()
+		if err != nil {
+			return err
+		}
+		r.RWLock = &rwReport{Readers: e.slotReports(path, "reader", st.Readers, l, o.slop)}
+	}
+	if _, err := e.fsys.Stat(path + ".slots"); err == nil {
+		sem, err := locker.NewSemaphore(path, 1, e.fsys, opts...)
+		if err != nil {
+			return err
+		}
+		st, err := sem.Status()
+		if err != nil {
+			return err
+		}
+		r.Semaphore = &semaphoreReport{Slots: st.Slots, Holders: e.slotReports(path, "slot", st.Holders, l, o.slop)}
+	}
+	return nil
+}
+
+// slotReports describes the holders of slots ss of kind.
+func (e *env) slotReports(path, kind string, ss []locker.SlotDetails, l *locker.Lock, slop time.Duration) []slotReport {
+	out := []slotReport{}
+	for _, s := range ss {
+		name := fmt.Sprintf("%s.%s.%d", path, kind, s.Index)
+		sr := slotReport{Slot: s.Index, holderReport: holderReport{Host: s.Hostname, PID: s.PID, LockFile: s.LockFile, Expires: s.Expires}}
+		if contents, err := e.fsys.ReadFile(name); err == nil {
+			sr.ClaimFile = filepath.Join(filepath.Dir(name), claimBase(string(contents)))
+		}
+		sr.date(l, slop)
+		out = append(out, sr)
+	}
+	return out
 }
 
 // claimBase is the base name of the claim file a lock file's contents
