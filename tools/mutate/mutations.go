@@ -654,4 +654,51 @@ var mutations = []Mutation{
 		Edits:      edit("(*Lock).readBounded", "if err == nil && len(data) > MaxClaimLen {", "if false {"),
 		Equivalent: "every backend the suite runs (memfs included) stops reading at MaxClaimLen + 1 bytes and fails with ErrTooLong itself, as the FS contract asks; the locker's check guards against a backend that does not",
 	},
+	// Shared locks and semaphores (parts.go, rwlock.go, semaphore.go).
+	{
+		ID:    "rw-count-not-raised",
+		Desc:  "a reader takes a slot at or above the count without raising the count, so a writer does not pass it",
+		Edits: edit("(*RWLock).enter", "if k >= n {", "if false {"),
+	},
+	{
+		ID:    "rw-writer-passes-no-reader",
+		Desc:  "a writer holding the gate does not wait for the readers inside to leave",
+		Edits: edit("(*RWLock).passReaders", "if n == 0 {", "if true {"),
+	},
+	{
+		ID:    "rw-reader-gate-unchecked",
+		Desc:  "a reader does not check, once it has its slot, that the gate was still its own (a writer may have broken the gate and passed the slot before it took it)",
+		Edits: edit("(*RWLock).enter", "if !gate.IsLocked() {", "if false {"),
+	},
+	{
+		ID:    "rw-writer-gate-loss-unchecked",
+		Desc:  "a writer does not check, once it has passed the readers, that the gate it kept alive meanwhile is still its own",
+		Edits: edit("(*RWLock).passReaders", "if err := ka.Err(); err != nil {", "if err := error(nil); err != nil {"),
+	},
+	{
+		ID:    "sem-busy-slot-taken",
+		Desc:  "a semaphore's waiter takes a slot that another holds (TryLock's ErrBusy taken for success)",
+		Edits: edit("(*Semaphore).takeFree", "case err == nil:", "case err == nil || errors.Is(err, ErrBusy):"),
+	},
+	{
+		ID:    "sem-other-n-accepted",
+		Desc:  "a semaphore asked for another number of slots than the recorded one goes on with its own",
+		Edits: edit("(*Semaphore).checkN", "case recorded != s.n:", "case false:"),
+	},
+	{
+		ID:    "sem-try-jumps-the-queue",
+		Desc:  "TryAcquire takes a free slot without passing the gate, ahead of the waiters queued there",
+		Edits: edit("(*Semaphore).acquire", "err = gate.tryGate()", "err = nil"),
+	},
+	{
+		ID:    "count-rename-reply-lost",
+		Desc:  "a count file's rename whose reply was lost (answered ENOENT, done) is reported failed",
+		Edits: edit("(*Lock).writeCount", "if isNotExist(err) {", "if false {"),
+	},
+	{
+		ID:    "break-move-on-old-look",
+		Desc:  "a breaker moves the lock file aside on the strength of its look under the break lock, without looking again after its last look at the break lock",
+		Edits: edit("(*Lock).removeAsideRestoring", "if same, err := l.stillHolds(name, contents, ok); !same || err != nil {", "if same, err := true, error(nil); !same || err != nil {"),
+		Rare:  "the race needs four lockers (a breaker of a stale break lock moving another's fresh one aside by mistake, a third breaking and taking the lock meanwhile, a fourth linking while the fresh lock is aside); the locker's TestBreakerLooksAgainBeforeTheMove kills it, and the interleavings (LikeSSHFS/ExpiredHolder) about once in 2 000 random cases; no scenario of the suite yet",
+	},
 }
