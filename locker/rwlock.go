@@ -189,7 +189,7 @@ func (rw *RWLock) Lock(ctx context.Context) error { return rw.lock(ctx, false) }
 
 // TryLock takes the lock as the writer without waiting: it returns an error
 // wrapping ErrBusy if another writer holds or waits for it, or a reader
-// holds it.
+// holds it or is entering.
 func (rw *RWLock) TryLock() error { return rw.lock(context.Background(), true) }
 
 func (rw *RWLock) lock(ctx context.Context, try bool) (err error) {
@@ -205,7 +205,9 @@ func (rw *RWLock) lock(ctx context.Context, try bool) (err error) {
 	}
 	deadline := gate.deadline()
 	if try {
-		err = gate.tryGate()
+		// Busy whoever holds the gate: a writer, or a reader entering,
+		// which is as good as inside.
+		err = gate.TryLock()
 	} else {
 		err = gate.lockBy(ctx, deadline)
 	}

@@ -658,7 +658,7 @@ var mutations = []Mutation{
 	{
 		ID:    "rw-count-not-raised",
 		Desc:  "a reader takes a slot at or above the count without raising the count, so a writer does not pass it",
-		Edits: edit("(*RWLock).enter", "if k >= n {", "if false {"),
+		Edits: edit("(*RWLock).enter", "if k >= n {", "if k >= n && false {"),
 	},
 	{
 		ID:    "rw-writer-passes-no-reader",
