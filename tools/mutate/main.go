@@ -359,8 +359,8 @@ func (r *runner) judge(ov string, extra ...string) outcome {
 // schedules, the same every run: the scenarios (the fencing ones
 // included), not the property tests' random cases.
 var deterministic = []string{
-	"-run", `^TestConformance(LikeSSHFS)?$/^(Scenarios|Fencing)$`,
-	"-skip", `^TestConformance(LikeSSHFS)?$/^Fencing$/^(StateMachine|Interleavings)$`,
+	"-run", `^TestConformance(LikeSSHFS)?$/^(Scenarios|Fencing|RWLock|Semaphore)$`,
+	"-skip", `^TestConformance(LikeSSHFS)?$/^(Fencing|RWLock|Semaphore)$/^(StateMachine|Interleavings|Stress)$`,
 }
 
 // failsUnmutated reports whether the unmutated suite fails the test that
