@@ -307,21 +307,6 @@ func (w *worker) awaitGo(ctx context.Context, host string) bool {
 	}
 }
 
-// writeShared replaces the file name with data, as writeCounter does.
-func writeShared(fsys locker.FS, name, data string) error {
-	tmp := name + "." + strconv.Itoa(os.Getpid()) + ".new"
-	err := fsys.WriteFile(tmp, []byte(data), 0o666)
-	if errors.Is(err, fs.ErrExist) {
-		if err = fsys.Remove(tmp); err == nil || errors.Is(err, fs.ErrNotExist) {
-			err = fsys.WriteFile(tmp, []byte(data), 0o666)
-		}
-	}
-	if err != nil {
-		return err
-	}
-	return fsys.Rename(tmp, name)
-}
-
 // readShared returns the contents of name, "" if there is none.
 func readShared(fsys locker.FS, name string) (string, error) {
 	data, err := fsys.ReadFile(name)

@@ -353,12 +353,16 @@ func cycle(ctx context.Context, l *locker.Lock, fsys locker.FS, counter string, 
 // gone, and the counter holds n). Those count as done, so that the stress
 // tests with lost replies injected judge the lock, not this bookkeeping.
 func writeCounter(fsys locker.FS, name string, n int) error {
+	return writeShared(fsys, name, strconv.Itoa(n))
+}
+
+// writeShared replaces the file name with data, as writeCounter says.
+func writeShared(fsys locker.FS, name, data string) error {
 	tmp := name + "." + strconv.Itoa(os.Getpid()) + ".new"
-	data := []byte(strconv.Itoa(n))
-	err := fsys.WriteFile(tmp, data, 0o666)
+	err := fsys.WriteFile(tmp, []byte(data), 0o666)
 	if errors.Is(err, fs.ErrExist) {
 		if err = fsys.Remove(tmp); err == nil || errors.Is(err, fs.ErrNotExist) {
-			err = fsys.WriteFile(tmp, data, 0o666)
+			err = fsys.WriteFile(tmp, []byte(data), 0o666)
 		}
 	}
 	if err != nil {
@@ -368,7 +372,7 @@ func writeCounter(fsys locker.FS, name string, n int) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		_, serr := fsys.Stat(tmp)
 		got, rerr := fsys.ReadFile(name)
-		if errors.Is(serr, fs.ErrNotExist) && rerr == nil && string(got) == string(data) {
+		if errors.Is(serr, fs.ErrNotExist) && rerr == nil && string(got) == data {
 			return nil // done, its reply lost
 		}
 	}
