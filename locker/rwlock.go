@@ -269,6 +269,11 @@ func (rw *RWLock) passReaders(ctx context.Context, deadline time.Time, try bool)
 			return err
 		}
 	}
+	// The keep-alive stops before the count is written: where links are
+	// not counted, writeCount's look at the gate (IsLocked) compares the
+	// dates of the lock and claim files, which a refresh between its two
+	// stats would set apart.
+	ka.Stop()
 	if err := ka.Err(); err != nil {
 		return err
 	}
