@@ -529,7 +529,7 @@ func scenarioRWBadInput(t *testing.T, b Backend) {
 		opts []locker.Option
 	}{
 		{"an empty path", "", nil},
-		{"a path with the separator", s.path + "|x", nil},
+		{"a path with the separator", s.path + locker.DefaultSeparator + "x", nil},
 		{"a lifetime of 0", s.path, []locker.Option{locker.WithLifetime(0)}},
 	} {
 		_, err := locker.NewRWLock(c.path, s.env.FS, append(s.procOpts(), c.opts...)...)

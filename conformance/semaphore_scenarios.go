@@ -279,7 +279,7 @@ func scenarioSemBadInput(t *testing.T, b Backend) {
 		{"-1 slots", s.path, -1},
 		{"2^20+1 slots", s.path, 1<<20 + 1},
 		{"an empty path", "", 1},
-		{"a path with the separator", s.path + "|x", 1},
+		{"a path with the separator", s.path + locker.DefaultSeparator + "x", 1},
 	} {
 		_, err := locker.NewSemaphore(c.path, c.n, s.env.FS, s.procOpts()...)
 		s.checkErr("NewSemaphore with "+c.what, err, locker.ErrInvalid)
