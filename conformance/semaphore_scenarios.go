@@ -105,62 +105,65 @@ func scenarioSemNeverMoreThanN(t *testing.T, b Backend) {
 
 func scenarioSemDeadHolder(t *testing.T, b Backend) {
 	for _, how := range []string{"TryAcquire", "Acquire"} {
+		// Each way runs again on its own when its real-time margins were not met.
 		t.Run(how, func(t *testing.T) {
-			s := newScene(t, b, "a dead holder's slot is recovered once it has been expired for longer than the slop, not before; a waiter recovers it within a backoff step of then")
-			dead := s.newSem(nil, 1)
-			if _, err := dead.Acquire(s.ctx); err != nil {
-				s.fatalf("the holder's Acquire: %v", err)
-			}
-			boundary := s.slotExpiry(dead, dead).Add(s.tl.slop)
-			slot := s.slotFile("slot", 0)
-			next := s.newSem(nil, 1, long)
-			if how == "Acquire" {
-				got := s.goDo(func() error { _, err := next.Acquire(s.ctx); return err })
-				before := boundary
-				if s.tl.virtual == nil {
-					before = boundary.Add(-s.tl.near - s.tl.lag)
+			runTimed(t, b, func(t *testing.T, b Backend) {
+				s := newScene(t, b, "a dead holder's slot is recovered once it has been expired for longer than the slop, not before; a waiter recovers it within a backoff step of then")
+				dead := s.newSem(nil, 1)
+				if _, err := dead.Acquire(s.ctx); err != nil {
+					s.fatalf("the holder's Acquire: %v", err)
 				}
-				s.stepTo(before)
-				ok := s.stillWaiting("the waiter's Acquire", "the dead holder's slot may not be broken yet", got)
-				if !s.inTime(boundary, "checking that the waiter still waits") {
-					return
-				}
-				if !ok || dead.Held() == nil || !dead.Held().IsLocked() {
-					s.fatalf("%s: the dead holder's slot was broken before its expiry+slop %s (now %s)", semViolation, s.tl.at(boundary), s.tl.at(s.tl.now()))
-				}
-				limit := boundary.Add(s.tl.maxBackoff + s.tl.lag + 10*driveStep)
-				s.requireErr("the waiter's Acquire", s.drive("the waiter's Acquire", got, limit, 2), nil)
-				if at := s.tl.now(); at.Before(boundary.Add(-s.tl.tolerance)) {
-					s.errorf("the waiter got the dead holder's slot at %s, before its expiry+slop %s", s.tl.at(at), s.tl.at(boundary))
-				}
-			} else {
-				for _, p := range []struct {
-					offset time.Duration
-					name   string
-				}{{-s.tl.near, "expiry+slop-" + s.tl.near.String()}, {0, "expiry+slop"}} {
-					if p.offset == 0 && s.tl.virtual == nil {
-						continue
+				boundary := s.slotExpiry(dead, dead).Add(s.tl.slop)
+				slot := s.slotFile("slot", 0)
+				next := s.newSem(nil, 1, long)
+				if how == "Acquire" {
+					got := s.goDo(func() error { _, err := next.Acquire(s.ctx); return err })
+					before := boundary
+					if s.tl.virtual == nil {
+						before = boundary.Add(-s.tl.near - s.tl.lag)
 					}
-					s.tl.advanceTo(boundary.Add(p.offset))
-					what := "TryAcquire at the dead holder's " + p.name
-					_, err := next.TryAcquire()
-					if !s.inTime(boundary, what) {
+					s.stepTo(before)
+					ok := s.stillWaiting("the waiter's Acquire", "the dead holder's slot may not be broken yet", got)
+					if !s.inTime(boundary, "checking that the waiter still waits") {
 						return
 					}
-					if !s.checkErr(what, err, locker.ErrBusy) || !dead.Held().IsLocked() {
-						s.fatalf("%s: after %s the dead holder's slot is %s", semViolation, what, s.describe(s.look(slot)))
+					if !ok || dead.Held() == nil || !dead.Held().IsLocked() {
+						s.fatalf("%s: the dead holder's slot was broken before its expiry+slop %s (now %s)", semViolation, s.tl.at(boundary), s.tl.at(s.tl.now()))
 					}
+					limit := boundary.Add(s.tl.maxBackoff + s.tl.lag + 10*driveStep)
+					s.requireErr("the waiter's Acquire", s.drive("the waiter's Acquire", got, limit, 2), nil)
+					if at := s.tl.now(); at.Before(boundary.Add(-s.tl.tolerance)) {
+						s.errorf("the waiter got the dead holder's slot at %s, before its expiry+slop %s", s.tl.at(at), s.tl.at(boundary))
+					}
+				} else {
+					for _, p := range []struct {
+						offset time.Duration
+						name   string
+					}{{-s.tl.near, "expiry+slop-" + s.tl.near.String()}, {0, "expiry+slop"}} {
+						if p.offset == 0 && s.tl.virtual == nil {
+							continue
+						}
+						s.tl.advanceTo(boundary.Add(p.offset))
+						what := "TryAcquire at the dead holder's " + p.name
+						_, err := next.TryAcquire()
+						if !s.inTime(boundary, what) {
+							return
+						}
+						if !s.checkErr(what, err, locker.ErrBusy) || !dead.Held().IsLocked() {
+							s.fatalf("%s: after %s the dead holder's slot is %s", semViolation, what, s.describe(s.look(slot)))
+						}
+					}
+					s.tl.advanceTo(boundary.Add(s.tl.near))
+					_, err := next.TryAcquire()
+					s.requireErr("TryAcquire once the dead holder's slot expired for longer than the slop", err, nil)
 				}
-				s.tl.advanceTo(boundary.Add(s.tl.near))
-				_, err := next.TryAcquire()
-				s.requireErr("TryAcquire once the dead holder's slot expired for longer than the slop", err, nil)
-			}
-			if dead.Held().IsLocked() || !next.Held().IsLocked() {
-				s.fatalf("%s: the dead holder's IsLocked = %v, its successor's = %v; want false, true", semViolation, dead.Held().IsLocked(), next.Held().IsLocked())
-			}
-			s.checkErr("the broken holder's Release", dead.Release(), locker.ErrNotLocked)
-			s.checkErr("the successor's Release", next.Release(), nil)
-			s.wantFiles("after the successor released (the dead holder's claim file went with its slot)", s.countFile("slots"))
+				if dead.Held().IsLocked() || !next.Held().IsLocked() {
+					s.fatalf("%s: the dead holder's IsLocked = %v, its successor's = %v; want false, true", semViolation, dead.Held().IsLocked(), next.Held().IsLocked())
+				}
+				s.checkErr("the broken holder's Release", dead.Release(), locker.ErrNotLocked)
+				s.checkErr("the successor's Release", next.Release(), nil)
+				s.wantFiles("after the successor released (the dead holder's claim file went with its slot)", s.countFile("slots"))
+			})
 		})
 	}
 }
