@@ -44,10 +44,16 @@ func (e *env) acquire(h *holding, o *options, sigs <-chan os.Signal) (bool, int)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case s := <-sigs:
-				cancel(signalled{s})
-			case <-done:
+			for {
+				select {
+				case s := <-sigs:
+					if waitGoesOn(s) {
+						continue
+					}
+					cancel(signalled{s})
+				case <-done:
+				}
+				return
 			}
 		}()
 		if o.verbose {

@@ -201,7 +201,8 @@ func TestSignalsReachTheCommand(t *testing.T) {
 }
 
 func sigName(s syscall.Signal) string {
-	return map[syscall.Signal]string{syscall.SIGINT: "INT", syscall.SIGTERM: "TERM", syscall.SIGHUP: "HUP"}[s]
+	return map[syscall.Signal]string{syscall.SIGINT: "INT", syscall.SIGTERM: "TERM", syscall.SIGHUP: "HUP",
+		syscall.SIGQUIT: "QUIT", syscall.SIGUSR1: "USR1", syscall.SIGUSR2: "USR2", syscall.SIGALRM: "ALRM", syscall.SIGWINCH: "WINCH"}[s]
 }
 
 // TestLostLock: nfslock is stopped past lifetime + slop while another
