@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -165,4 +166,53 @@ func TestMoreSignalsReachTheJob(t *testing.T) {
 		t.Errorf("nfslock dumped its stacks on SIGQUIT:\n%s", r.stderr)
 	}
 	wantFiles(t, dir, "child.pid", "seen")
+}
+
+// TestCtrlCOnce: at a terminal, with nfslock in the foreground, a Ctrl-C
+// reaches the job once: from the terminal, not passed on again by nfslock.
+// (Two SIGINTs a few microseconds apart are one to a shell, so -v shows
+// whether nfslock passed one on.)
+func TestCtrlCOnce(t *testing.T) {
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script(1) is not installed (apt-get install bsdutils): it runs nfslock in a pseudo-terminal")
+	}
+	dir := t.TempDir()
+	// The job counts SIGINTs, and after the first waits half a second for
+	// a second one before it exits 3.
+	job := `n=0; trap "echo INT; n=\$((n+1))" INT; echo ready; while [ $n -lt 1 ]; do sleep 0.05; done; sleep 0.5; exit 3`
+	line := fmt.Sprintf("exec %s -v lock.lock sh -c '%s'", nfslockBin, job)
+	cmd := exec.Command(script, "-qfec", line, "/dev/null")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "SHELL=/bin/sh")
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	tty, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting script: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		tty.Close()
+	})
+	waitUntil(t, "the job to start in the pseudo-terminal", 10*time.Second, func() bool { return strings.Contains(out.String(), "ready") })
+	tty.Write([]byte{3}) // Ctrl-C
+	select {
+	case <-done:
+	case <-time.After(commandTimeout):
+		t.Fatalf("nfslock in a pseudo-terminal still running after Ctrl-C; output:\n%s", out.String())
+	}
+	tty.Close()
+	if strings.Contains(out.String(), "passing") {
+		t.Errorf("nfslock passed a signal on to a job in the terminal's foreground, which the terminal signals itself:\n%s", out.String())
+	}
+	if n := strings.Count(out.String(), "INT"); n != 1 || cmd.ProcessState.ExitCode() != 3 {
+		t.Errorf("after one Ctrl-C the job saw %d SIGINTs and nfslock exited %d; want 1 and the job's status 3; output:\n%q", n, cmd.ProcessState.ExitCode(), out.String())
+	}
+	wantFiles(t, dir)
 }
