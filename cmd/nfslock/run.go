@@ -28,7 +28,7 @@ func runFlags(o *options) *pflag.FlagSet {
 	fs.StringVarP(&o.command, "command", "c", "", "run `COMMAND` with $SHELL -c (/bin/sh if unset), as flock -c; given right after LOCKFILE, as in flock(1), or before it")
 	addSeparator(fs, o, locker.DefaultSeparator)
 	fs.BoolVar(&o.fencing, "fencing", false, "take a fencing token with the lock (a number greater than any given before for LOCKFILE, counted in LOCKFILE.fence) and pass it to COMMAND as NFSLOCK_TOKEN")
-	addVerbose(fs, o, "say who holds the lock while waiting, how long the wait took, and what happens to COMMAND")
+	addVerbose(fs, o, "say who holds the lock while waiting, or when -n or -w gives up (silent otherwise, as flock(1)), how long the wait took, and what happens to COMMAND")
 	addShared(fs, o, "run COMMAND as one of many readers (see -x)", "run COMMAND holding one of `N` slots", true)
 	fs.BoolVarP(&o.exclusive, "exclusive", "x", true, "the writer, excluding -s readers (default; also -e)")
 	fs.BoolVarP(&o.exclusive, "exclusive-e", "e", true, "")
@@ -54,6 +54,7 @@ func (e *env) runMode(args []string) int {
 	if stop {
 		return code
 	}
+	o.busyQuiet = true // as flock(1): the exit status says it
 	switch {
 	case o.version:
 		fmt.Fprintln(e.stdout, version())
@@ -148,7 +149,14 @@ func (e *env) supervise(h *holding, o *options, path string, argv []string, sigs
 		cmd.Env = append(os.Environ(), env...)
 	}
 	j := newJob(cmd)
-	if err := j.start(o.killAfter); err != nil {
+	err = j.start(o.killAfter)
+	if errors.Is(err, syscall.ENOEXEC) {
+		// A script without "#!": run it with /bin/sh, as execvp(3) does.
+		cmd = &exec.Cmd{Path: "/bin/sh", Args: append([]string{"sh", path}, argv[1:]...), Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Env: cmd.Env}
+		j = newJob(cmd)
+		err = j.start(o.killAfter)
+	}
+	if err != nil {
 		if uerr := h.release(); uerr != nil {
 			e.fail(codeFor(uerr, o.conflict), uerr)
 		}
