@@ -96,6 +96,9 @@ func startCmd(t *testing.T, dir string, env []string, name string, args ...strin
 	// run from a terminal's foreground leaves the terminal's signals to it
 	// (TestCtrlCOnce), whatever terminal the tests are run from.
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	// A process left holding stdout (a job that outlived nfslock) fails
+	// the test instead of hanging it.
+	p.cmd.WaitDelay = 5 * time.Second
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("starting %s %q: %v", name, args, err)
 	}

@@ -209,7 +209,7 @@ func (e *env) supervise(h *holding, o *options, path string, argv []string, sigs
 			terminate()
 		case <-kill:
 			kill = nil
-			e.say("%s still running %v after %s: sending SIGKILL", name, o.killAfter, terminateName)
+			e.say("the job of %s still running %v after %s: sending SIGKILL", name, o.killAfter, terminateName)
 			if err := j.signalAll(syscall.SIGKILL); err != nil {
 				e.say("cannot kill %s: %v", name, err)
 			}
