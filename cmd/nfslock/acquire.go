@@ -44,10 +44,16 @@ func (e *env) acquire(h *holding, o *options, sigs <-chan os.Signal) (bool, int)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case s := <-sigs:
-				cancel(signalled{s})
-			case <-done:
+			for {
+				select {
+				case s := <-sigs:
+					if waitGoesOn(s) {
+						continue
+					}
+					cancel(signalled{s})
+				case <-done:
+				}
+				return
 			}
 		}()
 		if o.verbose {
@@ -82,21 +88,21 @@ func (e *env) acquire(h *holding, o *options, sigs <-chan os.Signal) (bool, int)
 	switch {
 	case errors.Is(err, locker.ErrBusy) && errors.As(err, &le) && le.Holder != nil:
 		switch {
-		case o.quiet:
+		case !o.sayBusy():
 		case o.mode() == modeSemaphore:
 			e.say("every slot of %s is held, and %s waits for one", l.LockFile(), holderText(*le.Holder, l.ClockOffset(), o.slop))
 		default:
 			e.say("%s is held by %s", l.LockFile(), holderText(*le.Holder, l.ClockOffset(), o.slop))
 		}
 	case errors.Is(err, locker.ErrTimeout) && errors.As(err, &le):
-		if !o.quiet {
+		if o.sayBusy() {
 			who := "someone else"
 			if le.Holder != nil {
 				who = holderText(*le.Holder, l.ClockOffset(), o.slop)
 			}
 			e.say("timed out after %v waiting for %s, held by %s", o.timeout, h.name(), who)
 		}
-	case code == o.conflict && !o.quiet:
+	case code == o.conflict && o.sayBusy():
 		e.fail(code, err)
 	case code != o.conflict:
 		e.fail(code, err)

@@ -53,6 +53,7 @@ type options struct {
 	separator  string
 	verbose    bool
 	quiet      bool
+	busyQuiet  bool // say nothing of a busy lock or a timed-out wait unless -v (run mode, as flock(1))
 	killAfter  time.Duration
 	pid        int
 	json       bool
@@ -102,7 +103,7 @@ func addWait(fs *pflag.FlagSet, o *options) {
 
 func addLifetime(fs *pflag.FlagSet, o *options) {
 	o.lifetime = 15 * time.Second
-	fs.VarP(duration{&o.lifetime}, "lifetime", "l", "the lock expires `SECS` after it is taken or last refreshed (default 15s)")
+	fs.VarP(duration{&o.lifetime}, "lifetime", "l", "the lock expires `SECS` after it is taken or last refreshed, 1s or more (default 15s)")
 }
 
 func addSlop(fs *pflag.FlagSet, o *options) {
@@ -153,6 +154,9 @@ func parse(fs *pflag.FlagSet, o *options, args []string, usage func() string, en
 	if o.verbose && o.quiet {
 		return nil, env.usageError("-v and -q exclude each other"), true
 	}
+	if f := fs.Lookup("lifetime"); f != nil && f.Changed && o.lifetime < time.Second {
+		return nil, env.usageError("-l %s: the lifetime must be at least 1s (the lock is refreshed every third of it)", f.Value), true
+	}
 	if o.conflict < 0 || o.conflict > 255 {
 		return nil, env.usageError("-E %d: the exit status must be 0-255", o.conflict), true
 	}
@@ -170,6 +174,10 @@ func parse(fs *pflag.FlagSet, o *options, args []string, usage func() string, en
 	}
 	return fs.Args(), 0, false
 }
+
+// sayBusy reports whether to say that the lock is busy or the wait timed
+// out.
+func (o *options) sayBusy() bool { return !o.quiet && !(o.busyQuiet && !o.verbose) }
 
 type discard struct{}
 

@@ -20,6 +20,9 @@ import (
 )
 
 func main() {
+	if spec, ok := os.LookupEnv(guardEnv); ok {
+		os.Exit(guard(spec))
+	}
 	e := &env{stdout: os.Stdout, stderr: os.Stderr, stderrFile: os.Stderr, fsys: platformFS()}
 	os.Exit(e.main(os.Args[1:]))
 }
@@ -105,12 +108,17 @@ A lock is a lease: it expires --lifetime after it was taken or last
 refreshed, and once it has been expired for --slop anyone may break it.
 nfslock refreshes it every third of the lifetime while COMMAND runs. If the
 lock is lost anyway (nfslock was stopped or the file server unreachable for
-longer than lifetime + slop, and someone broke it), COMMAND gets SIGTERM at
+longer than lifetime + slop, and someone broke it), the job gets SIGTERM at
 once and SIGKILL after --kill-after, and nfslock exits with 76.
 
-SIGINT, SIGTERM and SIGHUP sent to nfslock are passed to COMMAND; the lock
-is released after COMMAND has exited, never before. A Ctrl-C at a terminal
-reaches COMMAND directly as well, as it is in nfslock's process group.
+COMMAND runs in a process group of its own, the job. SIGINT, SIGTERM,
+SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM and SIGWINCH sent to nfslock are
+passed to the job. When COMMAND exits, what it left running gets SIGTERM,
+and SIGKILL after --kill-after; the lock is released once every process of
+the job has exited, never before. If nfslock dies, the job is ended too. In
+a terminal's foreground, COMMAND stays in nfslock's process group, so that
+Ctrl-C reaches it from the terminal, once: SIGINT, SIGQUIT and SIGWINCH are
+not passed on then.
 
 Options (before LOCKFILE; -c right after it, as in flock(1)):
 `)

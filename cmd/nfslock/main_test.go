@@ -92,6 +92,13 @@ func startCmd(t *testing.T, dir string, env []string, name string, args ...strin
 	p.cmd.Dir = dir
 	p.cmd.Env = append(os.Environ(), append([]string{"NFSLOCK=" + nfslockBin}, env...)...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	// In a session of its own, without a controlling terminal: nfslock
+	// run from a terminal's foreground leaves the terminal's signals to it
+	// (TestCtrlCOnce), whatever terminal the tests are run from.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	// A process left holding stdout (a job that outlived nfslock) fails
+	// the test instead of hanging it.
+	p.cmd.WaitDelay = 5 * time.Second
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("starting %s %q: %v", name, args, err)
 	}

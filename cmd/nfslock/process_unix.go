@@ -8,16 +8,9 @@ import (
 	"syscall"
 )
 
-// forwardedSignals are the signals nfslock passes on to its command.
+// forwardedSignals are the signals that end a wait for the lock, and the
+// subcommands that wait (run mode passes on more: jobSignals).
 var forwardedSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
-
-// forward passes the signal s, which nfslock received, to p.
-func forward(p *os.Process, s os.Signal) error { return p.Signal(s) }
-
-// terminate asks p to end, when the lock was lost: SIGTERM.
-func terminate(p *os.Process) error { return p.Signal(syscall.SIGTERM) }
-
-const terminateName = "SIGTERM"
 
 // exitStatus is the status a shell reports for a process that ended as ps
 // says: its exit code, or 128 + the signal that ended it.

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/nfslock/nfslock/locker"
@@ -23,11 +24,11 @@ func runFlags(o *options) *pflag.FlagSet {
 	addLifetime(fs, o)
 	addSlop(fs, o)
 	o.killAfter = 10 * time.Second
-	fs.Var(duration{&o.killAfter}, "kill-after", "when the lock is lost, send COMMAND SIGKILL `SECS` after SIGTERM (default 10s)")
+	fs.Var(duration{&o.killAfter}, "kill-after", "when the lock is lost, or COMMAND has exited leaving processes behind, send the job SIGKILL `SECS` after SIGTERM (default 10s)")
 	fs.StringVarP(&o.command, "command", "c", "", "run `COMMAND` with $SHELL -c (/bin/sh if unset), as flock -c; given right after LOCKFILE, as in flock(1), or before it")
 	addSeparator(fs, o, locker.DefaultSeparator)
 	fs.BoolVar(&o.fencing, "fencing", false, "take a fencing token with the lock (a number greater than any given before for LOCKFILE, counted in LOCKFILE.fence) and pass it to COMMAND as NFSLOCK_TOKEN")
-	addVerbose(fs, o, "say who holds the lock while waiting, how long the wait took, and what happens to COMMAND")
+	addVerbose(fs, o, "say who holds the lock while waiting, or when -n or -w gives up (silent otherwise, as flock(1)), how long the wait took, and what happens to COMMAND")
 	addShared(fs, o, "run COMMAND as one of many readers (see -x)", "run COMMAND holding one of `N` slots", true)
 	fs.BoolVarP(&o.exclusive, "exclusive", "x", true, "the writer, excluding -s readers (default; also -e)")
 	fs.BoolVarP(&o.exclusive, "exclusive-e", "e", true, "")
@@ -53,6 +54,7 @@ func (e *env) runMode(args []string) int {
 	if stop {
 		return code
 	}
+	o.busyQuiet = true // as flock(1): the exit status says it
 	switch {
 	case o.version:
 		fmt.Fprintln(e.stdout, version())
@@ -98,7 +100,7 @@ func (e *env) runMode(args []string) int {
 		return e.fail(codeFor(err, o.conflict), err)
 	}
 	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, forwardedSignals...)
+	signal.Notify(sigs, jobSignals...)
 	defer signal.Stop(sigs)
 	if held, code := e.acquire(h, &o, sigs); !held {
 		return code
@@ -127,11 +129,12 @@ func lockOptions(o *options, pid int) []locker.Option {
 	return opts
 }
 
-// supervise runs argv (found at path) while keeping h alive, passes the
-// signals that arrive on sigs to it, and releases h after it has exited.
-// It returns the command's exit status, or exitLost if the lock was lost
-// meanwhile: then the command is sent SIGTERM at once, and SIGKILL after
-// --kill-after.
+// supervise runs argv (found at path) as a job (see job) while keeping h
+// alive, passes the signals that arrive on sigs to it, and releases h once
+// every process of the job has exited: after the command exits, the rest
+// are sent SIGTERM, and SIGKILL after --kill-after. It returns the
+// command's exit status, or exitLost if the lock was lost meanwhile: then
+// the whole job is sent SIGTERM at once, and SIGKILL after --kill-after.
 func (e *env) supervise(h *holding, o *options, path string, argv []string, sigs <-chan os.Signal) int {
 	ka, err := h.keepAlive(context.Background())
 	if err != nil {
@@ -145,7 +148,15 @@ func (e *env) supervise(h *holding, o *options, path string, argv []string, sigs
 	if env := h.env(); len(env) > 0 {
 		cmd.Env = append(os.Environ(), env...)
 	}
-	if err := cmd.Start(); err != nil {
+	j := newJob(cmd)
+	err = j.start(o.killAfter)
+	if errors.Is(err, syscall.ENOEXEC) {
+		// A script without "#!": run it with /bin/sh, as execvp(3) does.
+		cmd = &exec.Cmd{Path: "/bin/sh", Args: append([]string{"sh", path}, argv[1:]...), Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Env: cmd.Env}
+		j = newJob(cmd)
+		err = j.start(o.killAfter)
+	}
+	if err != nil {
 		if uerr := h.release(); uerr != nil {
 			e.fail(codeFor(uerr, o.conflict), uerr)
 		}
@@ -155,6 +166,7 @@ func (e *env) supervise(h *holding, o *options, path string, argv []string, sigs
 		}
 		return e.fail(code, fmt.Errorf("cannot run %s: %w", argv[0], err))
 	}
+	defer j.done()
 	name := fmt.Sprintf("%s (pid %d)", argv[0], cmd.Process.Pid)
 	if o.verbose {
 		e.say("running %s under %s", name, h.name())
@@ -165,15 +177,28 @@ func (e *env) supervise(h *holding, o *options, path string, argv []string, sigs
 	lost := ka.Lost()
 	var lostErr error
 	var kill <-chan time.Time
+	terminating := false
+	terminate := func() {
+		terminating = true
+		if err := j.signalAll(syscall.SIGTERM); err != nil {
+			e.say("cannot terminate %s: %v", name, err)
+		}
+		t := time.NewTimer(o.killAfter)
+		kill = t.C
+	}
+	var poll <-chan time.Time // while processes of the job outlive the command
 	var werr error
-wait:
-	for {
+	exited := false
+	for !exited || poll != nil {
 		select {
 		case s := <-sigs:
+			if !j.passes(s) {
+				continue // the terminal sent it to the job as well
+			}
 			if o.verbose {
 				e.say("passing %v to %s", s, name)
 			}
-			if err := forward(cmd.Process, s); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			if err := j.signal(s); err != nil {
 				e.say("cannot pass %v to %s: %v", s, name, err)
 			}
 		case <-lost:
@@ -181,22 +206,34 @@ wait:
 			lostErr = ka.Err()
 			e.say("LOST THE LOCK while %s ran: %v", name, lostErr)
 			e.say("sending %s to %s; SIGKILL in %v if it is still running", terminateName, name, o.killAfter)
-			if err := terminate(cmd.Process); err != nil && !errors.Is(err, os.ErrProcessDone) {
-				e.say("cannot terminate %s: %v", name, err)
-			}
-			t := time.NewTimer(o.killAfter)
-			defer t.Stop()
-			kill = t.C
+			terminate()
 		case <-kill:
 			kill = nil
-			e.say("%s still running %v after %s: sending SIGKILL", name, o.killAfter, terminateName)
-			if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			e.say("the job of %s still running %v after %s: sending SIGKILL", name, o.killAfter, terminateName)
+			if err := j.signalAll(syscall.SIGKILL); err != nil {
 				e.say("cannot kill %s: %v", name, err)
 			}
 		case werr = <-waited:
-			break wait
+			exited = true
+			j.setExited()
+			if j.remaining() {
+				if !terminating {
+					if o.verbose {
+						e.say("%s exited; sending %s to the processes it left, SIGKILL in %v", name, terminateName, o.killAfter)
+					}
+					terminate()
+				}
+				t := time.NewTicker(50 * time.Millisecond)
+				defer t.Stop()
+				poll = t.C
+			}
+		case <-poll:
+			if !j.remaining() {
+				poll = nil
+			}
 		}
 	}
+	j.done()
 	uerr := h.release()
 	if lostErr != nil {
 		e.say("%s ended (status %d); exiting with %d: the lock was lost", name, statusOf(cmd, werr), exitLost)

@@ -64,8 +64,12 @@ func TestConflictNonblockTimeoutAndExitCode(t *testing.T) {
 	holderPID := strconv.Itoa(holder.cmd.Process.Pid)
 
 	r := run(t, dir, "-n", "lock.lock", "touch", "ran")
+	if r.code != 1 || r.stderr != "" {
+		t.Errorf("-n on a held lock: want exit 1 and nothing on stderr, as flock(1); got %v", r)
+	}
+	r = run(t, dir, "-v", "-n", "lock.lock", "touch", "ran")
 	if r.code != 1 || !strings.Contains(r.stderr, "pid "+holderPID) {
-		t.Errorf("-n on a held lock: want exit 1 and a message naming the holder's pid %s; got %v", holderPID, r)
+		t.Errorf("-v -n on a held lock: want exit 1 and a message naming the holder's pid %s; got %v", holderPID, r)
 	}
 	r = run(t, dir, "-n", "-E", "75", "lock.lock", "touch", "ran")
 	if r.code != 75 {
@@ -90,8 +94,8 @@ func TestConflictNonblockTimeoutAndExitCode(t *testing.T) {
 		t.Errorf("-v while waiting: want a line naming the holder (pid %s) and its expiry; got %v", holderPID, r)
 	}
 	r = run(t, dir, "-w", "300ms", "-E", "75", "lock.lock", "touch", "ran")
-	if r.code != 75 {
-		t.Errorf("-w 300ms -E 75 on a held lock: want exit 75; got %v", r)
+	if r.code != 75 || r.stderr != "" {
+		t.Errorf("-w 300ms -E 75 on a held lock: want exit 75 and nothing on stderr, as flock(1); got %v", r)
 	}
 	if fileExists(filepath.Join(dir, "ran")) {
 		t.Error("a command ran while another nfslock held the lock")
@@ -141,6 +145,13 @@ func TestExitStatusOfTheCommand(t *testing.T) {
 			wantFiles(t, dir) // released, or never taken
 		})
 	}
+	for _, l := range []string{"1ms", "0.1", "999ms"} {
+		r := run(t, dir, "-l", l, "lock.lock", "true")
+		if r.code != exitUsage || !strings.Contains(r.stderr, "at least 1s") || strings.Count(r.stderr, "\n") != 2 {
+			t.Errorf("-l %s: want exit %d and one line saying the lifetime must be at least 1s (and the --help hint); got %v", l, exitUsage, r)
+		}
+	}
+	wantFiles(t, dir)
 	if err := os.WriteFile(filepath.Join(dir, "precious"), []byte("not a lock"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +212,8 @@ func TestSignalsReachTheCommand(t *testing.T) {
 }
 
 func sigName(s syscall.Signal) string {
-	return map[syscall.Signal]string{syscall.SIGINT: "INT", syscall.SIGTERM: "TERM", syscall.SIGHUP: "HUP"}[s]
+	return map[syscall.Signal]string{syscall.SIGINT: "INT", syscall.SIGTERM: "TERM", syscall.SIGHUP: "HUP",
+		syscall.SIGQUIT: "QUIT", syscall.SIGUSR1: "USR1", syscall.SIGUSR2: "USR2", syscall.SIGALRM: "ALRM", syscall.SIGWINCH: "WINCH"}[s]
 }
 
 // TestLostLock: nfslock is stopped past lifetime + slop while another
@@ -288,4 +300,18 @@ func TestFencingTokenReachesTheCommand(t *testing.T) {
 	if got := strings.TrimSpace(r.stdout); r.code != 0 || got != "token=unset" {
 		t.Errorf("run without --fencing: %q, want token=unset\n%v", got, r)
 	}
+}
+
+// TestScriptWithoutInterpreterLine: an executable file without "#!" runs
+// with /bin/sh, as execvp(3) and flock(1) run it.
+func TestScriptWithoutInterpreterLine(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "job"), []byte("echo \"ran with $# args: $1 $2\"\nexit 5\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, dir, "lock.lock", "./job", "a", "b")
+	if r.code != 5 || strings.TrimSpace(r.stdout) != "ran with 2 args: a b" {
+		t.Errorf("a script without #!: want it run by /bin/sh with its arguments (exit 5); got %v", r)
+	}
+	wantFiles(t, dir, "job")
 }

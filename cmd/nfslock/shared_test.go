@@ -81,8 +81,8 @@ func TestSharedReadersExcludeTheWriter(t *testing.T) {
 	os.Remove(filepath.Join(dir, "go"))
 	holder := start(t, dir, nil, "lock.lock", "sh", "-c", `touch writing; i=0; while [ ! -e go ]; do i=$((i+1)); [ $i -gt 400 ] && exit 4; sleep 0.05; done; rm writing`)
 	waitUntil(t, "the writer's command to start", 10*time.Second, func() bool { return fileExists(filepath.Join(dir, "writing")) })
-	if r := run(t, dir, "-s", "-w", "0.3", "lock.lock", "true"); r.code != 1 || !strings.Contains(r.stderr, "timed out") {
-		t.Errorf("nfslock -s -w 0.3 while a writer holds the lock: want exit 1, timed out; got %v", r)
+	if r := run(t, dir, "-v", "-s", "-w", "0.3", "lock.lock", "true"); r.code != 1 || !strings.Contains(r.stderr, "timed out") {
+		t.Errorf("nfslock -v -s -w 0.3 while a writer holds the lock: want exit 1, timed out; got %v", r)
 	}
 	waiter := start(t, dir, nil, "-s", "lock.lock", "sh", "-c", `if [ -e writing ]; then echo writer-inside; else echo alone; fi`)
 	touchFile(t, filepath.Join(dir, "go"))
