@@ -241,24 +241,33 @@ func (rw *RWLock) passReaders(ctx context.Context, deadline time.Time, try bool)
 	if n == 0 {
 		return nil
 	}
-	ka, err := gate.KeepAlive(ctx)
-	if err != nil {
-		return err
-	}
-	defer ka.Stop()
+	// The gate is kept alive while the writer waits for a reader, from
+	// the first one it finds inside.
+	var ka *KeepAlive
+	defer func() {
+		if ka != nil {
+			ka.Stop()
+		}
+	}()
 	for k := range n {
 		l, err := rw.slot(k)
 		if err != nil {
 			return err
 		}
-		if try {
-			err = l.TryLock()
-		} else {
+		err = l.TryLock()
+		if errors.Is(err, ErrBusy) && !try {
+			if ka == nil {
+				if ka, err = gate.KeepAlive(ctx); err != nil {
+					return err
+				}
+			}
 			err = l.lockBy(ka.Context(), deadline)
 		}
 		if err != nil {
-			if cause := context.Cause(ka.Context()); errors.Is(cause, ErrLost) {
-				return &Error{Op: op, Path: gate.path, Err: fmt.Errorf("the gate, while waiting for readers to leave: %w", cause)}
+			if ka != nil {
+				if cause := context.Cause(ka.Context()); errors.Is(cause, ErrLost) {
+					return &Error{Op: op, Path: gate.path, Err: fmt.Errorf("the gate, while waiting for readers to leave: %w", cause)}
+				}
 			}
 			if errors.Is(err, ErrBusy) {
 				return &Error{Op: op, Path: gate.path, Err: fmt.Errorf("%w: a reader holds it (slot %d)", ErrBusy, k)}
@@ -269,13 +278,15 @@ func (rw *RWLock) passReaders(ctx context.Context, deadline time.Time, try bool)
 			return err
 		}
 	}
-	// The keep-alive stops before the count is written: where links are
-	// not counted, writeCount's look at the gate (IsLocked) compares the
-	// dates of the lock and claim files, which a refresh between its two
-	// stats would set apart.
-	ka.Stop()
-	if err := ka.Err(); err != nil {
-		return err
+	if ka != nil {
+		// The keep-alive stops before the count is written: where links
+		// are not counted, writeCount's look at the gate (IsLocked)
+		// compares the dates of the lock and claim files, which a refresh
+		// between its two stats would set apart.
+		ka.Stop()
+		if err := ka.Err(); err != nil {
+			return err
+		}
 	}
 	if err := gate.writeCount(rw.countPath, 0); err != nil {
 		return &Error{Op: op, Path: gate.path, Err: err}

@@ -117,14 +117,14 @@ func (s *Semaphore) acquire(ctx context.Context, try bool) (slot Slot, err error
 	if err := s.checkN(op); err != nil {
 		return Slot{}, err
 	}
-	// The gate is kept alive while this process waits for a slot.
+	// The gate is kept alive while this process waits for a slot, from
+	// the first time it finds them all held.
 	var ka *KeepAlive
-	if !try {
-		if ka, err = gate.KeepAlive(ctx); err != nil {
-			return Slot{}, err
+	defer func() {
+		if ka != nil {
+			ka.Stop()
 		}
-		defer ka.Stop()
-	}
+	}()
 	wait := backoff{min: gate.minWait, max: gate.maxWait}
 	for {
 		k, err := s.takeFree()
@@ -137,6 +137,11 @@ func (s *Semaphore) acquire(ctx context.Context, try bool) (slot Slot, err error
 		}
 		if try {
 			return Slot{}, &Error{Op: op, Path: gate.path, Err: fmt.Errorf("%w: all %d slots are held", ErrBusy, s.n)}
+		}
+		if ka == nil {
+			if ka, err = gate.KeepAlive(ctx); err != nil {
+				return Slot{}, err
+			}
 		}
 		d := wait.next()
 		if !deadline.IsZero() {
