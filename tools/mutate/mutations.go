@@ -131,8 +131,9 @@ var mutations = []Mutation{
 	},
 	{
 		ID: "unlock-no-recheck", Planted: true,
-		Desc:  "an expired holder's Unlock does not look at the lock again under the break lock",
-		Edits: edit("(*Lock).removeLockFile", "if !l.owns(o) {", "if _ = o; false {"),
+		Desc:       "an expired holder's Unlock does not look at the lock again under the break lock",
+		Edits:      edit("(*Lock).removeLockFile", "if !l.owns(o) {", "if _ = o; false {"),
+		Equivalent: "the look at the file just before it is moved aside under the break lock (stillHolds in removeAsideRestoring, after the look at the break lock) checks again what this one checked earlier, closer to the move: what the scenarios that killed this mutation make happen between the two looks, it finds. The earlier look stays: it spares the fresh look and the break lock's work where the lock was already released or refreshed",
 	},
 	{
 		ID:    "unlock-owned-unchecked",
@@ -213,13 +214,15 @@ var mutations = []Mutation{
 	// Breaking an expired lock, and the break lock.
 	{
 		ID: "break-no-second-look", Planted: true,
-		Desc:  "the breaker does not look at the lock again under the break lock",
-		Edits: edit("(*Lock).breakLock", "now, err := l.observe()\nif err != nil {\nreturn err\n}\nif !now.exists || now.contents != o.contents || !l.expired(now.info.ModTime) {\nreturn nil // released, broken, or refreshed since we looked\n}", "now, err := o, error(nil)"),
+		Desc:       "the breaker does not look at the lock again under the break lock",
+		Edits:      edit("(*Lock).breakLock", "now, err := l.observe()\nif err != nil {\nreturn err\n}\nif !now.exists || now.contents != o.contents || !l.expired(now.info.ModTime) {\nreturn nil // released, broken, or refreshed since we looked\n}", "now, err := o, error(nil)"),
+		Equivalent: "the look at the file just before it is moved aside under the break lock (stillHolds in removeAsideRestoring, after the look at the break lock) checks again what this one checked earlier, closer to the move: what the scenarios that killed this mutation make happen between the two looks, it finds. The earlier look stays: it spares the fresh look and the break lock's work where the lock was already released or refreshed",
 	},
 	{
-		ID:    "break-second-look-ignores-expiry",
-		Desc:  "under the break lock, the breaker checks that the lock is the one it judged but not that it is still expired",
-		Edits: edit("(*Lock).breakLock", "|| !l.expired(now.info.ModTime) {", "{"),
+		ID:         "break-second-look-ignores-expiry",
+		Desc:       "under the break lock, the breaker checks that the lock is the one it judged but not that it is still expired",
+		Edits:      edit("(*Lock).breakLock", "|| !l.expired(now.info.ModTime) {", "{"),
+		Equivalent: "the look at the file just before it is moved aside under the break lock (stillHolds in removeAsideRestoring, after the look at the break lock) checks again what this one checked earlier, closer to the move: what the scenarios that killed this mutation make happen between the two looks, it finds. The earlier look stays: it spares the fresh look and the break lock's work where the lock was already released or refreshed",
 	},
 	{
 		ID:    "break-second-look-ignores-claim",
