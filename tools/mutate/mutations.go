@@ -130,7 +130,7 @@ var mutations = []Mutation{
 		Edits: edit("(*Lock).removeLockFile", "if !l.mayBeBroken() && l.serverNow().Before(o.info.ModTime) {", "if true {"),
 	},
 	{
-		ID: "unlock-no-recheck", Planted: true,
+		ID:         "unlock-no-recheck",
 		Desc:       "an expired holder's Unlock does not look at the lock again under the break lock",
 		Edits:      edit("(*Lock).removeLockFile", "if !l.owns(o) {", "if _ = o; false {"),
 		Equivalent: "the look at the file just before it is moved aside under the break lock (stillHolds in removeAsideRestoring, after the look at the break lock) checks again what this one checked earlier, closer to the move: what the scenarios that killed this mutation make happen between the two looks, it finds. The earlier look stays: it spares the fresh look and the break lock's work where the lock was already released or refreshed",
@@ -213,7 +213,7 @@ var mutations = []Mutation{
 
 	// Breaking an expired lock, and the break lock.
 	{
-		ID: "break-no-second-look", Planted: true,
+		ID:         "break-no-second-look",
 		Desc:       "the breaker does not look at the lock again under the break lock",
 		Edits:      edit("(*Lock).breakLock", "now, err := l.observe()\nif err != nil {\nreturn err\n}\nif !now.exists || now.contents != o.contents || !l.expired(now.info.ModTime) {\nreturn nil // released, broken, or refreshed since we looked\n}", "now, err := o, error(nil)"),
 		Equivalent: "the look at the file just before it is moved aside under the break lock (stillHolds in removeAsideRestoring, after the look at the break lock) checks again what this one checked earlier, closer to the move: what the scenarios that killed this mutation make happen between the two looks, it finds. The earlier look stays: it spares the fresh look and the break lock's work where the lock was already released or refreshed",
