@@ -123,8 +123,8 @@ func (l *Lock) removeAsideRestoring(name, contents string, ok func(FileInfo) boo
 		// stale one moved it aside by mistake, a third took the free
 		// name and broke the lock, the first put ours back over the
 		// third's), and what we judged may be gone meanwhile.
-		if same, err := l.stillHolds(name, contents, ok); !same || err != nil {
-			return false, err
+		if !l.stillHolds(name, contents, ok) {
+			return false, nil
 		}
 	}
 	if err := l.moveAside(name); err != nil {
@@ -186,24 +186,16 @@ func (l *Lock) removeAsideRestoring(name, contents string, ok func(FileInfo) boo
 }
 
 // stillHolds reports whether name still holds contents and satisfies ok.
-func (l *Lock) stillHolds(name, contents string, ok func(FileInfo) bool) (bool, error) {
+// A look that fails (the file gone, replaced by an object no lock makes, a
+// failure that outlasts the retries) is not the file judged: it is left
+// alone, and the next attempt judges what is there.
+func (l *Lock) stillHolds(name, contents string, ok func(FileInfo) bool) bool {
 	data, err := l.readRetrying(name)
-	switch {
-	case isNotExist(err):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("looking at %s again: %w", name, err)
-	case string(data) != contents:
-		return false, nil
+	if err != nil || string(data) != contents {
+		return false
 	}
 	fi, err := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(name) })
-	switch {
-	case isNotExist(err):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("looking at %s again: %w", name, err)
-	}
-	return ok(fi), nil
+	return err == nil && ok(fi)
 }
 
 // holdsBreakLock reports whether the break lock still holds this Lock's
