@@ -174,8 +174,13 @@ func (l *Lock) removeAsideRestoring(name, contents string, ok func(FileInfo) boo
 		// we moved has lost it, and finds out from IsLocked, Refresh or
 		// Unlock; for this Lock, someone else has the name now.
 		l.log.Error("could not restore a file moved aside", "name", name, "err", err)
-		if errors.Is(err, fs.ErrExist) {
+		switch {
+		case errors.Is(err, fs.ErrExist):
 			err = fmt.Errorf("%w: someone took it while it was aside: %w", ErrBusy, err)
+		case isNotExist(err):
+			// What was aside is gone: another process (a co-tenant)
+			// removed it. The name is free for the next attempt.
+			err = fmt.Errorf("%w: what was moved aside was removed meanwhile: %w", ErrBusy, err)
 		}
 		errs = appendErr(errs, fmt.Errorf("restoring %s: %w", name, err))
 	}
