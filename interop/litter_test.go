@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -57,7 +58,7 @@ func TestGoSweepsDeadFluflWaitersOnly(t *testing.T) {
 	}
 	names := files(t, dir)
 	if slices.Contains(names, doomedClaim) {
-		t.Errorf("the killed flufl.lock waiter's claim file %q is still there; the Go waiter should have removed it", doomedClaim)
+		t.Errorf("the killed flufl.lock waiter's claim file %q is still there; the Go waiter should have removed it; the directory:%s", doomedClaim, describeFiles(dir))
 	}
 	if !slices.Contains(names, liveClaim) {
 		t.Fatalf("the live flufl.lock waiter's claim file %q was removed (directory: %q): its process is running", liveClaim, names)
@@ -99,18 +100,49 @@ func waitInBackground(t *testing.T, p *pyLock, cmd string) <-chan reply {
 	return done
 }
 
-// awaitClaim waits until dir holds a claim file of process pid, and returns
-// its name.
+// awaitClaim waits until dir holds a claim file of process pid that is
+// fully laid: it holds its own path and flufl.lock has dated it into the
+// future, as it does right after writing it. (flufl.lock creates the file
+// empty and writes it when it closes it: a process killed in between leaves
+// an empty file, which no sweep takes for a claim.) It returns the file's
+// name.
 func awaitClaim(t *testing.T, dir string, pid int) string {
 	t.Helper()
 	mark := fmt.Sprintf("|%d|", pid)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		for _, n := range files(t, dir) {
-			if strings.Contains(n, mark) {
+			if !strings.Contains(n, mark) {
+				continue
+			}
+			full := filepath.Join(dir, n)
+			data, err := os.ReadFile(full)
+			fi, serr := os.Stat(full)
+			if err == nil && serr == nil && string(data) == full && fi.ModTime().After(time.Now()) {
 				return n
 			}
 		}
 	}
-	t.Fatalf("no claim file of flufl.lock process %d appeared in %s within 10 s: %q", pid, dir, files(t, dir))
+	t.Fatalf("no fully laid claim file of flufl.lock process %d appeared in %s within 10 s: %s", pid, dir, describeFiles(dir))
 	return ""
+}
+
+// describeFiles says, for a failure message, what each file in dir holds
+// and when it is dated.
+func describeFiles(dir string) string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		full := filepath.Join(dir, e.Name())
+		data, _ := os.ReadFile(full)
+		fi, err := os.Stat(full)
+		if err != nil {
+			fmt.Fprintf(&b, "\n\t%q: %v", e.Name(), err)
+			continue
+		}
+		fmt.Fprintf(&b, "\n\t%q: %d bytes %q, dated %s from now", e.Name(), fi.Size(), data, time.Until(fi.ModTime()).Round(time.Millisecond))
+	}
+	return b.String()
 }
