@@ -608,11 +608,15 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 		rule string
 		// meanwhile runs between the breaker's judgment that old's lock
 		// is expired and its attempt to break it (its rename of the lock
-		// file aside, or with beforeSecondLook, its taking the break
-		// lock, before it looks at the lock again); it returns the Lock
+		// file aside, or as when says, earlier); it returns the Lock
 		// that must then hold the lock.
-		meanwhile        func(s *scene, old *locker.Lock) *locker.Lock
-		beforeSecondLook bool
+		meanwhile func(s *scene, old *locker.Lock) *locker.Lock
+		// when is when meanwhile runs: at the rename (""), at the
+		// breaker's taking the break lock, before it looks at the lock
+		// again ("second look"), or after that look, at its last look
+		// at the break lock before the move ("move"), which it must
+		// follow with a look at the lock file.
+		when string
 		// putBackFault, if set, strikes the breaker's put-back of the
 		// lock file: "fails once" (ESTALE, not done) or "reply lost"
 		// (done, but ESTALE comes back).
@@ -627,25 +631,27 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 		// whose lock has expired refreshes and releases only under the
 		// break lock, so it cannot act while the breaker holds it.)
 		{"Refreshed", "a breaker does not break a lock refreshed after it judged it expired",
-			refreshed, false, "", false},
+			refreshed, "", "", false},
 		{"Replaced", "a breaker does not break a lock released and taken afresh after it judged the old one expired",
-			replaced, false, "", false},
+			replaced, "", "", false},
 		{"ReplacedByExpired", "a breaker removes only the lock it judged expired, not another expired lock that replaced it",
-			replacedByExpired, false, "", false},
+			replacedByExpired, "", "", false},
 		{"ReplacedByExpiredBeforeSecondLook", "a breaker that looks at the lock again under the break lock leaves alone another expired lock that replaced the one it judged",
-			replacedByExpired, true, "", false},
+			replacedByExpired, "second look", "", false},
 		{"ReplacedBeforeSecondLook", "a breaker that looks at the lock again under the break lock leaves alone, without moving it aside even for a moment, a lock released and taken afresh after it judged the old one expired",
-			replaced, true, "", false},
+			replaced, "second look", "", false},
 		{"RefreshedBeforeSecondLook", "a breaker that looks at the lock again under the break lock leaves alone, without moving it aside even for a moment, a lock refreshed after it judged it expired",
-			refreshed, true, "", false},
+			refreshed, "second look", "", false},
+		{"ReplacedBeforeTheMove", "a breaker looks at the lock again just before it moves it aside, after its last look at the break lock, and leaves alone a lock released and taken afresh since its look under the break lock",
+			replaced, "move", "", false},
 		{"RefreshedPutBackFailsOnce", "a breaker that moved aside a lock refreshed after it judged it expired puts it back, trying again a put-back that fails for a moment",
-			refreshed, false, "fails once", false},
+			refreshed, "", "fails once", false},
 		{"RefreshedPutBackReplyLost", "a breaker that moved aside a lock refreshed after it judged it expired puts it back, and knows its put-back done when the reply is lost",
-			refreshed, false, "reply lost", false},
+			refreshed, "", "reply lost", false},
 		{"RefreshedPutBackReplyLostBreak", "Break, finding the lock it moved aside refreshed, puts it back, knows its put-back done when the reply is lost, and reports the lock busy",
-			refreshed, false, "reply lost", true},
+			refreshed, "", "reply lost", true},
 		{"RefreshedPutBackReplyLostExists", "a breaker that moved aside a lock refreshed after it judged it expired puts it back, and knows its put-back done when the reply is lost and the link, sent again, finds the name taken (EEXIST), as an NFS client that sends a call again with a new XID sees it",
-			refreshed, false, "reply lost, exists", false},
+			refreshed, "", "reply lost, exists", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -657,7 +663,8 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 			events := &lockEvents{}
 			breaker := s.newLockOn(faults, s.path, locker.WithLogger(slog.New(events)))
 			var holder *locker.Lock
-			putBack, movedFresh := false, false
+			putBack, movedFresh, clearedAside := false, false, false
+			aside := breaker.ClaimFile() + ".moved"
 			faults.SetHook(func(op faultfs.Op, args ...string) {
 				if op == faultfs.OpLink && len(args) == 2 && args[1] == s.path && strings.HasSuffix(args[0], ".moved") && !putBack {
 					putBack = true
@@ -671,8 +678,16 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 					}
 				}
 				at := op == faultfs.OpRename
-				if tc.beforeSecondLook {
+				switch tc.when {
+				case "second look":
 					at = op == faultfs.OpLink && strings.HasSuffix(args[len(args)-1], ".break")
+				case "move":
+					// Its clearing of its aside name comes just before
+					// its last look at the break lock.
+					if args[0] == aside {
+						clearedAside = true
+					}
+					at = clearedAside && op == faultfs.OpReadFile && args[0] == s.path+".break"
 				}
 				if at && holder == nil {
 					holder = tc.meanwhile(s, old)
@@ -683,7 +698,7 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 				// while it is aside, its name is free for a taker, and
 				// the holder would lose it (the put-back finds the
 				// name taken).
-				if op == faultfs.OpRename && args[0] == s.path && holder != nil && tc.beforeSecondLook {
+				if op == faultfs.OpRename && args[0] == s.path && holder != nil && tc.when != "" {
 					movedFresh = true
 				}
 			})

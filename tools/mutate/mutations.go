@@ -703,6 +703,5 @@ var mutations = []Mutation{
 		ID:    "break-move-on-old-look",
 		Desc:  "a breaker moves the lock file aside on the strength of its look under the break lock, without looking again after its last look at the break lock",
 		Edits: edit("(*Lock).removeAsideRestoring", "if !l.stillHolds(name, contents, ok) {", "if false {"),
-		Rare:  "the race needs four lockers (a breaker of a stale break lock moving another's fresh one aside by mistake, a third breaking and taking the lock meanwhile, a fourth linking while the fresh lock is aside); the locker's TestBreakerLooksAgainBeforeTheMove kills it, and the interleavings (LikeSSHFS/ExpiredHolder) about once in 2 000 random cases; no scenario of the suite yet",
 	},
 }
