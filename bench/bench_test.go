@@ -3,6 +3,9 @@
 package main
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -98,5 +101,57 @@ func TestRWRunMerge(t *testing.T) {
 	}
 	if got := p50p99(m.waits); got != dur(4)+" / "+dur(5) {
 		t.Errorf("the merged writer's waits %v give p50 / p99 %q, want the sorted waits' 4 and 5", m.waits, got)
+	}
+}
+
+// TestCFloorWorker builds the C floor and runs it as the bench does, in a
+// directory whose name Go's JSON escapes (\u003c, \u0026), so that the C
+// side's reading of the spec and its result are both checked.
+func TestCFloorWorker(t *testing.T) {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("gcc is not installed: the bench leaves the C floor's column empty")
+	}
+	bin := t.TempDir()
+	exe, err := buildCFloor(bin)
+	if err != nil {
+		t.Fatalf("buildCFloor: %v", err)
+	}
+	dir := filepath.Join(t.TempDir(), `a<b&"c"`)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{cfloor: exe, scratch: bin, timeout: time.Minute}
+	u, err := e.cycleOnce(cCFloor, dir, 50, 5)
+	if err != nil {
+		t.Fatalf("50 cycles of the C floor in %q: %v", dir, err)
+	}
+	if u.perCycle <= 0 {
+		t.Errorf("50 cycles of the C floor took %v each, want more than 0", u.perCycle)
+	}
+	lat, err := e.handoff(cCFloor, []string{dir}, 3, time.Millisecond)
+	if err != nil {
+		t.Fatalf("hand-off of the C floor: %v", err)
+	}
+	if len(lat) != 4 {
+		t.Errorf("3 rounds of hand-off gave %d latencies, want 4 (the first round's left out)", len(lat))
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) > 0 {
+		t.Errorf("the C floor left %q behind", left)
+	}
+}
+
+func TestWaitRange(t *testing.T) {
+	for _, tt := range []struct {
+		wait time.Duration
+		want string
+	}{
+		{time.Millisecond, "1–2 ms"},
+		{50 * time.Millisecond, "50–100 ms"},
+		{time.Second, "1–2 s"},
+		{600 * time.Millisecond, "600 ms–1.2 s"},
+	} {
+		if got := waitRange(tt.wait); got != tt.want {
+			t.Errorf("waitRange(%v) = %q, want %q", tt.wait, got, tt.want)
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 // The contenders, by the names the table uses.
 const (
 	cFloor   = "floor"
+	cCFloor  = "cfloor" // the floor in C: cfloor.c, compiled when the bench runs
 	cNfslock = "nfslock"
 	cNoWatch = "nfslock-nowatch"
 	cFlufl   = "flufl"
@@ -24,7 +25,7 @@ const (
 )
 
 // contenders lists them in the table's order.
-var contenders = []string{cFloor, cNfslock, cNoWatch, cFlufl, cFlock}
+var contenders = []string{cFloor, cCFloor, cNfslock, cNoWatch, cFlufl, cFlock}
 
 // A mutex is one process's handle on the lock, for the Go contenders.
 type mutex interface {

@@ -77,7 +77,8 @@ def handoff(lock, s, r):
 
     def hold():
         expect(b"w")
-        time.sleep(random.uniform(0.001, 0.005))
+        wait = s["wait_ns"] / 1e9
+        time.sleep(random.uniform(wait, 2 * wait))
         r["releases"].append(now_ns())
         lock.unlock()
         expect(b"a")

@@ -27,53 +27,59 @@ var fluflWorker []byte
 
 // settings are the sizes of one run.
 type settings struct {
-	cycleRounds  int            // interleaved rounds of the uncontended cycle
-	cycleN       map[string]int // cycles per round
-	straceN      [2]int         // cycles of the two strace runs
-	procs        []int          // P of the contended runs
-	span         time.Duration  // of each contended run
-	passes       int            // of all the contended runs
-	hold         time.Duration  // the lock is held this long per cycle
-	handoffs     int            // rounds each way of the hand-off
-	fluflRounds  int            // the same for flufl.lock, whose hand-off takes a second
-	wait         [2]time.Duration
-	sshfsProcs   []int
-	sshfsSpan    time.Duration
-	sshfsRounds  int
-	fairnessAt   int           // the P whose slowest and fastest processes are compared
-	rwReaders    int           // reader processes of the shared lock (and one writer)
-	rwPause      time.Duration // the writer's pause between two writes
-	semProcs     int           // processes on the semaphore
-	semSlots     int           // its slots
-	workerLimit  time.Duration
-	contendersOn []string
-	workloads    []string
+	cycleRounds   int             // interleaved rounds of the uncontended cycle
+	cycleN        map[string]int  // cycles per round
+	straceN       [2]int          // cycles of the two strace runs
+	procs         []int           // P of the contended runs
+	span          time.Duration   // of each contended run
+	passes        int             // of all the contended runs
+	hold          time.Duration   // the lock is held this long per cycle
+	handoffWaits  []time.Duration // the waiter's waits before a hand-off: each to twice it
+	handoffRounds []int           // rounds each way of the hand-off, after each wait
+	fluflRounds   int             // at most this many for flufl.lock, whose hand-off takes a second
+	wait          [2]time.Duration
+	across        []string      // the workloads across two clients, for -across
+	acrossProcs   []int         // P of their contended runs
+	acrossSpan    time.Duration // of their contended and shared runs
+	acrossRounds  []int         // of their hand-offs, after each of handoffWaits
+	acrossStraceN [2]int        // cycles of their two strace runs
+	fairnessAt    int           // the P whose slowest and fastest processes are compared
+	rwReaders     int           // reader processes of the shared lock (and one writer)
+	rwPause       time.Duration // the writer's pause between two writes
+	semProcs      int           // processes on the semaphore
+	semSlots      int           // its slots
+	workerLimit   time.Duration
+	contendersOn  []string
+	workloads     []string
 }
 
 // allWorkloads are the parts of a run, for -run.
-var allWorkloads = []string{"cycle", "strace", "contend", "handoff", "wait", "rw", "sem", "sshfs"}
+var allWorkloads = []string{"cycle", "strace", "contend", "handoff", "wait", "rw", "sem", "sshfs", "nfs"}
 
 func full() settings {
 	return settings{
-		cycleRounds: 7,
-		cycleN:      map[string]int{cFloor: 20000, cNfslock: 20000, cNoWatch: 20000, cFlufl: 3000, cFlock: 200000},
-		straceN:     [2]int{200, 1200},
-		procs:       []int{2, 4, 8},
-		span:        10 * time.Second,
-		passes:      2,
-		hold:        100 * time.Microsecond,
-		handoffs:    100,
-		fluflRounds: 8,
-		wait:        [2]time.Duration{time.Second, 4 * time.Second},
-		sshfsProcs:  []int{2, 4},
-		sshfsSpan:   10 * time.Second,
-		sshfsRounds: 50,
-		fairnessAt:  8,
-		rwReaders:   32,
-		rwPause:     10 * time.Millisecond,
-		semProcs:    16,
-		semSlots:    4,
-		workerLimit: 2 * time.Minute,
+		cycleRounds:   7,
+		cycleN:        map[string]int{cFloor: 20000, cCFloor: 20000, cNfslock: 20000, cNoWatch: 20000, cFlufl: 3000, cFlock: 200000},
+		straceN:       [2]int{200, 1200},
+		procs:         []int{2, 4, 8},
+		span:          10 * time.Second,
+		passes:        2,
+		hold:          100 * time.Microsecond,
+		handoffWaits:  []time.Duration{time.Millisecond, 50 * time.Millisecond, time.Second},
+		handoffRounds: []int{100, 30, 8},
+		fluflRounds:   8,
+		wait:          [2]time.Duration{time.Second, 4 * time.Second},
+		across:        acrossWorkloads,
+		acrossProcs:   []int{2, 4, 8},
+		acrossSpan:    10 * time.Second,
+		acrossRounds:  []int{50, 15, 6},
+		acrossStraceN: [2]int{50, 250},
+		fairnessAt:    8,
+		rwReaders:     32,
+		rwPause:       10 * time.Millisecond,
+		semProcs:      16,
+		semSlots:      4,
+		workerLimit:   2 * time.Minute,
 	}
 }
 
@@ -85,11 +91,12 @@ func quick() settings {
 	}
 	s.span = 2 * time.Second
 	s.passes = 1
-	s.handoffs = 30
+	s.handoffRounds = []int{30, 10, 3}
 	s.fluflRounds = 3
 	s.wait = [2]time.Duration{500 * time.Millisecond, 1500 * time.Millisecond}
-	s.sshfsSpan = 2 * time.Second
-	s.sshfsRounds = 15
+	s.acrossSpan = 2 * time.Second
+	s.acrossRounds = []int{15, 5, 2}
+	s.acrossStraceN = [2]int{20, 70}
 	return s
 }
 
@@ -105,6 +112,7 @@ func main() {
 	python := flag.String("python", "/usr/bin/python3", "the Python with flufl.lock (Debian: apt-get install python3-flufl.lock)")
 	only := flag.String("only", "", "comma-separated contenders to run (default all): "+strings.Join(contenders, ","))
 	workloads := flag.String("run", "", "comma-separated workloads to run (default all): "+strings.Join(allWorkloads, ","))
+	acrossFlag := flag.String("across", "", "comma-separated workloads to run across two clients, with -run sshfs or nfs (default all): "+strings.Join(acrossWorkloads, ","))
 	flag.BoolVar(&verbose, "v", false, "report details on standard error: system calls by name, per-process counts, every hand-off")
 	span := flag.Duration("span", 0, "length of each contended run (default 10s, 2s with -quick)")
 	procs := flag.String("p", "", "comma-separated numbers of contending processes (default 2,4,8)")
@@ -118,7 +126,7 @@ func main() {
 		set, mode = quick(), "quick"
 	}
 	if *span > 0 {
-		set.span = *span
+		set.span, set.acrossSpan = *span, *span
 	}
 	if *procs != "" {
 		set.procs = nil
@@ -129,6 +137,7 @@ func main() {
 			}
 			set.procs = append(set.procs, n)
 		}
+		set.acrossProcs = set.procs
 		set.fairnessAt = set.procs[len(set.procs)-1]
 	}
 	set.contendersOn = contenders
@@ -138,6 +147,14 @@ func main() {
 		for _, w := range set.workloads {
 			if !slices.Contains(allWorkloads, w) {
 				log.Fatalf("-run: unknown workload %q (have %s)", w, strings.Join(allWorkloads, ","))
+			}
+		}
+	}
+	if *acrossFlag != "" {
+		set.across = strings.Split(*acrossFlag, ",")
+		for _, w := range set.across {
+			if !slices.Contains(acrossWorkloads, w) {
+				log.Fatalf("-across: unknown workload %q (have %s)", w, strings.Join(acrossWorkloads, ","))
 			}
 		}
 	}
@@ -166,6 +183,16 @@ func main() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(work)
+	if e.scratch, err = os.MkdirTemp("", "nfslock-bench-scratch-"); err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(e.scratch)
+	if slices.Contains(set.contendersOn, cCFloor) {
+		if e.cfloor, err = buildCFloor(e.scratch); err != nil {
+			notes = append(notes, fmt.Sprintf("No C floor (%v): its column is empty.", err))
+			set.contendersOn = slices.DeleteFunc(slices.Clone(set.contendersOn), func(c string) bool { return c == cCFloor })
+		}
+	}
 	version, err := fluflVersion(*python)
 	if err != nil {
 		notes = append(notes, fmt.Sprintf("flufl.lock is not available (%v): its column is empty (Debian: apt-get install python3-flufl.lock).", err))
@@ -196,6 +223,9 @@ func main() {
 	}
 	if *workloads != "" {
 		args = append(args, "-run", *workloads)
+	}
+	if *acrossFlag != "" {
+		args = append(args, "-across", *acrossFlag)
 	}
 	t0 := time.Now()
 	load0 := loadAverage()

@@ -3,8 +3,7 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
+	"fmt"
 	"slices"
 	"time"
 
@@ -26,16 +25,14 @@ type results struct {
 	allocs    map[string][2]float64 // mallocs and bytes per cycle
 	calls     map[string]syscallCounts
 	contend   map[string]map[int]contended
-	handoff   map[string][]time.Duration
+	handoff   map[string]map[time.Duration][]time.Duration // by the waiter's wait
 	waitOps   map[string]float64
 	waitCalls map[string]syscallCounts
 
 	rw  map[string]rwRun     // by contender: nfslock, flock
 	sem map[string]contended // semOne, semMany; lost counts overlaps
 
-	sshfs        bool
-	sshfsContend map[string]map[int]contended
-	sshfsHandoff map[string][]time.Duration
+	across []*across // the workloads across two clients, one per rig
 }
 
 // measure runs every workload of every contender in set.
@@ -44,9 +41,8 @@ func measure(e *env, set settings, work string, notes []string) *results {
 		set: set, notes: notes,
 		cycle: map[string]time.Duration{}, cycleSpan: map[string][2]time.Duration{},
 		allocs: map[string][2]float64{}, calls: map[string]syscallCounts{},
-		contend: map[string]map[int]contended{}, handoff: map[string][]time.Duration{},
+		contend: map[string]map[int]contended{}, handoff: map[string]map[time.Duration][]time.Duration{},
 		waitOps: map[string]float64{}, waitCalls: map[string]syscallCounts{},
-		sshfsContend: map[string]map[int]contended{}, sshfsHandoff: map[string][]time.Duration{},
 		rw: map[string]rwRun{}, sem: map[string]contended{},
 	}
 	on := set.contendersOn
@@ -85,7 +81,7 @@ func measure(e *env, set settings, work string, notes []string) *results {
 	if e.strace != "" && doing("strace") {
 		progress("system calls per uncontended cycle (strace -f)")
 		for _, c := range on {
-			calls, err := e.cycleCalls(c, work, set.straceN[0], set.straceN[1])
+			calls, _, err := e.cycleCalls(c, work, set.straceN[0], set.straceN[1], nil)
 			if err != nil {
 				fail("strace", c, err)
 				continue
@@ -123,28 +119,33 @@ func measure(e *env, set settings, work string, notes []string) *results {
 		}
 	}
 
-	for _, c := range on {
-		if !doing("handoff") {
-			break
+	for i, wait := range set.handoffWaits {
+		for _, c := range on {
+			if !doing("handoff") {
+				break
+			}
+			rounds := set.handoffRounds[i]
+			if c == cFlufl {
+				rounds = min(rounds, set.fluflRounds)
+			}
+			progress("hand-off: %s, %d rounds, waits of %v to %v", c, rounds, wait, 2*wait)
+			lat, err := e.handoff(c, []string{work}, rounds, wait)
+			if err != nil {
+				fail("hand-off", c, err)
+				continue
+			}
+			if r.handoff[c] == nil {
+				r.handoff[c] = map[time.Duration][]time.Duration{}
+			}
+			r.handoff[c][wait] = lat
+			detail("%s: %v", c, lat)
 		}
-		rounds := set.handoffs
-		if c == cFlufl {
-			rounds = set.fluflRounds
-		}
-		progress("hand-off: %s, %d rounds", c, rounds)
-		lat, err := e.handoff(c, []string{work}, rounds)
-		if err != nil {
-			fail("hand-off", c, err)
-			continue
-		}
-		r.handoff[c] = lat
-		detail("%s: %v", c, lat)
 	}
 
 	if e.strace != "" && doing("wait") {
 		for _, c := range on {
 			progress("a waiter's file operations: %s", c)
-			ops, calls, err := e.waitOps(c, work, set.wait[0], set.wait[1])
+			ops, calls, _, err := e.waitOps(c, work, work, set.wait[0], set.wait[1], nil)
 			if err != nil {
 				fail("waiter's file operations", c, err)
 				continue
@@ -155,48 +156,14 @@ func measure(e *env, set settings, work string, notes []string) *results {
 	}
 
 	measureShared(e, set, work, r, fail)
-
-	a, b := os.Getenv("NFSLOCK_SSHFS_A"), os.Getenv("NFSLOCK_SSHFS_B")
-	switch {
-	case !doing("sshfs"):
-		return r
-	case a == "" || b == "":
-		r.notes = append(r.notes, "No sshfs rig (NFSLOCK_SSHFS_A and NFSLOCK_SSHFS_B unset): the table across two clients is not made. Start it with `eval \"$(bash scripts/sshfs-rig.sh up)\"`.")
-		return r
-	}
-	dirA, err := os.MkdirTemp(a, "nfslock-bench-")
-	if err != nil {
-		r.notes = append(r.notes, "sshfs: "+err.Error())
-		return r
-	}
-	defer os.RemoveAll(dirA)
-	dirs := []string{dirA, filepath.Join(b, filepath.Base(dirA))}
-	r.sshfs = true
-	for _, c := range []string{cFloor, cNfslock, cNoWatch} {
-		if !slices.Contains(on, c) {
-			continue
+	for _, g := range rigs() {
+		switch {
+		case !doing(g.name):
+		case g.a == "" || g.b == "":
+			r.notes = append(r.notes, fmt.Sprintf("No %s rig (%s unset): the table across two %s clients is not made. Start the rig with `set -a; eval \"$(bash %s)\"; set +a`.", g.name, g.vars, g.name, g.up))
+		default:
+			r.across = append(r.across, measureAcross(e, set, g, fail))
 		}
-		for _, p := range set.sshfsProcs {
-			progress("sshfs, two clients: %s, P = %d, %v", c, p, set.sshfsSpan)
-			res, err := e.contend(c, dirs, p, set.sshfsSpan, set.hold)
-			if err != nil {
-				fail("sshfs contended", c, err)
-				continue
-			}
-			if r.sshfsContend[c] == nil {
-				r.sshfsContend[c] = map[int]contended{}
-			}
-			r.sshfsContend[c][p] = res
-			detail("%s, P = %d: %.0f/s, counts %v (quick %v), longest wait %v, lost %d, CPU %v per cycle", c, p, res.perSecond(), res.counts, res.quick, res.maxWait, res.lost, res.cpu/time.Duration(max(res.total(), 1)))
-		}
-		progress("sshfs, two clients: hand-off, %s", c)
-		lat, err := e.handoff(c, dirs, set.sshfsRounds)
-		if err != nil {
-			fail("sshfs hand-off", c, err)
-			continue
-		}
-		r.sshfsHandoff[c] = lat
-		detail("%s: %v", c, lat)
 	}
 	return r
 }

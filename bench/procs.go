@@ -21,7 +21,9 @@ type env struct {
 	exe     string // this program
 	python  string // the Python with flufl.lock, or "" if there is none
 	script  string // flufl_worker.py, written out
+	cfloor  string // cfloor.c, compiled, or "" if gcc is missing
 	strace  string // strace, or "" if there is none
+	scratch string // a local directory for the bench's own files
 	timeout time.Duration
 }
 
@@ -45,9 +47,12 @@ func (e *env) start(contender string, s spec, extra []*os.File, wrap ...string) 
 		return nil, err
 	}
 	var argv []string
-	if contender == cFlufl {
+	switch contender {
+	case cFlufl:
 		argv = []string{e.python, e.script, string(js)}
-	} else {
+	case cCFloor:
+		argv = []string{e.cfloor, string(js)}
+	default:
 		argv = []string{e.exe, "worker", string(js)}
 	}
 	argv = append(wrap, argv...)

@@ -160,14 +160,18 @@ func (a rwRun) merge(b rwRun) rwRun {
 
 // rw runs readers processes reading and one writing on one shared lock of
 // contender (nfslock or flock) for span; the writer pauses between writes.
-func (e *env) rw(contender, dir string, readers int, span, hold, pause time.Duration) (rwRun, error) {
-	lock := filepath.Join(dir, contender+"-rw.lock")
-	base := spec{Lock: lock, Marker: lock + ".writing", Hold: hold.Nanoseconds(), Span: span.Nanoseconds()}
-	w := base
+// dirs are the directories (one per client) in which the processes take
+// turns to find the lock: the same directory through different mounts.
+func (e *env) rw(contender string, dirs []string, readers int, span, hold, pause time.Duration) (rwRun, error) {
+	in := func(i int) spec {
+		lock := filepath.Join(dirs[i%len(dirs)], contender+"-rw.lock")
+		return spec{Lock: lock, Marker: lock + ".writing", Hold: hold.Nanoseconds(), Span: span.Nanoseconds()}
+	}
+	w := in(0)
 	w.Mode, w.Pause = "write", pause.Nanoseconds()
 	specs := []spec{w}
-	for range readers {
-		r := base
+	for i := range readers {
+		r := in(i + 1)
 		r.Mode = "read"
 		specs = append(specs, r)
 	}
@@ -201,16 +205,17 @@ const (
 )
 
 // sem runs procs processes of kind for span, each taking a slot (or its
-// exclusive lock) over and over and holding it for hold.
-func (e *env) sem(kind, dir string, procs, slots int, span, hold time.Duration) (contended, error) {
+// exclusive lock) over and over and holding it for hold. The processes
+// of one lock take turns to find it in dirs, as rw's do.
+func (e *env) sem(kind string, dirs []string, procs, slots int, span, hold time.Duration) (contended, error) {
 	specs := make([]spec, procs)
 	for i := range specs {
 		s := spec{Mode: "sem", Hold: hold.Nanoseconds(), Span: span.Nanoseconds()}
 		if kind == semOne {
-			s.Lock, s.Slots = filepath.Join(dir, "sem.lock"), slots
+			s.Lock, s.Slots = filepath.Join(dirs[i%len(dirs)], "sem.lock"), slots
 			s.Marker = s.Lock + ".inside"
-		} else {
-			s.Lock = filepath.Join(dir, fmt.Sprintf("excl-%d.lock", i%slots))
+		} else { // process i on lock i % slots, the lock's k-th process (k = i / slots) in dirs[k % len(dirs)]
+			s.Lock = filepath.Join(dirs[i/slots%len(dirs)], fmt.Sprintf("excl-%d.lock", i%slots))
 			s.Marker = s.Lock + ".inside.0"
 		}
 		specs[i] = s
@@ -260,7 +265,7 @@ func measureShared(e *env, set settings, work string, r *results, fail func(what
 				break
 			}
 			progress("shared lock: %s, %d readers and a writer, %v (pass %d of %d)", c, set.rwReaders, set.span, pass+1, set.passes)
-			res, err := e.rw(c, work, set.rwReaders, set.span, set.hold, set.rwPause)
+			res, err := e.rw(c, []string{work}, set.rwReaders, set.span, set.hold, set.rwPause)
 			if err != nil {
 				fail("shared lock", c, err)
 				continue
@@ -273,7 +278,7 @@ func measureShared(e *env, set settings, work string, r *results, fail func(what
 				break
 			}
 			progress("semaphore: %s, %d processes, %d slots, %v (pass %d of %d)", k, set.semProcs, set.semSlots, set.span, pass+1, set.passes)
-			res, err := e.sem(k, work, set.semProcs, set.semSlots, set.span, set.hold)
+			res, err := e.sem(k, []string{work}, set.semProcs, set.semSlots, set.span, set.hold)
 			if err != nil {
 				fail("semaphore", k, err)
 				continue
@@ -291,8 +296,9 @@ func percentileOr0(d []time.Duration, p int) time.Duration {
 	return percentile(d, p)
 }
 
-// sharedMarkdown renders the shared workloads' tables, if they ran.
-func (r *results) sharedMarkdown() string {
+// sharedMarkdown renders the shared workloads' tables, if they ran: rw's
+// with the columns rwCols, each run of both lasting span.
+func sharedMarkdown(set settings, span time.Duration, rws map[string]rwRun, sems map[string]contended, rwCols []string) string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	row := func(title string, cols []string, cell func(c string) string) {
@@ -306,20 +312,25 @@ func (r *results) sharedMarkdown() string {
 		}
 		w("\n")
 	}
-	if len(r.rw) > 0 {
-		cols := []string{cNfslock, cFlock}
+	if len(rws) > 0 {
+		cols := rwCols
 		w("\nShared lock: %d reader processes and 1 writer process on one lock, %v, %s; a reader holds the lock %v per cycle, the writer %v per write and pauses %v between writes:\n\n",
-			r.set.rwReaders, r.set.span, passesText(r.set.passes), r.set.hold, r.set.hold, r.set.rwPause)
-		w("|  | nfslock `RWLock` | flock(2) `LOCK_SH` / `LOCK_EX` |\n|---|---|---|\n")
+			set.rwReaders, span, passesText(set.passes), set.hold, set.hold, set.rwPause)
+		titles := map[string]string{cNfslock: "nfslock `RWLock`", cFlock: "flock(2) `LOCK_SH` / `LOCK_EX`"}
+		w("|  |")
+		for _, c := range cols {
+			w(" %s |", titles[c])
+		}
+		w("\n|---|%s\n", strings.Repeat("---|", len(cols)))
 		get := func(f func(rwRun) string) func(string) string {
 			return func(c string) string {
-				if res, ok := r.rw[c]; ok {
+				if res, ok := rws[c]; ok {
 					return f(res)
 				}
 				return ""
 			}
 		}
-		row(fmt.Sprintf("read throughput, %d readers (reader cycles/s)", r.set.rwReaders), cols, get(func(res rwRun) string {
+		row(fmt.Sprintf("read throughput, %d readers (reader cycles/s)", set.rwReaders), cols, get(func(res rwRun) string {
 			return fmt.Sprintf("%.0f", float64(res.reads)/res.span.Seconds())
 		}))
 		row("writes", cols, get(func(res rwRun) string { return fmt.Sprint(len(res.waits)) }))
@@ -328,21 +339,21 @@ func (r *results) sharedMarkdown() string {
 		row("a reader's longest wait", cols, get(func(res rwRun) string { return dur(res.readMax) }))
 		row("readers that found the writer inside (must be 0)", cols, get(func(res rwRun) string { return fmt.Sprint(res.overlaps) }))
 	}
-	if len(r.sem) > 0 {
+	if len(sems) > 0 {
 		cols := []string{semOne, semMany}
-		n, p := r.set.semSlots, r.set.semProcs
-		w("\nSemaphore: %d processes, %d at a time, %v, %s; a holder holds its slot %v per cycle:\n\n", p, n, r.set.span, passesText(r.set.passes), r.set.hold)
+		n, p := set.semSlots, set.semProcs
+		w("\nSemaphore: %d processes, %d at a time, %v, %s; a holder holds its slot %v per cycle:\n\n", p, n, span, passesText(set.passes), set.hold)
 		w("|  | nfslock `Semaphore`, %d slots | %d × nfslock exclusive lock (%d processes on each) |\n|---|---|---|\n", n, n, p/n)
 		get := func(f func(contended) string) func(string) string {
 			return func(c string) string {
-				if res, ok := r.sem[c]; ok {
+				if res, ok := sems[c]; ok {
 					return f(res)
 				}
 				return ""
 			}
 		}
 		row("throughput (acquisitions/s)", cols, get(func(res contended) string { return fmt.Sprintf("%.0f", res.perSecond()) }))
-		row(fmt.Sprintf("fairness, %v: slowest / fastest process", r.set.span), cols, get(func(res contended) string {
+		row(fmt.Sprintf("fairness, %v: slowest / fastest process", span), cols, get(func(res contended) string {
 			return fairness(map[int]contended{p: res}, p)
 		}))
 		row("longest wait", cols, get(func(res contended) string { return dur(res.maxWait) }))

@@ -140,9 +140,10 @@ func isDigits(s string) bool {
 }
 
 // straced runs one worker of contender for s under strace -f -y and
-// returns its system calls, all threads together.
-func (e *env) straced(contender string, s spec, dir string) (syscallCounts, error) {
-	out := filepath.Join(dir, "strace.out")
+// returns its system calls, all threads together. strace's log goes to
+// the local scratch directory, not to a network mount under test.
+func (e *env) straced(contender string, s spec) (syscallCounts, error) {
+	out := filepath.Join(e.scratch, "strace.out")
 	defer os.Remove(out)
 	p, err := e.start(contender, s, nil, e.strace, "-f", "-y", "-qq", "-o", out)
 	if err != nil {

@@ -37,6 +37,7 @@ type spec struct {
 	Slots     int    `json:"slots,omitempty"`    // sem: a Semaphore of this many slots; 0: an exclusive lock
 	Marker    string `json:"marker,omitempty"`   // read, write, sem: the file that says who is inside
 	Pause     int64  `json:"pause_ns,omitempty"` // write: ns between two writes
+	Wait      int64  `json:"wait_ns,omitempty"`  // handoff: the waiter waits this long to twice this
 }
 
 type result struct {
@@ -223,10 +224,11 @@ func writeCounter(path string, n int64) error {
 // handoff passes the lock back and forth with its peer, s.N times each way.
 // The peer's messages come on descriptor 3 and go out on descriptor 4:
 // 'w' says "I am about to wait for the lock", 'a' "I have taken it". The
-// holder, told that the peer waits, keeps the lock a random 1–5 ms more
-// (so that releases fall at random points of the waiter's polling), notes
-// the time and releases; the waiter notes the time at which its lock
-// returned. The times are wall-clock, the system clock both processes read.
+// holder, told that the peer waits, keeps the lock a random s.Wait to
+// 2 × s.Wait more (so that releases fall at random points of the waiter's
+// polling, whose backoff has grown with the wait), notes the time and
+// releases; the waiter notes the time at which its lock returned. The
+// times are wall-clock, the system clock both processes read.
 func handoff(ctx context.Context, m mutex, s spec, r *result) error {
 	in, out := os.NewFile(3, "from-peer"), os.NewFile(4, "to-peer")
 	msg := make([]byte, 1)
@@ -244,7 +246,7 @@ func handoff(ctx context.Context, m mutex, s spec, r *result) error {
 		if err := expect('w'); err != nil {
 			return err
 		}
-		time.Sleep(time.Millisecond + rand.N(4*time.Millisecond))
+		time.Sleep(time.Duration(s.Wait) + rand.N(time.Duration(s.Wait)+1))
 		r.Releases = append(r.Releases, time.Now().UnixNano())
 		if err := m.unlock(); err != nil {
 			return err

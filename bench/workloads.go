@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,20 +44,45 @@ func (e *env) cycleOnce(contender, dir string, n, warm int) (uncontended, error)
 
 // cycleCalls counts the system calls of one uncontended cycle: the
 // difference between runs of n1 and n2 cycles, divided by n2 - n1, so that
-// everything a process does to start and stop cancels out.
-func (e *env) cycleCalls(contender, dir string, n1, n2 int) (syscallCounts, error) {
+// everything a process does to start and stop cancels out. If count is not
+// nil, it also counts the file server's operations in the same way
+// (NaN if count is nil).
+func (e *env) cycleCalls(contender, dir string, n1, n2 int, count opCounter) (syscallCounts, float64, error) {
 	s := spec{Mode: "cycle", Lock: filepath.Join(dir, contender+".lock"), Warm: 20}
-	s.N = n1
-	c1, err := e.straced(contender, s, dir)
-	if err != nil {
-		return nil, err
+	var calls [2]syscallCounts
+	var ops [2]float64
+	for i, n := range []int{n1, n2} {
+		s.N = n
+		var err error
+		if calls[i], ops[i], err = e.stracedCounted(contender, s, count); err != nil {
+			return nil, 0, err
+		}
 	}
-	s.N = n2
-	c2, err := e.straced(contender, s, dir)
-	if err != nil {
-		return nil, err
+	return calls[1].sub(calls[0]).scale(1 / float64(n2-n1)), (ops[1] - ops[0]) / float64(n2-n1), nil
+}
+
+// An opCounter returns how many operations a network filesystem's client
+// has sent its server so far; a workload's are the difference of two
+// counts.
+type opCounter func() (float64, error)
+
+// stracedCounted is straced, and the difference of count around it (NaN
+// if count is nil).
+func (e *env) stracedCounted(contender string, s spec, count opCounter) (syscallCounts, float64, error) {
+	if count == nil {
+		calls, err := e.straced(contender, s)
+		return calls, math.NaN(), err
 	}
-	return c2.sub(c1).scale(1 / float64(n2-n1)), nil
+	before, err := count()
+	if err != nil {
+		return nil, 0, err
+	}
+	calls, err := e.straced(contender, s)
+	if err != nil {
+		return nil, 0, err
+	}
+	after, err := count()
+	return calls, after - before, err
 }
 
 // contended is one run, or several merged, of P processes cycling on one
@@ -150,10 +176,11 @@ func (e *env) contend(contender string, dirs []string, procs int, span, hold tim
 }
 
 // handoff passes the lock back and forth between two processes of
-// contender, rounds times each way, and returns the hand-off latencies (the
-// first round's left out as a warm-up). The processes find the lock in
-// dirs[0] and dirs[len(dirs)-1].
-func (e *env) handoff(contender string, dirs []string, rounds int) ([]time.Duration, error) {
+// contender, rounds times each way, the waiter waiting wait to 2 × wait
+// each time, and returns the hand-off latencies (the first round's left
+// out as a warm-up). The processes find the lock in dirs[0] and
+// dirs[len(dirs)-1].
+func (e *env) handoff(contender string, dirs []string, rounds int, wait time.Duration) ([]time.Duration, error) {
 	aIn, bOut, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -170,8 +197,8 @@ func (e *env) handoff(contender string, dirs []string, rounds int) ([]time.Durat
 	}()
 	name := contender + "-handoff.lock"
 	specs := []spec{
-		{Mode: "handoff", Lock: filepath.Join(dirs[0], name), N: rounds, First: true},
-		{Mode: "handoff", Lock: filepath.Join(dirs[len(dirs)-1], name), N: rounds},
+		{Mode: "handoff", Lock: filepath.Join(dirs[0], name), N: rounds, First: true, Wait: wait.Nanoseconds()},
+		{Mode: "handoff", Lock: filepath.Join(dirs[len(dirs)-1], name), N: rounds, Wait: wait.Nanoseconds()},
 	}
 	ps, err := e.startMany(contender, specs, [][]*os.File{{aIn, aOut}, {bIn, bOut}})
 	if err != nil {
@@ -201,25 +228,29 @@ func (e *env) handoff(contender string, dirs []string, rounds int) ([]time.Durat
 // waitOps measures how many file operations a process waiting for a lock
 // held by someone else makes per second: the system calls (other than the
 // runtime's) of a waiter that gives up after w2, less those of one that
-// gives up after w1, over w2 - w1.
-func (e *env) waitOps(contender, dir string, w1, w2 time.Duration) (float64, syscallCounts, error) {
-	path := filepath.Join(dir, contender+"-wait.lock")
-	release, err := holdForever(contender, path)
+// gives up after w1, over w2 - w1. The holder's files are in holdDir, the
+// waiter looks for them in waitDir (the same directory through another
+// client, or holdDir itself). count, if not nil, counts the operations of
+// the waiter's client likewise (the last result; NaN without count).
+func (e *env) waitOps(contender, holdDir, waitDir string, w1, w2 time.Duration, count opCounter) (float64, syscallCounts, float64, error) {
+	name := contender + "-wait.lock"
+	release, err := holdForever(contender, filepath.Join(holdDir, name))
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, 0, err
 	}
 	defer release()
-	s := spec{Mode: "wait", Lock: path}
+	s := spec{Mode: "wait", Lock: filepath.Join(waitDir, name)}
 	var counts [2]syscallCounts
+	var ops [2]float64
 	for i, w := range []time.Duration{w1, w2} {
 		s.Span = w.Nanoseconds()
-		if counts[i], err = e.straced(contender, s, dir); err != nil {
-			return 0, nil, err
+		if counts[i], ops[i], err = e.stracedCounted(contender, s, count); err != nil {
+			return 0, nil, 0, err
 		}
 	}
 	d := counts[1].sub(counts[0]).scale(1 / (w2 - w1).Seconds())
 	own, _ := d.split()
-	return own, d, nil
+	return own, d, (ops[1] - ops[0]) / (w2 - w1).Seconds(), nil
 }
 
 // holdForever makes the lock at path busy for contender, as a holder on
