@@ -79,11 +79,11 @@ func (e *env) acquire(h *holding, o *options, sigs <-chan os.Signal) (bool, int)
 	}
 	if err == nil {
 		if o.verbose {
-			e.say("took %s after %.6fs", h.name(), time.Since(start).Seconds())
+			e.say("took %s in %s", h.name(), human(time.Since(start)))
 		}
 		return true, exitOK
 	}
-	code := codeFor(err, o.conflict)
+	code := e.code(err, o.conflict)
 	var le *locker.Error
 	switch {
 	case errors.Is(err, locker.ErrBusy) && errors.As(err, &le) && le.Holder != nil:
@@ -102,10 +102,8 @@ func (e *env) acquire(h *holding, o *options, sigs <-chan os.Signal) (bool, int)
 			}
 			e.say("timed out after %v waiting for %s, held by %s", o.timeout, h.name(), who)
 		}
-	case code == o.conflict && o.sayBusy():
-		e.fail(code, err)
-	case code != o.conflict:
-		e.fail(code, err)
+	case code == o.conflict && o.sayBusy(), code != o.conflict:
+		e.fail(code, "cannot take the lock "+h.name(), err)
 	}
 	return false, code
 }
@@ -117,17 +115,14 @@ func holderText(d locker.Details, offset, slop time.Duration) string {
 	s := fmt.Sprintf("host %s pid %d, ", d.Hostname, d.PID)
 	switch {
 	case left >= 0:
-		s += "expires in " + seconds(left)
+		s += "expires in " + human(left)
 	case left+slop >= 0:
-		s += fmt.Sprintf("expired %s ago, breakable in %s", seconds(-left), seconds(left+slop))
+		s += fmt.Sprintf("expired %s ago, breakable in %s", human(-left), human(left+slop))
 	default:
-		s += fmt.Sprintf("expired %s ago, breakable", seconds(-left))
+		s += fmt.Sprintf("expired %s ago, breakable", human(-left))
 	}
 	return s
 }
-
-// seconds formats d as a number of seconds, to a tenth.
-func seconds(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
 
 // showWait shows what h waits for while it is being taken, until done is
 // closed: on a terminal one line updated in place, elsewhere a line when

@@ -12,6 +12,7 @@ func breakCommand() subcommand {
 	return subcommand{
 		name:     "break",
 		synopsis: "break [--force] [-s|--slots] LOCKFILE",
+		brief:    "break a dead holder's expired lock",
 		summary: `Break the lock if it has been expired for longer than --slop, as a waiting
 nfslock would, taking turns with other breakers through LOCKFILE.break so
 that no two break at once; remove its holder's claim file. Exit 0 if it was
@@ -48,7 +49,7 @@ func runBreak(e *env, o *options, args []string) int {
 	}
 	slots, err := e.heldSlots(path, o)
 	if err != nil {
-		return e.fail(codeFor(err, exitConflict), err)
+		return e.fail(e.code(err, exitConflict), "cannot read the slots of "+path, err)
 	}
 	_, _, noun := o.mode().slotKind()
 	if len(slots) == 0 && !o.quiet {
@@ -110,12 +111,13 @@ func (e *env) breakOne(path string, o *options) int {
 		// token file.
 		opts = append(opts, locker.WithFencing())
 	}
+	what := "cannot break the lock " + path
 	l, err := locker.New(path, e.fsys, opts...)
 	if err != nil {
-		return e.fail(codeFor(err, exitConflict), err)
+		return e.fail(e.code(err, exitConflict), what, err)
 	}
 	if _, err := l.MeasureClockOffset(); err != nil {
-		return e.fail(codeFor(err, exitConflict), err)
+		return e.fail(e.code(err, exitConflict), what, err)
 	}
 	var le *locker.Error
 	if !o.force {
@@ -137,7 +139,7 @@ func (e *env) breakOne(path string, o *options) int {
 			}
 			return exitConflict
 		}
-		return e.fail(codeFor(err, exitConflict), err)
+		return e.fail(e.code(err, exitConflict), what, err)
 	}
 	d, err := l.Details()
 	switch {
@@ -147,12 +149,16 @@ func (e *env) breakOne(path string, o *options) int {
 		}
 		return exitOK
 	case err != nil:
-		return e.fail(codeFor(err, exitConflict), err)
+		return e.fail(e.code(err, exitConflict), what, err)
 	}
-	e.say("breaking the lock %s of %s", l.LockFile(), holderText(d, l.ClockOffset(), o.slop))
-	if d.Hostname == l.Hostname() {
-		if alive, err := e.fsys.ProcessAlive(d.Hostname, d.PID); err == nil && alive {
-			e.say("warning: pid %d is still running on this host", d.PID)
+	// -q makes even a forced break silent, as an operator's script that
+	// has decided to break asks.
+	if !o.quiet {
+		e.say("breaking the lock %s of %s", l.LockFile(), holderText(d, l.ClockOffset(), o.slop))
+		if d.Hostname == l.Hostname() {
+			if alive, err := e.fsys.ProcessAlive(d.Hostname, d.PID); err == nil && alive {
+				e.say("warning: pid %d is still running on this host", d.PID)
+			}
 		}
 	}
 	err = l.ForceBreak(d)
@@ -163,11 +169,15 @@ func (e *env) breakOne(path string, o *options) int {
 		}
 		return exitOK
 	case errors.Is(err, locker.ErrNotLocked):
-		e.say("%s was released meanwhile: nothing to break", l.LockFile())
+		if !o.quiet {
+			e.say("%s was released meanwhile: nothing to break", l.LockFile())
+		}
 		return exitOK
 	case errors.Is(err, locker.ErrBusy) && errors.As(err, &le) && le.Holder != nil:
-		e.say("%s changed hands meanwhile, now held by %s: not broken", l.LockFile(), holderText(*le.Holder, l.ClockOffset(), o.slop))
+		if !o.quiet {
+			e.say("%s changed hands meanwhile, now held by %s: not broken", l.LockFile(), holderText(*le.Holder, l.ClockOffset(), o.slop))
+		}
 		return exitConflict
 	}
-	return e.fail(codeFor(err, exitConflict), err)
+	return e.fail(e.code(err, exitConflict), what, err)
 }

@@ -24,6 +24,7 @@ func checkCommand() subcommand {
 	return subcommand{
 		name:     "check",
 		synopsis: "check [--json] DIR",
+		brief:    "check what a filesystem does that the locks rely on",
 		summary: `Check what the filesystem under DIR does that the locks rely on: that
 link(2) is atomic (racers, one winner) and how a losing link fails, whether
 link counts are reported, the granularity of file times, the offset of the
@@ -148,17 +149,17 @@ func runCheck(e *env, o *options, args []string) int {
 	fi, err := os.Stat(dir)
 	switch {
 	case err != nil:
-		return e.fail(codeFor(err, exitConflict), fmt.Errorf("check: %w", err))
+		return e.fail(codeFor(err, exitConflict), "cannot check "+dir, err)
 	case !fi.IsDir():
-		return e.usageError("check: %s is not a directory", dir)
+		return e.usageError("cannot check %s: it is not a directory", dir)
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return e.fail(exitUsage, err)
+		return e.fail(exitUsage, "cannot check "+dir, err)
 	}
 	work := filepath.Join(abs, fmt.Sprintf(".nfslock-check-%d-%d", os.Getpid(), rand.Uint32()))
 	if err := os.Mkdir(work, 0o755); err != nil {
-		return e.fail(codeFor(err, exitConflict), fmt.Errorf("check: cannot make a work directory in %s: %w", abs, err))
+		return e.fail(codeFor(err, exitConflict), "cannot check "+dir+": cannot make a work directory in it", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), forwardedSignals...)
 	defer stop()
@@ -292,7 +293,7 @@ func (c *checker) times(caps *probe.Capabilities) {
 	}
 	c.r.Clock = clockReport{OffsetSeconds: caps.ClockOffset.Seconds(), UncertaintySeconds: caps.ClockUncertainty.Seconds()}
 	if caps.ClockOffset.Abs() > time.Second {
-		c.note("the file server's clock is %+.1fs from this host's: nfslock judges locks in the server's clock, but flufl.lock processes use their own, so keep the clocks in sync if they share locks", caps.ClockOffset.Seconds())
+		c.note("the file server's clock is %s from this host's: nfslock judges locks in the server's clock, but flufl.lock processes use their own, so keep the clocks in sync if they share locks", signed(caps.ClockOffset))
 	}
 }
 
@@ -392,14 +393,14 @@ func (e *env) checkWorker(o *options, args []string) int {
 	}
 	l, err := locker.New(path, e.fsys, lockOptions(o, os.Getpid())...)
 	if err != nil {
-		return e.fail(codeFor(err, exitConflict), err)
+		return e.fail(e.code(err, exitConflict), "cannot use the lock "+path, err)
 	}
 	for range o.cycles {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		err := l.Lock(ctx)
 		cancel()
 		if err != nil {
-			return e.fail(codeFor(err, exitConflict), err)
+			return e.fail(e.code(err, exitConflict), "cannot take the lock "+path, err)
 		}
 		data, err := os.ReadFile(o.worker)
 		var n int
@@ -411,10 +412,10 @@ func (e *env) checkWorker(o *options, args []string) int {
 		}
 		if err != nil {
 			l.Unlock()
-			return e.fail(exitIOErr, fmt.Errorf("counter: %w", err))
+			return e.fail(exitIOErr, "cannot count under the lock "+path, err)
 		}
 		if err := l.Unlock(); err != nil {
-			return e.fail(codeFor(err, exitConflict), err)
+			return e.fail(e.code(err, exitConflict), "cannot release the lock "+path, err)
 		}
 	}
 	return exitOK
@@ -458,9 +459,9 @@ func (c *checker) print() {
 		gran := time.Duration(r.Times.GranularityNS)
 		fmt.Fprintf(w, "  file times:       %s\n", yes(gran >= time.Second, fmt.Sprintf("whole seconds (steps of %v)", gran), fmt.Sprintf("steps of %v", gran)))
 		if math.Abs(r.Clock.OffsetSeconds) < 0.1 {
-			fmt.Fprintf(w, "  clock offset:     none that matters (%+.3fs ± %.3fs, file server minus this host)\n", r.Clock.OffsetSeconds, r.Clock.UncertaintySeconds)
+			fmt.Fprintf(w, "  clock offset:     none that matters (%s ± %s, file server minus this host)\n", signed(secs(r.Clock.OffsetSeconds)), human(secs(r.Clock.UncertaintySeconds)))
 		} else {
-			fmt.Fprintf(w, "  clock offset:     %+.3fs ± %.3fs (file server minus this host)\n", r.Clock.OffsetSeconds, r.Clock.UncertaintySeconds)
+			fmt.Fprintf(w, "  clock offset:     %s ± %s (file server minus this host)\n", signed(secs(r.Clock.OffsetSeconds)), human(secs(r.Clock.UncertaintySeconds)))
 		}
 		fmt.Fprintf(w, "  rename onto name: %s\n", yes(r.Rename.Replaces,
 			yes(r.Rename.Atomic, fmt.Sprintf("replaces it, atomically (%d replacements watched)", r.Rename.Rounds), "replaces it, NOT atomically"),
@@ -477,9 +478,9 @@ func (c *checker) print() {
 		fmt.Fprintf(w, "  probe:            FAILED (see the problem below)\n")
 	}
 	cr := r.Contention
-	fmt.Fprintf(w, "  contention:       %d processes × %d increments in %.1fs: counter %d, %d lost updates\n",
-		cr.Processes, cr.Cycles, cr.Seconds, cr.Counter, cr.LostUpdates)
-	fmt.Fprintf(w, "verdict: %s; use a lifetime of at least %vs and a slop of at least %vs here\n", r.Verdict, r.LifetimeSeconds, r.SlopSeconds)
+	fmt.Fprintf(w, "  contention:       %d processes × %d increments in %s: counter %d, %d lost updates\n",
+		cr.Processes, cr.Cycles, human(secs(cr.Seconds)), cr.Counter, cr.LostUpdates)
+	fmt.Fprintf(w, "verdict: %s; use a lifetime of at least %s and a slop of at least %s here\n", r.Verdict, human(secs(r.LifetimeSeconds)), human(secs(r.SlopSeconds)))
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "  problem: %s\n", p)
 	}

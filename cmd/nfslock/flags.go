@@ -157,6 +157,9 @@ func parse(fs *pflag.FlagSet, o *options, args []string, usage func() string, en
 	if f := fs.Lookup("lifetime"); f != nil && f.Changed && o.lifetime < time.Second {
 		return nil, env.usageError("-l %s: the lifetime must be at least 1s (the lock is refreshed every third of it)", f.Value), true
 	}
+	if f := fs.Lookup("pid"); f != nil && f.Changed && o.pid <= 0 {
+		return nil, env.usageError("--pid %d: not a process id (leave --pid out to name the calling shell)", o.pid), true
+	}
 	if o.conflict < 0 || o.conflict > 255 {
 		return nil, env.usageError("-E %d: the exit status must be 0-255", o.conflict), true
 	}
@@ -186,24 +189,44 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 // flagUsages lists the options of fs, one paragraph each, wrapped to fit
 // 80 columns.
 func flagUsages(fs *pflag.FlagSet, margin int) string {
+	return listFlags(fs, margin, func(f *pflag.Flag) (string, bool) {
+		_, usage := pflag.UnquoteUsage(f)
+		return usage, true
+	})
+}
+
+// briefAnnotation marks an option that nfslock --help lists, with the
+// one line it says of it there.
+const briefAnnotation = "brief"
+
+// brief marks the option name of fs as one nfslock --help lists, saying
+// line of it.
+func brief(fs *pflag.FlagSet, name, line string) {
+	fs.SetAnnotation(name, briefAnnotation, []string{line})
+}
+
+// briefFlagUsages lists the options of fs marked with brief, one line each.
+func briefFlagUsages(fs *pflag.FlagSet) string {
+	return listFlags(fs, 0, func(f *pflag.Flag) (string, bool) {
+		line, ok := f.Annotations[briefAnnotation]
+		if !ok {
+			return "", false
+		}
+		return line[0], true
+	})
+}
+
+// listFlags lists the options of fs that text describes, wrapped to fit
+// 80 columns less margin.
+func listFlags(fs *pflag.FlagSet, margin int, text func(*pflag.Flag) (string, bool)) string {
 	col, width := 28, 79-margin
 	var b strings.Builder
 	fs.VisitAll(func(f *pflag.Flag) {
-		if f.Hidden {
+		usage, ok := text(f)
+		if f.Hidden || !ok {
 			return
 		}
-		left := "      --" + f.Name
-		if f.Shorthand != "" {
-			left = "  -" + f.Shorthand + ", --" + f.Name
-		}
-		name, usage := pflag.UnquoteUsage(f)
-		switch {
-		case f.Value.Type() == "bool":
-		case f.NoOptDefVal != "":
-			left += "[=" + name + "]"
-		default:
-			left += " " + name
-		}
+		left := flagName(f)
 		b.WriteString(left)
 		pos := len(left)
 		if pos >= col-1 {
@@ -211,20 +234,46 @@ func flagUsages(fs *pflag.FlagSet, margin int) string {
 			pos = 0
 		}
 		b.WriteString(strings.Repeat(" ", col-pos))
-		pos = col
-		for i, word := range strings.Fields(usage) {
-			if i > 0 && pos+1+len(word) > width {
-				b.WriteString("\n" + strings.Repeat(" ", col))
-				pos = col
-			} else if i > 0 {
-				b.WriteString(" ")
-				pos++
-			}
-			b.WriteString(word)
-			pos += len(word)
-		}
-		b.WriteString("\n")
+		b.WriteString(wrap(usage, col, width))
 	})
+	return b.String()
+}
+
+// flagName is how an option is shown in a list: "  -w, --timeout SECS".
+func flagName(f *pflag.Flag) string {
+	left := "      --" + f.Name
+	if f.Shorthand != "" {
+		left = "  -" + f.Shorthand + ", --" + f.Name
+	}
+	name, _ := pflag.UnquoteUsage(f)
+	switch {
+	case f.Value.Type() == "bool":
+	case f.NoOptDefVal != "":
+		left += "[=" + name + "]"
+	default:
+		left += " " + name
+	}
+	return left
+}
+
+// wrap fills the words of s into lines of at most width columns, the
+// first starting at column col (the caller has written what precedes it)
+// and the rest indented to it; it ends with a newline.
+func wrap(s string, col, width int) string {
+	var b strings.Builder
+	pos := col
+	for i, word := range strings.Fields(s) {
+		if i > 0 && pos+1+len(word) > width {
+			b.WriteString("\n" + strings.Repeat(" ", col))
+			pos = col
+		} else if i > 0 {
+			b.WriteString(" ")
+			pos++
+		}
+		b.WriteString(word)
+		pos += len(word)
+	}
+	b.WriteString("\n")
 	return b.String()
 }
 

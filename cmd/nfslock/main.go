@@ -10,10 +10,8 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/nfslock/nfslock/locker"
 	"github.com/spf13/pflag"
@@ -44,16 +42,20 @@ type env struct {
 type subcommand struct {
 	name     string
 	synopsis string
+	brief    string // one line for --help, completions and the manual's list
 	summary  string
 	flags    func(o *options) *pflag.FlagSet
 	run      func(e *env, o *options, args []string) int
 }
 
-// subcommands is every form but run mode, in the order --help lists them.
+// subcommands is every form but run mode, in the order --help lists them:
+// a closed set, so that a misspelt one is refused (see suggest.go) rather
+// than taken for a lock file.
 func subcommands() []subcommand {
 	return []subcommand{
 		lockCommand(), touchCommand(), keepCommand(), unlockCommand(),
 		statusCommand(), breakCommand(), checkCommand(),
+		helpCommand(), completionCommand(), manCommand(),
 	}
 }
 
@@ -62,101 +64,32 @@ func (e *env) main(args []string) int {
 	// that a lock file of any name can be used after an option, "--", or
 	// as a path ("./status").
 	if len(args) > 0 {
-		for _, sc := range subcommands() {
-			if args[0] == sc.name {
-				return e.subcommand(sc, args[1:])
-			}
+		if sc, ok := lookup(args[0]); ok {
+			return e.subcommand(sc, args[1:])
+		}
+		if near := e.misspelt(args[0]); near != "" {
+			return e.usageError("%s is not a subcommand: did you mean %s? (for a lock file of that name: nfslock ./%s ...)", args[0], near, args[0])
 		}
 	}
 	return e.runMode(args)
 }
 
+// lookup finds the subcommand called name.
+func lookup(name string) (subcommand, bool) {
+	for _, sc := range subcommands() {
+		if sc.name == name {
+			return sc, true
+		}
+	}
+	return subcommand{}, false
+}
+
 func (e *env) subcommand(sc subcommand, args []string) int {
 	var o options
 	fs := sc.flags(&o)
-	usage := func() string {
-		return "Usage: nfslock " + sc.synopsis + "\n\n" + sc.summary + "\nOptions:\n" + flagUsages(fs, 0) + "\n" + exitCodes
-	}
-	rest, code, stop := parse(fs, &o, args, usage, e)
+	rest, code, stop := parse(fs, &o, args, func() string { return subcommandUsage(sc) }, e)
 	if stop {
 		return code
 	}
 	return sc.run(e, &o, slotsArg(&o, rest))
-}
-
-// usage is the text of nfslock --help.
-func usage(runFlags *pflag.FlagSet) string {
-	var b strings.Builder
-	b.WriteString(`Usage:
-  nfslock [options] LOCKFILE COMMAND [ARG...]
-  nfslock [options] LOCKFILE -c 'SHELL COMMAND'
-  nfslock lock|touch|keep|unlock [options] LOCKFILE
-  nfslock status [--json] LOCKFILE
-  nfslock break [--force] [-s|--slots] LOCKFILE
-  nfslock check [--json] DIR
-
-flock(1) for shared directories. nfslock takes the lock LOCKFILE, waiting
-while someone else holds it, runs COMMAND (or SHELL COMMAND with $SHELL -c,
-as flock -c does), keeps the lock alive while it runs, and releases it when
-it exits. The lock stays correct on NFS, sshfs, CephFS, Lustre and other
-shared filesystems, across hosts, and is compatible with Python's
-flufl.lock: LOCKFILE is a hard link to a claim file
-LOCKFILE|host|pid|random next to it, and its modification time is its
-expiry.
-
-A lock is a lease: it expires --lifetime after it was taken or last
-refreshed, and once it has been expired for --slop anyone may break it.
-nfslock refreshes it every third of the lifetime while COMMAND runs. If the
-lock is lost anyway (nfslock was stopped or the file server unreachable for
-longer than lifetime + slop, and someone broke it), the job gets SIGTERM at
-once and SIGKILL after --kill-after, and nfslock exits with 76.
-
-COMMAND runs in a process group of its own, the job. SIGINT, SIGTERM,
-SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM and SIGWINCH sent to nfslock are
-passed to the job. When COMMAND exits, what it left running gets SIGTERM,
-and SIGKILL after --kill-after; the lock is released once every process of
-the job has exited, never before. If nfslock dies, the job is ended too. In
-a terminal's foreground, COMMAND stays in nfslock's process group, so that
-Ctrl-C reaches it from the terminal, once: SIGINT, SIGQUIT and SIGWINCH are
-not passed on then.
-
-Options (before LOCKFILE; -c right after it, as in flock(1)):
-`)
-	b.WriteString(flagUsages(runFlags, 0))
-	b.WriteString(`
-A subcommand is recognised only as the first argument. A lock file named
-like one is used by giving an option first, by "--", or as a path:
-nfslock -- status true, nfslock ./status true.
-
-Subcommands, for shell scripts (like dotlockfile and lockfile-progs), and
-to look at and repair locks:
-`)
-	for _, sc := range subcommands() {
-		var o options
-		fmt.Fprintf(&b, "\n  nfslock %s\n%s", sc.synopsis, indent(sc.summary, 4))
-		b.WriteString(indent(flagUsages(sc.flags(&o), 2), 2))
-	}
-	b.WriteString("\n" + exitCodes)
-	return b.String()
-}
-
-// usageError reports a mistake on the command line.
-func (e *env) usageError(format string, args ...any) int {
-	fmt.Fprintf(e.stderr, "nfslock: %s\nTry 'nfslock --help' for more information.\n", fmt.Sprintf(format, args...))
-	return exitUsage
-}
-
-// fail reports err and returns code.
-func (e *env) fail(code int, err error) int {
-	msg := err.Error()
-	if !strings.HasPrefix(msg, "nfslock: ") {
-		msg = "nfslock: " + msg
-	}
-	fmt.Fprintln(e.stderr, msg)
-	return code
-}
-
-// say writes a message to stderr.
-func (e *env) say(format string, args ...any) {
-	fmt.Fprintf(e.stderr, "nfslock: "+format+"\n", args...)
 }

@@ -36,6 +36,20 @@ func runFlags(o *options) *pflag.FlagSet {
 	fs.BoolVarP(&o.closeFD, "close", "o", false, "accepted for flock(1) compatibility: nfslock never passes the lock to COMMAND's children (no descriptor holds it)")
 	addHelp(fs, o)
 	fs.BoolVarP(&o.version, "version", "V", false, "show the version and exit")
+	for _, b := range [][2]string{
+		{"nonblock", "fail at once (exit 1) if the lock is held"},
+		{"timeout", "give up waiting after SECS (0.5, or 1m30s)"},
+		{"conflict-exit-code", "exit N, not 1, when -n or -w gives up"},
+		{"command", "run COMMAND with $SHELL -c, as flock -c"},
+		{"lifetime", "the lock expires SECS after a refresh (15s)"},
+		{"shared", "one of many readers; without -s, the writer"},
+		{"slots", "hold one of N slots: a semaphore"},
+		{"verbose", "say who holds the lock, and what happens"},
+		{"help", "show this help"},
+		{"version", "show the version"},
+	} {
+		brief(fs, b[0], b[1])
+	}
 	// flock(1)'s options that make no sense here are refused with a reason.
 	for _, f := range []struct{ name, short string }{{"unlock", "u"}, {"no-fork", "F"}} {
 		fs.BoolP(f.name, f.short, false, "")
@@ -93,11 +107,11 @@ func (e *env) runMode(args []string) int {
 	}
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
-		return e.fail(exitUnavailable, fmt.Errorf("cannot run %s: %w", argv[0], err))
+		return e.fail(exitUnavailable, "cannot run "+argv[0], e.notFound(rest[0], err))
 	}
 	h, err := newHolding(rest[0], e.fsys, &o, os.Getpid())
 	if err != nil {
-		return e.fail(codeFor(err, o.conflict), err)
+		return e.fail(e.code(err, o.conflict), "cannot use the lock "+rest[0], err)
 	}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, jobSignals...)
@@ -140,9 +154,9 @@ func (e *env) supervise(h *holding, o *options, path string, argv []string, sigs
 	if err != nil {
 		h.release()
 		if errors.Is(err, locker.ErrNotLocked) {
-			return e.fail(exitLost, fmt.Errorf("lost the lock before %s could start: %w", argv[0], err))
+			return e.fail(exitLost, "lost the lock "+h.name()+" before "+argv[0]+" could start", err)
 		}
-		return e.fail(codeFor(err, o.conflict), err)
+		return e.fail(e.code(err, o.conflict), "cannot keep the lock "+h.name()+" alive", err)
 	}
 	cmd := &exec.Cmd{Path: path, Args: argv, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
 	if env := h.env(); len(env) > 0 {
@@ -158,13 +172,13 @@ func (e *env) supervise(h *holding, o *options, path string, argv []string, sigs
 	}
 	if err != nil {
 		if uerr := h.release(); uerr != nil {
-			e.fail(codeFor(uerr, o.conflict), uerr)
+			e.fail(e.code(uerr, o.conflict), "cannot release the lock "+h.name(), uerr)
 		}
 		code := exitOSErr
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 			code = exitUnavailable
 		}
-		return e.fail(code, fmt.Errorf("cannot run %s: %w", argv[0], err))
+		return e.fail(code, "cannot run "+argv[0], err)
 	}
 	defer j.done()
 	name := fmt.Sprintf("%s (pid %d)", argv[0], cmd.Process.Pid)
@@ -204,7 +218,7 @@ func (e *env) supervise(h *holding, o *options, path string, argv []string, sigs
 		case <-lost:
 			lost = nil
 			lostErr = ka.Err()
-			e.say("LOST THE LOCK while %s ran: %v", name, lostErr)
+			e.say("LOST THE LOCK %s while %s ran: %s", h.name(), name, e.reason(lostErr))
 			e.say("sending %s to %s; SIGKILL in %v if it is still running", terminateName, name, o.killAfter)
 			terminate()
 		case <-kill:
@@ -242,10 +256,10 @@ func (e *env) supervise(h *holding, o *options, path string, argv []string, sigs
 	status := statusOf(cmd, werr)
 	switch {
 	case errors.Is(uerr, locker.ErrNotLocked):
-		e.say("LOST THE LOCK while %s ran (found on release, status %d): %v", name, status, uerr)
+		e.say("LOST THE LOCK %s while %s ran (found on release, status %d): %s", h.name(), name, status, e.reason(uerr))
 		return exitLost
 	case uerr != nil:
-		e.fail(codeFor(uerr, o.conflict), fmt.Errorf("releasing the lock after %s ended: %w", name, uerr))
+		e.fail(e.code(uerr, o.conflict), "cannot release the lock "+h.name()+" after "+name+" ended", uerr)
 		if status == 0 {
 			return exitIOErr
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -24,6 +25,7 @@ func lockCommand() subcommand {
 	return subcommand{
 		name:     "lock",
 		synopsis: "lock [options] LOCKFILE",
+		brief:    "take the lock in the calling shell's name, and exit",
 		summary: `Take the lock in the name of --pid and exit 0 with it held (dotlockfile -l,
 lockfile-create). Nothing refreshes it: it expires after --lifetime unless
 'nfslock keep' or 'nfslock touch' refreshes it. Release it with
@@ -49,6 +51,7 @@ func touchCommand() subcommand {
 	return subcommand{
 		name:     "touch",
 		synopsis: "touch [options] LOCKFILE",
+		brief:    "refresh a lock taken with lock",
 		summary: `Refresh a lock held in the name of --pid on this host: it expires
 --lifetime from now (lockfile-touch --oneshot, dotlockfile -t). Exit 1 if
 the lock is not held in that pid's name.
@@ -62,6 +65,7 @@ func keepCommand() subcommand {
 	return subcommand{
 		name:     "keep",
 		synopsis: "keep [options] LOCKFILE",
+		brief:    "keep a lock taken with lock alive in the background",
 		summary: `Keep a lock held in the name of --pid alive in the background: a
 detached nfslock process refreshes it every third of --lifetime until that
 pid exits (the lock is then left to expire) or the lock is released with
@@ -84,6 +88,7 @@ func unlockCommand() subcommand {
 	return subcommand{
 		name:     "unlock",
 		synopsis: "unlock [options] LOCKFILE",
+		brief:    "release a lock taken with lock",
 		summary: `Release a lock held in the name of --pid on this host (dotlockfile -u,
 lockfile-remove). A lock whose claim names another host or pid is never
 touched: exit 1.
@@ -152,7 +157,7 @@ func runLock(e *env, o *options, args []string) int {
 	}
 	h, err := newHolding(path, e.fsys, o, pid)
 	if err != nil {
-		return e.fail(codeFor(err, o.conflict), err)
+		return e.fail(e.code(err, o.conflict), "cannot use the lock "+path, err)
 	}
 	if e.alreadyHeld(h, path, o, pid) {
 		if !o.quiet {
@@ -210,7 +215,7 @@ func (e *env) adopt(path string, o *options, pid int) (*locker.Lock, int) {
 		}
 		return nil, exitConflict
 	}
-	return nil, e.fail(codeFor(err, exitConflict), err)
+	return nil, e.fail(e.code(err, exitConflict), "cannot find the lock "+path+" held by pid "+strconv.Itoa(pid), err)
 }
 
 // adoptArg takes over the lock named by the one argument in args, in the
@@ -234,7 +239,7 @@ func runTouch(e *env, o *options, args []string) int {
 		return code
 	}
 	if err := l.Refresh(); err != nil {
-		return e.fail(codeFor(err, exitConflict), err)
+		return e.fail(e.code(err, exitConflict), "cannot refresh the lock "+l.LockFile(), err)
 	}
 	if o.verbose {
 		e.say("refreshed %s: it expires in %v", l.LockFile(), o.lifetime)
@@ -248,7 +253,7 @@ func runUnlock(e *env, o *options, args []string) int {
 		return code
 	}
 	if err := l.Unlock(); err != nil {
-		return e.fail(codeFor(err, exitConflict), err)
+		return e.fail(e.code(err, exitConflict), "cannot release the lock "+l.LockFile(), err)
 	}
 	if o.verbose {
 		e.say("released %s", l.LockFile())
@@ -275,15 +280,15 @@ func runKeep(e *env, o *options, args []string) int {
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return e.fail(exitOSErr, fmt.Errorf("cannot find this program to start the keeper: %w", err))
+		return e.fail(exitOSErr, "cannot start the keeper of "+path+": cannot find this program", err)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return e.fail(exitUsage, err)
+		return e.fail(exitUsage, "cannot start the keeper of "+path, err)
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
-		return e.fail(exitOSErr, err)
+		return e.fail(exitOSErr, "cannot start the keeper of "+path, err)
 	}
 	defer r.Close()
 	args = []string{"keep", "--foreground", "--ready-line",
@@ -305,7 +310,7 @@ func runKeep(e *env, o *options, args []string) int {
 	err = cmd.Start()
 	w.Close()
 	if err != nil {
-		return e.fail(exitOSErr, fmt.Errorf("cannot start the keeper: %w", err))
+		return e.fail(exitOSErr, "cannot start the keeper of "+path, err)
 	}
 	keeper := cmd.Process.Pid
 	cmd.Process.Release()
@@ -315,6 +320,13 @@ func runKeep(e *env, o *options, args []string) int {
 	if line == "ready\n" {
 		if o.verbose {
 			e.say("keeping %s alive for pid %d (keeper pid %d)", abs, pid, keeper)
+		}
+		return exitOK
+	}
+	var other int
+	if _, err := fmt.Sscanf(line, "kept %d\n", &other); err == nil {
+		if o.verbose {
+			e.say("%s is kept alive for pid %d already, by keeper pid %d: no second keeper started", abs, pid, other)
 		}
 		return exitOK
 	}
@@ -348,20 +360,23 @@ func readFull(r *os.File, buf []byte) (int, error) {
 // lock is released or lost, or a signal arrives.
 func (e *env) keep(path string, o *options, pid int) int {
 	var ready func(code int, msg string)
+	var readyOut io.WriteCloser
 	if o.readyLine {
 		// Report the start on stdout, a pipe to 'nfslock keep', and
-		// close it.
-		stdout := e.stdout
+		// close it: "ready", "kept PID" (another keeper runs), or
+		// "error CODE MESSAGE".
+		readyOut = nopCloser{e.stdout}
+		if c, ok := e.stdout.(io.WriteCloser); ok {
+			readyOut = c
+		}
 		e.stdout = discard{}
 		ready = func(code int, msg string) {
 			if code == exitOK {
-				fmt.Fprint(stdout, "ready\n")
+				fmt.Fprint(readyOut, "ready\n")
 			} else {
-				fmt.Fprintf(stdout, "error %d %s", code, msg)
+				fmt.Fprintf(readyOut, "error %d %s", code, msg)
 			}
-			if c, ok := stdout.(interface{ Close() error }); ok {
-				c.Close()
-			}
+			readyOut.Close()
 		}
 	}
 	var captured captureWriter
@@ -377,13 +392,34 @@ func (e *env) keep(path string, o *options, pid int) int {
 		}
 		return code
 	}
+	done, other, err := becomeKeeper(l.LockFile(), o.mode(), pid)
+	switch {
+	case err != nil:
+		// Keeping the lock alive matters more than keeping one keeper.
+		if o.verbose {
+			e.say("cannot tell whether another keeper keeps %s alive: %v", l.LockFile(), err)
+		}
+	case other != 0 || done == nil:
+		if ready != nil {
+			fmt.Fprintf(readyOut, "kept %d\n", other)
+			readyOut.Close()
+			return exitOK
+		}
+		if !o.quiet {
+			e.say("%s is kept alive for pid %d already, by keeper pid %d", l.LockFile(), pid, other)
+		}
+		return exitOK
+	default:
+		defer done()
+	}
 	ka, err := l.KeepAlive(context.Background())
 	if err != nil {
-		code := codeFor(err, exitConflict)
+		code := e.code(err, exitConflict)
+		what := "cannot keep the lock " + l.LockFile() + " alive"
 		if ready != nil {
-			ready(code, "nfslock: "+err.Error()+"\n")
+			ready(code, "nfslock: "+what+": "+e.reason(err)+"\n")
 		}
-		return e.fail(code, err)
+		return e.fail(code, what, err)
 	}
 	defer ka.Stop()
 	if ready != nil {
@@ -418,6 +454,11 @@ func (e *env) keep(path string, o *options, pid int) int {
 		}
 	}
 }
+
+// nopCloser is a writer with a Close that does nothing.
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
 
 // captureWriter keeps what is written to it.
 type captureWriter struct{ b []byte }

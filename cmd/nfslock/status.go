@@ -16,6 +16,7 @@ func statusCommand() subcommand {
 	return subcommand{
 		name:     "status",
 		synopsis: "status [--json] LOCKFILE",
+		brief:    "show who holds the lock, and until when",
 		summary: `Show the lock's state, as flufl.lock names it (unlocked, ours,
 ours_expired, stale, theirs_expired, unknown; "ours" means held in the
 name of --pid on this host), its holder's host, pid and claim file, when
@@ -40,11 +41,15 @@ removed, without taking the lock.
 
 // statusReport is what status prints; with --json, as is.
 type statusReport struct {
-	LockFile string        `json:"lock_file"`
-	State    string        `json:"state"`
-	Held     bool          `json:"held"`
-	NotALock bool          `json:"not_a_lock"`
-	Holder   *holderReport `json:"holder"`
+	LockFile string `json:"lock_file"`
+	// State is flufl.lock's state, but "held" (or "theirs_expired", once
+	// expired) for a lock held by someone else, which flufl.lock calls
+	// "unknown", and "not_a_lock".
+	State      string        `json:"state"`
+	FluflState string        `json:"flufl_state"` // flufl.lock's name for the state
+	Held       bool          `json:"held"`
+	NotALock   bool          `json:"not_a_lock"`
+	Holder     *holderReport `json:"holder"`
 	// ClockOffsetSeconds is the file server's clock minus this host's;
 	// null if it could not be measured (ClockOffsetError says why).
 	ClockOffsetSeconds *float64 `json:"clock_offset_seconds"`
@@ -95,18 +100,19 @@ func runStatus(e *env, o *options, args []string) int {
 	if !ok {
 		return code
 	}
+	what := "cannot read the lock " + path
 	l, err := locker.New(path, e.fsys, locker.WithPID(pid), locker.WithClockSlop(o.slop), locker.WithSeparator(o.separator))
 	if err != nil {
-		return e.fail(codeFor(err, exitConflict), err)
+		return e.fail(e.code(err, exitConflict), what, err)
 	}
 	// A lock in a directory that does not exist is not "free": the path
 	// is wrong.
 	if _, err := e.fsys.Stat(filepath.Dir(l.LockFile())); err != nil {
-		return e.fail(codeFor(err, exitConflict), fmt.Errorf("status %s: %w", l.LockFile(), err))
+		return e.fail(codeFor(err, exitConflict), what, err)
 	}
 	r := statusReport{LockFile: l.LockFile(), SlopSeconds: o.slop.Seconds()}
 	if off, err := l.MeasureClockOffset(); err != nil {
-		r.ClockOffsetError = err.Error()
+		r.ClockOffsetError = e.reason(err)
 	} else {
 		s := off.Seconds()
 		r.ClockOffsetSeconds = &s
@@ -119,8 +125,12 @@ func runStatus(e *env, o *options, args []string) int {
 	for range 5 {
 		before, _ := e.fsys.ReadFile(l.LockFile())
 		st, err = l.State()
+		if errors.Is(err, locker.ErrForeignFile) {
+			st, derr = locker.Unknown, err
+			break
+		}
 		if err != nil {
-			return e.fail(codeFor(err, exitConflict), err)
+			return e.fail(e.code(err, exitConflict), what, err)
 		}
 		d, derr = l.Details()
 		after, _ := e.fsys.ReadFile(l.LockFile())
@@ -135,25 +145,35 @@ func runStatus(e *env, o *options, args []string) int {
 			break
 		}
 	}
-	r.State = st.String()
+	r.FluflState = st.String()
+	r.State = r.FluflState
 	switch {
 	case errors.Is(derr, locker.ErrForeignFile):
 		r.NotALock = true
+		r.State = "not_a_lock"
 		code = exitDataErr
 	case st == locker.Unlocked:
 		code = exitOK
 	case derr != nil && !errors.Is(derr, locker.ErrNotLocked):
-		return e.fail(codeFor(derr, exitConflict), derr)
+		return e.fail(e.code(derr, exitConflict), what, derr)
 	default:
 		r.Held = true
 		code = exitConflict
 	}
 	if h := r.Holder; h != nil {
 		h.date(l, o.slop)
+		if st == locker.Unknown {
+			// flufl.lock cannot tell a live holder from an unknown one;
+			// what status can say is whether the lock has expired.
+			r.State = "held"
+			if h.ExpiresInSeconds < 0 {
+				r.State = "theirs_expired"
+			}
+		}
 	}
 	if !r.NotALock {
 		if err := e.statusOfSlots(&r, l, o); err != nil {
-			return e.fail(codeFor(err, exitConflict), err)
+			return e.fail(e.code(err, exitConflict), what, err)
 		}
 		if (r.RWLock != nil && len(r.RWLock.Readers) > 0) || (r.Semaphore != nil && len(r.Semaphore.Holders) > 0) {
 			r.Held = true
@@ -165,7 +185,7 @@ func runStatus(e *env, o *options, args []string) int {
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(r); err != nil {
-			return e.fail(exitIOErr, err)
+			return e.fail(exitIOErr, "cannot write the status of "+path, err)
 		}
 		return code
 	}
@@ -173,10 +193,14 @@ func runStatus(e *env, o *options, args []string) int {
 	if r.RWLock != nil || r.Semaphore != nil {
 		gate = " (the gate)"
 	}
-	fmt.Fprintf(e.stdout, "%s: %s%s\n", r.LockFile, r.State, gate)
+	holder := ""
+	if h := r.Holder; h != nil {
+		holder = fmt.Sprintf(" (host %s, pid %d)", h.Host, h.PID)
+	}
+	fmt.Fprintf(e.stdout, "%s: %s%s%s\n", r.LockFile, r.State, holder, gate)
 	switch {
 	case r.NotALock:
-		fmt.Fprintf(e.stdout, "  the file at the lock path is not a lock: nfslock never touches it\n")
+		fmt.Fprintf(e.stdout, "  the lock path: %s\n", e.foreign(r.LockFile, derr))
 	case r.Holder != nil:
 		h := r.Holder
 		role := ""
@@ -204,11 +228,23 @@ func runStatus(e *env, o *options, args []string) int {
 			fmt.Sprintf("slot %d:", s.Slot), s.Host, s.PID, s.when(o.slop), s.ClaimFile)
 	}
 	if r.ClockOffsetSeconds != nil {
-		fmt.Fprintf(e.stdout, "  clock:      the file server's is %+.3fs from this host's\n", *r.ClockOffsetSeconds)
+		fmt.Fprintf(e.stdout, "  clock:      %s\n", offsetText(time.Duration(*r.ClockOffsetSeconds*float64(time.Second))))
 	} else {
 		fmt.Fprintf(e.stdout, "  clock:      offset to the file server unknown: %s\n", r.ClockOffsetError)
 	}
 	return code
+}
+
+// offsetText says how the file server's clock differs from this host's,
+// off being the first minus the second.
+func offsetText(off time.Duration) string {
+	switch {
+	case off.Abs() < time.Millisecond:
+		return "the file server's agrees with this host's (within 1ms)"
+	case off > 0:
+		return "the file server's is " + human(off) + " ahead of this host's"
+	}
+	return "the file server's is " + human(-off) + " behind this host's"
 }
 
 // date sets when h expires, seen from now in the file server's clock,
@@ -224,11 +260,11 @@ func (h *holderReport) when(slop time.Duration) string {
 	left := time.Duration(h.ExpiresInSeconds * float64(time.Second))
 	switch {
 	case h.Breakable:
-		return seconds(-left) + " ago; may be broken"
+		return human(-left) + " ago; may be broken"
 	case left < 0:
-		return fmt.Sprintf("%s ago; may be broken in %s", seconds(-left), seconds(left+slop))
+		return fmt.Sprintf("%s ago; may be broken in %s", human(-left), human(left+slop))
 	}
-	return "in " + seconds(left)
+	return "in " + human(left)
 }
 
 // statusOfSlots adds to r the readers of LOCKFILE if it is a shared lock

@@ -5,12 +5,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -75,7 +77,7 @@ func TestStatusAgreesWithTheLibrary(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		setup func(path string)
-		state string
+		state string // nfslock's; flufl_state must be the library's
 		code  int
 	}{
 		{"unlocked", func(string) {}, "unlocked", 0},
@@ -83,8 +85,12 @@ func TestStatusAgreesWithTheLibrary(t *testing.T) {
 		{"ours_expired", func(p string) { takeLock(t, p, me, "", past) }, "ours_expired", 1},
 		{"stale", func(p string) { takeLock(t, p, deadPID(t), "", time.Time{}) }, "stale", 1},
 		{"theirs_expired", func(p string) { takeLock(t, p, livePID(t), "", past) }, "theirs_expired", 1},
-		{"unknown: another host", func(p string) { takeLock(t, p, me, "elsewhere.example", time.Time{}) }, "unknown", 1},
-		{"not a lock", func(p string) { os.WriteFile(p, []byte("not a lock"), 0o644) }, "unknown", exitDataErr},
+		{"held: a live process of this host", func(p string) { takeLock(t, p, livePID(t), "", time.Time{}) }, "held", 1},
+		{"held: another host", func(p string) { takeLock(t, p, me, "elsewhere.example", time.Time{}) }, "held", 1},
+		{"theirs_expired: another host", func(p string) { takeLock(t, p, me, "elsewhere.example", past) }, "theirs_expired", 1},
+		{"not a lock", func(p string) { os.WriteFile(p, []byte("not a lock"), 0o644) }, "not_a_lock", exitDataErr},
+		{"not a lock: a FIFO", func(p string) { syscall.Mkfifo(p, 0o644) }, "not_a_lock", exitDataErr},
+		{"not a lock: a symbolic link", func(p string) { os.Symlink("elsewhere", p) }, "not_a_lock", exitDataErr},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -104,11 +110,14 @@ func TestStatusAgreesWithTheLibrary(t *testing.T) {
 				t.Fatal(err)
 			}
 			st, err := lib.State()
-			if err != nil {
+			if err != nil && !errors.Is(err, locker.ErrForeignFile) {
 				t.Fatal(err)
 			}
-			if got.State != st.String() || got.State != tt.state {
-				t.Errorf("status --json state %q; the library's State() says %q; want %q", got.State, st, tt.state)
+			if err != nil {
+				st = locker.Unknown
+			}
+			if got.FluflState != st.String() || got.State != tt.state {
+				t.Errorf("status --json state %q, flufl_state %q; the library's State() says %q; want state %q", got.State, got.FluflState, st, tt.state)
 			}
 			if got.LockFile != path {
 				t.Errorf("lock_file %q, want %q", got.LockFile, path)
@@ -156,11 +165,21 @@ func TestStatusText(t *testing.T) {
 	holder := livePID(t)
 	takeLock(t, path, holder, "", time.Time{})
 	r := run(t, dir, "status", "lock.lock")
-	for _, want := range []string{path + ": unknown", fmt.Sprintf("pid %d", holder), "claim file: " + readFile(t, path), "expires:", "clock:"} {
+	for _, want := range []string{fmt.Sprintf("%s: held (host %s, pid %d)", path, hostname(t), holder), "claim file: " + readFile(t, path), "expires:", "clock:"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("status output lacks %q:\n%s", want, r.stdout)
 		}
 	}
+}
+
+// hostname is the host name claims of this host hold.
+func hostname(t *testing.T) string {
+	t.Helper()
+	l, err := locker.New(filepath.Join(t.TempDir(), "x"), posix.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Hostname()
 }
 
 func TestBreak(t *testing.T) {
@@ -219,8 +238,14 @@ func TestBreakStopsALiveHolder(t *testing.T) {
 	if r := run(t, dir, "break", "--force", "lock.lock"); r.code != 0 || !strings.Contains(r.stderr, "pid "+strconv.Itoa(holder.cmd.Process.Pid)) {
 		t.Fatalf("break --force: %v", r)
 	}
-	if r := holder.wait(commandTimeout); r.code != exitLost || !strings.Contains(r.stderr, "LOST THE LOCK") {
-		t.Errorf("holder whose lock was broken: want exit %d and a message; got %v", exitLost, r)
+	r := holder.wait(commandTimeout)
+	if r.code != exitLost || !strings.Contains(r.stderr, "LOST THE LOCK "+filepath.Join(dir, "lock.lock")) {
+		t.Errorf("holder whose lock was broken: want exit %d and a message naming the lock file; got %v", exitLost, r)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		if strings.Count(line, "nfslock:") != 1 || !strings.HasPrefix(line, "nfslock: ") {
+			t.Errorf("want each line to begin \"nfslock: \", once; got %q", line)
+		}
 	}
 	wantFiles(t, dir, "child.pid")
 }
