@@ -2,8 +2,11 @@ package conformance
 
 import (
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -24,6 +27,7 @@ var rwScenarios = []struct {
 	{"DeadReaderBrokenAfterLifetimePlusSlop", scenarioRWDeadReader},
 	{"DeadWriterBrokenAfterLifetimePlusSlop", scenarioRWDeadWriter},
 	{"StalledReaderDoesNotReadBesideWriter", scenarioRWStalledReader},
+	{"WriterThatLostTheGateDoesNotWrite", scenarioRWWriterLostGate},
 	{"WriterTokensIncrease", scenarioRWTokens},
 	{"LostRepliesSurvived", scenarioRWLostReplies},
 	{"BadInputLeavesNothing", scenarioRWBadInput},
@@ -415,6 +419,92 @@ func scenarioRWStalledReader(t *testing.T, b Backend) {
 			s.wantFiles("after everyone left", s.countFile("readers"))
 		})
 	}
+}
+
+// failingTouches is a faultfs.FS whose dating of one lock's claim files
+// fails with EIO while failing is set: a server that stops taking a
+// holder's refreshes, the lock left unbroken.
+type failingTouches struct {
+	*faultfs.FS
+	prefix  string // the base name of the claim files, up to the separator
+	now     func() time.Time
+	failing atomic.Bool
+	last    atomic.Int64 // the scene's time of the last failed dating, Unix ns
+}
+
+func (f *failingTouches) Chtimes(name string, atime, mtime time.Time) error {
+	if f.failing.Load() && strings.HasPrefix(filepath.Base(name), f.prefix) {
+		f.last.Store(f.now().UnixNano())
+		return &fs.PathError{Op: "utimensat", Path: name, Err: syscall.EIO}
+	}
+	return f.FS.Chtimes(name, atime, mtime)
+}
+
+// scenarioRWWriterLostGate: a writer waits for the readers inside,
+// keeping the gate alive, and its refreshes fail until the gate has
+// expired (unbroken: nobody else waits). Having then passed the last
+// reader slot, it must report the gate lost, not write: any writer may
+// now break the gate and pass the readers' slots, which are free.
+func scenarioRWWriterLostGate(t *testing.T, b Backend) {
+	s := newScene(t, b, "a writer whose gate was lost (its refreshes failed until it expired) while it passed the readers does not write: its Lock reports the loss")
+	first, second := s.newRW(nil, long), s.newRW(nil, long)
+	s.requireErr("the first reader's RLock", first.RLock(s.ctx), nil)
+	s.requireErr("the second reader's RLock", second.RLock(s.ctx), nil)
+	s.requireErr("the second reader's RUnlock (its slot stays below the count, free)", second.RUnlock(), nil)
+
+	faults := faultfs.New(s.env.FS)
+	touches := &failingTouches{FS: faults, prefix: filepath.Base(s.path) + locker.DefaultSeparator, now: s.tl.now}
+	// The writer stops just before it takes the second slot, a moment
+	// after it took the first one, once the first reader left.
+	secondSlot := s.slotFile("reader", 1)
+	paused, goOn := s.pauseAt(faults, func(op faultfs.Op, args []string) bool {
+		return op == faultfs.OpLink && args[len(args)-1] == secondSlot
+	})
+	writer := s.newRW(touches)
+	wrote := s.goDo(func() error { return writer.Lock(s.ctx) })
+	s.waitUntil("the writer holds the gate while it waits for the first reader", func() bool {
+		return s.rwGateHolder(first) == writer.Gate().PID()
+	})
+	exp, err := writer.Gate().Expiration()
+	s.requireErr("the gate's Expiration", err, nil)
+	s.requireErr("the first reader's RUnlock", first.RUnlock(), nil)
+	select {
+	case <-paused:
+	case err := <-wrote:
+		s.fatalf("the writer's Lock returned %s before it took the second reader slot; this scenario needs it to stop there", errText(err))
+	case <-time.After(safetyTimeout):
+		s.fatalf("the writer did not come to the second reader slot within %v once the first reader left", safetyTimeout)
+	}
+
+	touches.failing.Store(true)
+	s.stepTo(exp.Add(s.tl.slop + s.tl.near))
+	// A refresh that fails once the gate may have expired is the keep-alive's
+	// last: it declares the gate lost.
+	failedLate := func() bool { return !time.Unix(0, touches.last.Load()).Before(exp) }
+	s.waitUntil("the writer's keep-alive tried to refresh the gate at or after its expiry", func() bool {
+		if s.tl.virtual != nil && !failedLate() {
+			s.tl.advance(driveStep)
+		}
+		return failedLate()
+	})
+	s.moveOn(10*driveStep, 1)
+	touches.failing.Store(false)
+	goOn()
+
+	err = s.drive("the writer's Lock", wrote, s.tl.now().Add(s.tl.lifetime), 1)
+	if err == nil {
+		other := s.newRW(nil, long)
+		s.withAuto(func() { err = other.TryLock() })
+		s.fatalf("%s: the writer's Lock returned nil though its gate expired, unrefreshed, while it passed the readers; another writer's TryLock then: %s", rwViolation, errText(err))
+	}
+	s.checkErr("the writer's Lock", err, locker.ErrLost)
+	if writer.IsLocked() {
+		s.errorf("after its Lock failed, the writer's IsLocked = true")
+	}
+	other := s.newRW(nil, long)
+	s.checkErr("another writer's TryLock after the first gave up", other.TryLock(), nil)
+	s.checkErr("the other writer's Unlock", other.Unlock(), nil)
+	s.wantFiles("after everyone left", s.countFile("readers"))
 }
 
 func scenarioRWTokens(t *testing.T, b Backend) {

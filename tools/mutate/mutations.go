@@ -677,7 +677,6 @@ var mutations = []Mutation{
 		ID:    "rw-writer-gate-loss-unchecked",
 		Desc:  "a writer does not check, once it has passed the readers, that the gate it kept alive meanwhile is still its own",
 		Edits: edit("(*RWLock).passReaders", "if err := ka.Err(); err != nil {", "if err := error(nil); err != nil {"),
-		Rare:  "a gate broken while the writer passed the readers is caught right after by writeCount's own look (IsLocked) before it renames the count file; this check adds the case of refreshes that kept failing until the gate expired, unbroken, which no scenario makes yet",
 	},
 	{
 		ID:    "sem-busy-slot-taken",
