@@ -25,6 +25,15 @@ func (l *Lock) TryLock() error {
 	if err := l.checkHeld(op); err != nil {
 		return err
 	}
+	if l.fair {
+		// Waiters queue for the lock: a try does not pass them.
+		switch ahead, err := l.newQueue().ahead(); {
+		case err != nil:
+			l.log.Warn("looking at the queue failed; trying the lock anyway", "err", err)
+		case ahead:
+			return &Error{Op: op, Path: l.path, Err: fmt.Errorf("%w: waiters queue for it", ErrBusy)}
+		}
+	}
 	if err := l.prepareClaim(op); err != nil {
 		return err
 	}
@@ -103,8 +112,23 @@ func (l *Lock) Lock(ctx context.Context) error {
 	if err := l.prepareClaim(op); err != nil {
 		return err
 	}
+	var q *queue
+	if l.fair {
+		q = l.newQueue()
+		defer q.leave()
+	}
 	for first := true; ; first = false {
 		wt.redate()
+		if q.behind() {
+			// Another waiter comes first: wait for it to take the lock.
+			if wt.startWatch() {
+				continue
+			}
+			if err := wt.backOff(result{outcome: again}); err != nil {
+				return err
+			}
+			continue
+		}
 		r := wt.take(first)
 		switch r.outcome {
 		case acquired:
@@ -112,6 +136,7 @@ func (l *Lock) Lock(ctx context.Context) error {
 		case failed:
 			return r.err
 		case busy:
+			q.queue()
 			broke, err := wt.busy(r)
 			if err != nil {
 				return err

@@ -54,6 +54,7 @@ type Lock struct {
 	noSweep      bool
 	fencePath    string // the counter of fencing tokens, or "" (see fence.go)
 	countFiles   bool   // a gate, whose holders write count files (see parts.go)
+	fair         bool   // waiters queue (see fair.go)
 
 	mu         sync.Mutex
 	lifetime   time.Duration
@@ -124,6 +125,9 @@ func New(path string, fsys FS, opts ...Option) (*Lock, error) {
 	if err := c.validate(path, abs); err != nil {
 		return fail(err)
 	}
+	if _, ok := fsys.(DirReader); c.fair && !ok {
+		return fail(invalidf("WithFairness needs a backend that can list directories (DirReader)"))
+	}
 	if fi, err := fsys.Stat(abs); err == nil && fi.IsDir {
 		return fail(invalidf("lock path is a directory"))
 	}
@@ -161,6 +165,7 @@ func New(path string, fsys FS, opts ...Option) (*Lock, error) {
 		noSweep:      c.noSweep,
 		fencePath:    fenceFile(abs, c.fencing),
 		countFiles:   c.countFiles,
+		fair:         c.fair,
 		serverTime:   !c.localTime,
 		log:          logger.With("lock", abs),
 		lifetime:     c.lifetime,

@@ -57,6 +57,7 @@ type config struct {
 	noSweep     bool
 	fencing     bool // see fence.go
 	countFiles  bool // a gate of a shared lock or semaphore (see parts.go)
+	fair        bool // see fair.go
 }
 
 // WithLifetime sets how long the lock stays valid after each acquisition or
@@ -151,6 +152,19 @@ func WithServerTime(use bool) Option { return func(c *config) { c.localTime = !u
 // only once, so such a wait looks like a dead one. The rules are in
 // docs/algorithm.md, "Sweeping dead claimants' files".
 func WithSweep(use bool) Option { return func(c *config) { c.noSweep = !use } }
+
+// WithFairness sets whether waiters are served in order: a Lock that finds
+// the lock busy takes a ticket, a file <path>.queue.<k>, and only the
+// oldest live waiter tries to take the lock, so that no waiter is passed
+// over for ever by others that happen to look at the right moment. A dead
+// waiter holds up those behind it for at most its lifetime plus the clock
+// slop. The default is false for a Lock, true for an RWLock's and a
+// Semaphore's gate; it needs a backend that can list the directory
+// (DirReader). Fairness is among the Locks on the path that use it: Locks
+// without it, and flufl.lock processes, do not queue (they are as safe as
+// ever, but may take the lock ahead of the queue). The rules are in
+// docs/algorithm.md, "Waiters served in order".
+func WithFairness(fair bool) Option { return func(c *config) { c.fair = fair } }
 
 // fillIn sets the host name and pid that no option set to this process's,
 // and returns the loopback name flufl.lock processes of this host write

@@ -59,8 +59,19 @@ func newParts(path string, fsys FS, opts []Option, extra ...Option) (parts, erro
 
 // newPart returns a Lock on name with the user's options, then extra, and
 // the gate's host name and pid (found once, when the gate was made).
+//
+// The gate serves its waiters in order unless the user's options say
+// otherwise (and the backend can list directories, which the queue needs);
+// a slot, for which no one queues, never does.
 func (p parts) newPart(name string, extra ...Option) (*Lock, error) {
-	opts := append(append([]Option(nil), p.opts...), extra...)
+	var opts []Option
+	if _, ok := p.fsys.(DirReader); ok && name == p.path {
+		opts = append(opts, WithFairness(true))
+	}
+	opts = append(append(opts, p.opts...), extra...)
+	if name != p.path {
+		opts = append(opts, WithFairness(false))
+	}
 	if p.gate != nil {
 		opts = append(opts, WithHostname(p.gate.hostname), WithPID(p.gate.pid))
 	}
