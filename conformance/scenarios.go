@@ -73,6 +73,9 @@ var scenarios = []struct {
 	{"KeepAlive", scenarioKeepAlive},
 	{"KeepAliveReportsLoss", scenarioKeepAliveReportsLoss},
 	{"DeadClaimantsSwept", scenarioDeadClaimantsSwept},
+	{"FairWaitersInOrder", scenarioFairOrder},
+	{"FairTryDoesNotPassTheQueue", scenarioFairTryDoesNotPass},
+	{"FairDeadWaiterSkipped", scenarioFairDeadWaiter},
 }
 
 func scenarioAcquire(t *testing.T, b Backend) {

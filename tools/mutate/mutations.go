@@ -703,4 +703,20 @@ var mutations = []Mutation{
 		Desc:  "a breaker moves the lock file aside on the strength of its look under the break lock, without looking again after its last look at the break lock",
 		Edits: edit("(*Lock).removeAsideRestoring", "if !l.stillHolds(name, contents, ok) {", "if false {"),
 	},
+	// Waiters served in order (fair.go).
+	{
+		ID:    "fair-queue-ignored",
+		Desc:  "a Lock with WithFairness does not let a live waiter ahead of it try first (TryLock and Lock pass the queue)",
+		Edits: edit("(*queue).ahead", "if live {", "if live && false {"),
+	},
+	{
+		ID:    "fair-dead-ticket-kept",
+		Desc:  "a dead waiter's ticket counts as live for ever, holding up the queue",
+		Edits: edit("(*queue).liveOrRemove", "case !l.expired(fi.ModTime):", "case true:"),
+	},
+	{
+		ID:    "fair-live-ticket-removed",
+		Desc:  "a waiter's ticket is removed as dead before its date has passed by the slop",
+		Edits: edit("(*queue).liveOrRemove", "case !l.expired(fi.ModTime):", "case false:"),
+	},
 }
