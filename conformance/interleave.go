@@ -83,6 +83,9 @@ func runInterleavings(t *testing.T, b Backend) {
 	t.Run("ExpiredHolder", func(t *testing.T) {
 		check(t, b, 2, interleavingProperty(t, b, expiredHolderCase))
 	})
+	t.Run("Fair", func(t *testing.T) {
+		check(t, b, 1, interleavingProperty(t, b, fairCase))
+	})
 }
 
 // runFluflBreakingRace shows that the interleaving test finds flufl.lock's
@@ -183,6 +186,8 @@ type interleavingCase struct {
 	// strategies lets rapid choose the strategy of the scheduler (see
 	// strategy); otherwise every call is a choice.
 	strategies bool
+	// fair: every Lock queues (WithFairness).
+	fair bool
 }
 
 var (
@@ -199,6 +204,9 @@ var (
 		ops:       []string{opTryLock, opTryLock, opTryLock, opLock, opLock, opLock, opBreak, opBreak, opUnlock, opRefresh, opKeepAlive, opIsLocked, opState},
 		holderOps: []string{opUnlock, opUnlockUncon, opRefresh, opKeepAlive, opIsLocked, opState, opTryLock},
 		faults:    2, crashes: 1, strategies: true}
+	// fairCase: mostly waiting Locks that queue, with every start,
+	// faults and crashes (see fair.go in locker).
+	fairCase = interleavingCase{name: "fair", ops: []string{opTryLock, opLock, opLock, opLock, opUnlock, opUnlockUncon, opRefresh, opKeepAlive, opBreak}, minLockers: 2, maxLockers: 4, faults: 2, crashes: 1, strategies: true, fair: true}
 	// fencingCase: the acquisitions and breaks of every start, with faults
 	// and crashes; every lock fences (see fencing.go).
 	fencingCase = interleavingCase{name: "fencing", ops: []string{opTryLock, opTryLock, opLock, opUnlock, opRefresh, opKeepAlive, opBreak}, minLockers: 2, maxLockers: 4, faults: 2, crashes: 1, strategies: true}
@@ -459,6 +467,9 @@ func (il *interleaving) newContender(fsys locker.FS, host string, pid int, c loc
 	if il.tokens != nil {
 		opts = append(opts, locker.WithFencing())
 	}
+	if il.ic.fair {
+		opts = append(opts, locker.WithFairness(true))
+	}
 	l, err := locker.New(il.path, fsys, opts...)
 	if err != nil {
 		il.t.Fatalf("locker.New: %v", err)
@@ -696,6 +707,15 @@ func (il *interleaving) checkLeftovers() {
 func (il *interleaving) excused(names []string) []string {
 	env := il.env
 	var excused []string
+	for _, n := range names {
+		// A crashed waiter's ticket, if no one has waited behind it
+		// since its date passed.
+		if strings.HasPrefix(n, filepath.Base(il.path)+".queue.") {
+			if data, err := env.FS.ReadFile(filepath.Join(env.Dir, n)); err == nil && slices.Contains(il.crashed, filepath.Base(string(data))+".moved") {
+				excused = append(excused, n)
+			}
+		}
+	}
 	for _, n := range il.crashed {
 		if !strings.HasSuffix(n, ".moved") && !strings.HasSuffix(n, ".look") {
 			excused = append(excused, n)
@@ -748,7 +768,7 @@ func filesOf(c contender, unswept bool) []string {
 		return nil
 	}
 	claim := filepath.Base(l.ClaimFile())
-	names := []string{claim + ".moved", claim + ".moved.look"}
+	names := []string{claim + ".moved", claim + ".moved.look", claim + ".ticket"}
 	if unswept {
 		// Without a listing no sweep removes them. And the filesystem
 		// dates a file by its own clock until the lock dates it, while the

@@ -151,14 +151,14 @@ func (q *queue) liveOrRemove(k int) (bool, error) {
 func (q *queue) join() error {
 	l := q.l
 	tmp := l.claim + ticketTempSuffix
-	if err := l.fsys.WriteFile(tmp, []byte(l.claim), 0o644); err != nil {
-		return fmt.Errorf("writing ticket %s: %w", tmp, err)
-	}
 	defer func() {
 		if err := l.removeIfExists(tmp); err != nil {
 			l.log.Warn("removing the ticket's temporary file", "name", tmp, "err", err)
 		}
 	}()
+	if err := l.writeFresh(tmp, []byte(l.claim)); err != nil {
+		return fmt.Errorf("writing ticket %s: %w", tmp, err)
+	}
 	if err := l.touch(tmp); err != nil {
 		return fmt.Errorf("dating ticket %s: %w", tmp, err)
 	}
@@ -185,7 +185,7 @@ func (q *queue) join() error {
 			q.ticket, q.num, q.dated, q.first = name, k, l.clock.Now(), false
 			return nil
 		}
-		if !errors.Is(err, fs.ErrExist) {
+		if !errors.Is(err, fs.ErrExist) && !l.retryable(err) {
 			return fmt.Errorf("taking ticket %s: %w", name, err)
 		}
 	}
