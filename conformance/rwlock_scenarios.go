@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
@@ -28,6 +29,7 @@ var rwScenarios = []struct {
 	{"DeadWriterBrokenAfterLifetimePlusSlop", scenarioRWDeadWriter},
 	{"StalledReaderDoesNotReadBesideWriter", scenarioRWStalledReader},
 	{"WriterThatLostTheGateDoesNotWrite", scenarioRWWriterLostGate},
+	{"NoWaiterStarvedAtNinetyNineToOne", scenarioRWNoStarvation},
 	{"WriterTokensIncrease", scenarioRWTokens},
 	{"LostRepliesSurvived", scenarioRWLostReplies},
 	{"BadInputLeavesNothing", scenarioRWBadInput},
@@ -504,6 +506,129 @@ func scenarioRWWriterLostGate(t *testing.T, b Backend) {
 	other := s.newRW(nil, long)
 	s.checkErr("another writer's TryLock after the first gave up", other.TryLock(), nil)
 	s.checkErr("the other writer's Unlock", other.Unlock(), nil)
+	s.wantFiles("after everyone left", s.countFile("readers"))
+}
+
+// scenarioRWNoStarvation: readers read without pause, their holds
+// overlapping, so that the lock is never free of readers, while a writer
+// writes now and then: about 99 reads to a write. The writer must get in
+// each time (writer preference), and every reader must go on reading
+// (readers wait only behind a writer, in the gate's queue). A starved
+// waiter shows as a run that does not end: the scenario gives up after
+// maxRounds of the writer's cycle.
+func scenarioRWNoStarvation(t *testing.T, b Backend) {
+	s := newScene(t, b, "at 99 reads to a write, with readers always inside, no waiter is starved: the writer gets in each time and every reader goes on reading")
+	const (
+		readers = 6
+		writes  = 3
+	)
+	hold := 4 * s.tl.minBackoff // a read or a write
+	if s.tl.virtual == nil {
+		hold = max(hold, 2*time.Millisecond)
+	}
+	// The writer writes once the readers have read some 99 times since
+	// its last write (or, on a slow filesystem, once that long has passed).
+	pause := 99 * hold / readers * 3 / 2
+	limit := s.tl.now().Add(time.Duration(writes+2) * (pause + s.tl.lifetime))
+	var (
+		mu        sync.Mutex
+		reads     [readers]int
+		inside    int // readers inside, by their own count
+		writing   bool
+		longest   [readers + 1]time.Duration
+		violation string
+	)
+	wait := func(who int, start time.Time) {
+		d := s.tl.now().Sub(start)
+		mu.Lock()
+		longest[who] = max(longest[who], d)
+		mu.Unlock()
+	}
+	writerDone := make(chan struct{})
+	var done []<-chan error
+	for i := range readers {
+		rw := s.newRW(nil, long)
+		done = append(done, s.goDo(func() error {
+			for n := 0; ; n++ {
+				select {
+				case <-writerDone:
+					if n >= 2 {
+						return nil
+					}
+				default:
+				}
+				if s.tl.now().After(limit) {
+					return fmt.Errorf("reader %d still reading at %s, the writer not done", i+1, s.tl.at(s.tl.now()))
+				}
+				start := s.tl.now()
+				if err := rw.RLock(s.ctx); err != nil {
+					return fmt.Errorf("reader %d's RLock: %w", i+1, err)
+				}
+				wait(i, start)
+				mu.Lock()
+				if writing && violation == "" {
+					violation = fmt.Sprintf("reader %d got in while the writer writes", i+1)
+				}
+				inside++
+				reads[i]++
+				mu.Unlock()
+				// Holds of different lengths overlap, so that some
+				// reader is nearly always inside.
+				s.tl.clock.Sleep(s.ctx, hold*time.Duration(1+i%3))
+				mu.Lock()
+				inside--
+				mu.Unlock()
+				if err := rw.RUnlock(); err != nil {
+					return fmt.Errorf("reader %d's RUnlock: %w", i+1, err)
+				}
+			}
+		}))
+	}
+	writer := s.newRW(nil, long)
+	wrote := s.goDo(func() error {
+		defer close(writerDone)
+		for w := range writes {
+			s.tl.clock.Sleep(s.ctx, pause)
+			start := s.tl.now()
+			if err := writer.Lock(s.ctx); err != nil {
+				return fmt.Errorf("the writer's Lock %d: %w", w+1, err)
+			}
+			wait(readers, start)
+			mu.Lock()
+			if inside > 0 && violation == "" {
+				violation = fmt.Sprintf("the writer got in with %d readers inside", inside)
+			}
+			writing = true
+			mu.Unlock()
+			s.tl.clock.Sleep(s.ctx, hold)
+			mu.Lock()
+			writing = false
+			mu.Unlock()
+			if err := writer.Unlock(); err != nil {
+				return fmt.Errorf("the writer's Unlock %d: %w", w+1, err)
+			}
+		}
+		return nil
+	})
+	all := make(chan error, 1)
+	go func() {
+		var errs []error
+		for _, d := range append(done, wrote) {
+			errs = append(errs, <-d)
+		}
+		all <- errors.Join(errs...)
+	}()
+	s.checkErr("the readers and the writer", s.drive("the readers and the writer", all, limit.Add(s.tl.lifetime), readers+1), nil)
+	mu.Lock()
+	defer mu.Unlock()
+	if violation != "" {
+		s.fatalf("%s: %s", rwViolation, violation)
+	}
+	total := 0
+	for _, n := range reads {
+		total += n
+	}
+	t.Logf("%d reads to %d writes (%.0f:1); the longest waits: readers %v, writer %v (hold %v)", total, writes, float64(total)/writes, longest[:readers], longest[readers], hold)
 	s.wantFiles("after everyone left", s.countFile("readers"))
 }
 
