@@ -21,6 +21,7 @@ var semScenarios = []struct {
 	{"DeadHolderRecoveredAfterLifetimePlusSlop", scenarioSemDeadHolder},
 	{"OtherNRefused", scenarioSemOtherN},
 	{"WaitersServedInGateOrder", scenarioSemGateOrder},
+	{"WaitersServedInTheOrderTheyCame", scenarioSemFIFO},
 	{"LostRepliesSurvived", scenarioSemLostReplies},
 	{"BadInputLeavesNothing", scenarioSemBadInput},
 }
@@ -239,6 +240,40 @@ func scenarioSemGateOrder(t *testing.T, b Backend) {
 	s.requireErr("the first waiter's Release", first.Release(), nil)
 	s.requireErr("the second waiter's Acquire", s.drive("the second waiter's Acquire", got2, s.tl.now().Add(s.tl.lifetime/4), 2), nil)
 	s.checkErr("the second waiter's Release", second.Release(), nil)
+	s.wantFiles("after everyone left", s.countFile("slots"))
+}
+
+func scenarioSemFIFO(t *testing.T, b Backend) {
+	s := newScene(t, b, "waiters queue at the gate and take the slot in the order they came, however many wait: the oldest waiter is never passed over")
+	holder := s.newSem(nil, 1, long)
+	_, err := holder.Acquire(s.ctx)
+	s.requireErr("the holder's Acquire", err, nil)
+	waiters := []*locker.Semaphore{s.newSem(nil, 1, long), s.newSem(nil, 1, long), s.newSem(nil, 1, long), s.newSem(nil, 1, long)}
+	var done []<-chan error
+	for i, w := range waiters {
+		done = append(done, s.goDo(func() error { _, err := w.Acquire(s.ctx); return err }))
+		if i == 0 {
+			s.waitUntil("the first waiter holds the gate", func() bool {
+				st, err := holder.Status()
+				return err == nil && st.Next != nil && st.Next.PID == w.Gate().PID()
+			})
+			continue
+		}
+		s.waitUntil(fmt.Sprintf("waiter %d queues at the gate", i+1), func() bool { return len(s.tickets()) == i })
+	}
+	s.requireErr("the holder's Release", holder.Release(), nil)
+	for n := range waiters {
+		i, err := s.firstToReturn(fmt.Sprintf("the %d waiters' Acquires", len(waiters)-n), done[n:], s.tl.now().Add(s.tl.lifetime))
+		i += n
+		s.requireErr(fmt.Sprintf("waiter %d's Acquire", i+1), err, nil)
+		if i != n {
+			s.fatalf("waiter %d took the slot before waiter %d, which came before it (tickets now %q)", i+1, n+1, s.tickets())
+		}
+		if st, err := holder.Status(); err != nil || len(st.Holders) != 1 || st.Holders[0].PID != waiters[n].Gate().PID() {
+			s.fatalf("%s: Status shows holders %+v (%s); want waiter %d alone", semViolation, st.Holders, errText(err), n+1)
+		}
+		s.requireErr(fmt.Sprintf("waiter %d's Release", n+1), waiters[n].Release(), nil)
+	}
 	s.wantFiles("after everyone left", s.countFile("slots"))
 }
 
