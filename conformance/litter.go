@@ -159,3 +159,39 @@ func scenarioDeadClaimantsSwept(t *testing.T, b Backend) {
 
 	s.checkErr("holder's Unlock", holder.Unlock(), nil)
 }
+
+// scenarioTakerSweeps: a Lock that takes a free lock, no one waiting,
+// removes the claim files of dead claimants too (at most once per
+// lifetime), so that litter does not outlive the lock's use.
+func scenarioTakerSweeps(t *testing.T, b Backend) {
+	s := newScene(t, b, "a Lock that takes the lock removes the claim files of dead claimants whose time plus the slop has passed, and only those, even when no one waits")
+	if _, ok := s.env.FS.(locker.DirReader); !ok {
+		t.Skipf("%s cannot list a directory (it is no locker.DirReader), so the claim files of dead claimants stay", b.Name)
+	}
+	sep := locker.DefaultSeparator
+	dead := strings.Join([]string{s.path, "dead.example.org", fmt.Sprint(s.pid()), "1"}, sep)
+	young := strings.Join([]string{s.path, "slow.example.org", fmt.Sprint(s.pid()), "2"}, sep)
+	notClaim := strings.Join([]string{s.path, "dead.example.org", fmt.Sprint(s.pid()), "3"}, sep)
+	for _, f := range []struct {
+		name, contents string
+		date           time.Time
+	}{
+		{dead, dead, s.tl.now().Add(-s.tl.slop - s.tl.lifetime)},
+		{young, young, s.tl.now().Add(s.tl.lifetime)},
+		{notClaim, "not a claim", s.tl.now().Add(-s.tl.slop - s.tl.lifetime)},
+	} {
+		if err := s.env.FS.WriteFile(f.name, []byte(f.contents), 0o666); err != nil {
+			s.fatalf("writing %s: %v", f.name, err)
+		}
+		if err := s.env.FS.Chtimes(f.name, f.date, f.date); err != nil {
+			s.fatalf("dating %s: %v", f.name, err)
+		}
+	}
+	taker := s.newLock()
+	s.requireErr("the taker's TryLock of the free lock", taker.TryLock(), nil)
+	if f := s.look(dead); f.exists {
+		s.errorf("after a Lock took the lock, a dead claimant's claim file, dated %s, long past its time plus the slop, is still there: %s", s.tl.at(f.mtime), s.describe(f))
+	}
+	s.requireErr("the taker's Unlock", taker.Unlock(), nil)
+	s.wantFiles("after the taker let go: the claim file not yet expired and the file that is no claim stay", young, notClaim)
+}

@@ -73,6 +73,7 @@ var scenarios = []struct {
 	{"KeepAlive", scenarioKeepAlive},
 	{"KeepAliveReportsLoss", scenarioKeepAliveReportsLoss},
 	{"DeadClaimantsSwept", scenarioDeadClaimantsSwept},
+	{"DeadClaimantsSweptByATaker", scenarioTakerSweeps},
 	{"FairWaitersInOrder", scenarioFairOrder},
 	{"FairTryDoesNotPassTheQueue", scenarioFairTryDoesNotPass},
 	{"FairDeadWaiterSkipped", scenarioFairDeadWaiter},

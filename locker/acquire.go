@@ -55,7 +55,11 @@ func (l *Lock) TryLock() error {
 	}
 	switch r.outcome {
 	case acquired:
-		return l.fence(op) // see fence.go
+		if err := l.fence(op); err != nil { // see fence.go
+			return err
+		}
+		l.sweepAfterTaking() // see sweep.go
+		return nil
 	case failed:
 		return r.err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 )
 
 // Sweeping the claim files of dead claimants: a Lock that finds the lock
@@ -36,16 +37,50 @@ func (l *Lock) maybeSweep() {
 	if !ok {
 		return
 	}
+	if l.sweepDue() {
+		l.sweepUnderBreakLock(dr)
+	}
+}
+
+// sweepAfterTaking is called by a Lock that has just taken the lock: at
+// most once per lifetime, it lists the directory, and if it finds claim
+// files other than its own, sweeps as a waiter does, so that dead
+// claimants' files go even where no one ever waits for long. A listing
+// that shows none costs no more.
+func (l *Lock) sweepAfterTaking() {
+	if l.noSweep {
+		return
+	}
+	dr, ok := l.fsys.(DirReader)
+	if !ok || !l.sweepDue() {
+		return
+	}
+	names, err := dr.ReadDirNames(l.dir)
+	if err != nil {
+		l.log.Debug("listing the directory for dead claimants' files", "err", err)
+		return
+	}
+	if slices.ContainsFunc(names, func(n string) bool { _, _, ok := l.sweepTarget(n); return ok }) {
+		l.sweepUnderBreakLock(dr)
+	}
+}
+
+// sweepDue reports whether a lifetime has passed since this Lock last
+// swept, and if so counts the sweep about to be made as the last.
+func (l *Lock) sweepDue() bool {
 	now := l.clock.Now()
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	due := l.lastSweep.IsZero() || now.Sub(l.lastSweep) >= l.lifetime
 	if due {
 		l.lastSweep = now
 	}
-	l.mu.Unlock()
-	if !due {
-		return
-	}
+	return due
+}
+
+// sweepUnderBreakLock sweeps under the break lock, if it gets it, and
+// logs what came of it.
+func (l *Lock) sweepUnderBreakLock(dr DirReader) {
 	removed := 0
 	got, err := l.withBreakLock(func() (err error) {
 		removed, err = l.sweep(dr)

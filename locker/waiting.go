@@ -80,7 +80,11 @@ func (wt *waiting) acquired() error {
 	if wt.waited && wt.watch != nil {
 		wt.l.retireWatch(wt.watch)
 	}
-	return wt.l.fence(wt.op)
+	if err := wt.l.fence(wt.op); err != nil {
+		return err
+	}
+	wt.l.sweepAfterTaking() // see sweep.go
+	return nil
 }
 
 // busy takes note of a lock found held by someone else, and breaks it if

@@ -719,4 +719,9 @@ var mutations = []Mutation{
 		Desc:  "a waiter's ticket is removed as dead before its date has passed by the slop",
 		Edits: edit("(*queue).liveOrRemove", "case !l.expired(fi.ModTime):", "case false:"),
 	},
+	{
+		ID:    "sweep-not-after-taking",
+		Desc:  "a Lock that takes the lock does not sweep dead claimants' files (only waiters do)",
+		Edits: edit("(*Lock).sweepAfterTaking", "if l.noSweep {", "if true {"),
+	},
 }
