@@ -342,7 +342,7 @@ var mutations = []Mutation{
 	{
 		ID:    "sweep-outside-break-lock",
 		Desc:  "the sweep does not take turns with breakers under the break lock",
-		Edits: edit("(*Lock).maybeSweep", "got, err := l.withBreakLock(func() (err error) {\nremoved, err = l.sweep(dr)\nreturn err\n})", "got, err := true, func() (err error) {\nremoved, err = l.sweep(dr)\nreturn err\n}()"),
+		Edits: edit("(*Lock).sweepUnderBreakLock", "got, err := l.withBreakLock(func() (err error) {\nremoved, err = l.sweep(dr)\nreturn err\n})", "got, err := true, func() (err error) {\nremoved, err = l.sweep(dr)\nreturn err\n}()"),
 	},
 
 	// A waiter's claim.
