@@ -66,6 +66,7 @@ type options struct {
 	closeFD    bool
 	command    string
 	fencing    bool
+	fair       bool
 	// shared locks and semaphores (see modes.go)
 	shared   bool
 	slots    int  // N of --slots; 0 if not given (break, touch, keep, unlock: read it from LOCKFILE.slots)
@@ -109,6 +110,10 @@ func addLifetime(fs *pflag.FlagSet, o *options) {
 func addSlop(fs *pflag.FlagSet, o *options) {
 	o.slop = 10 * time.Second
 	fs.Var(duration{&o.slop}, "slop", "a lock may be broken once it has been expired for `SECS`: the allowance for clocks that disagree (default 10s)")
+}
+
+func addFair(fs *pflag.FlagSet, o *options) {
+	fs.BoolVar(&o.fair, "fair", true, "serve waiters in the order they came, through tickets LOCKFILE.queue.N (default; --fair=false: whoever looks first after a release takes the lock)")
 }
 
 func addSeparator(fs *pflag.FlagSet, o *options, def string) {

@@ -23,6 +23,7 @@ func runFlags(o *options) *pflag.FlagSet {
 	addWait(fs, o)
 	addLifetime(fs, o)
 	addSlop(fs, o)
+	addFair(fs, o)
 	o.killAfter = 10 * time.Second
 	fs.Var(duration{&o.killAfter}, "kill-after", "when the lock is lost, or COMMAND has exited leaving processes behind, send the job SIGKILL `SECS` after SIGTERM (default 10s)")
 	fs.StringVarP(&o.command, "command", "c", "", "run `COMMAND` with $SHELL -c (/bin/sh if unset), as flock -c; given right after LOCKFILE, as in flock(1), or before it")
@@ -139,6 +140,10 @@ func lockOptions(o *options, pid int) []locker.Option {
 	}
 	if o.fencing {
 		opts = append(opts, locker.WithFencing())
+	}
+	if !o.fair {
+		// The gates queue their waiters unless told otherwise.
+		opts = append(opts, locker.WithFairness(false))
 	}
 	return opts
 }

@@ -36,6 +36,7 @@ lockfile-create). Nothing refreshes it: it expires after --lifetime unless
 			addWait(fs, o)
 			addLifetime(fs, o)
 			addSlop(fs, o)
+			addFair(fs, o)
 			addSeparator(fs, o, locker.DefaultSeparator)
 			addPID(fs, o, "the process the claim names, which holds the lock")
 			addShared(fs, o, "take a reader's slot", "take one of `N` slots", true)

@@ -336,3 +336,36 @@ func TestBreakSlots(t *testing.T) {
 	}
 	wantFiles(t, dir, "rw.lock.readers", "sem.lock.slots")
 }
+
+// TestFairWaitersInOrder: waiters queue (tickets LOCKFILE.queue.N) and run
+// in the order they came; --fair=false makes a waiter poll without a
+// ticket.
+func TestFairWaitersInOrder(t *testing.T) {
+	dir := t.TempDir()
+	ticket := func(n int) string { return filepath.Join(dir, "x.lock.queue."+strconv.Itoa(n)) }
+	holder := start(t, dir, nil, "x.lock", "sleep", "2")
+	waitUntil(t, "the holder takes the lock", commandTimeout, func() bool { return fileExists(filepath.Join(dir, "x.lock")) })
+	var waiters []*proc
+	for i, name := range []string{"A", "B", "C"} {
+		waiters = append(waiters, start(t, dir, nil, "x.lock", "sh", "-c", "echo "+name+" >> order"))
+		waitUntil(t, "waiter "+name+" queues", commandTimeout, func() bool { return fileExists(ticket(i + 1)) })
+	}
+	unfair := start(t, dir, nil, "--fair=false", "-n", "x.lock", "true")
+	if r := unfair.wait(commandTimeout); r.code != exitConflict {
+		t.Errorf("--fair=false -n while the lock is held: want exit %d; got %v", exitConflict, r)
+	}
+	if r := holder.wait(commandTimeout); r.code != 0 {
+		t.Fatalf("the holder: %v", r)
+	}
+	for _, w := range waiters {
+		if r := w.wait(commandTimeout); r.code != 0 {
+			t.Fatalf("a waiter: %v", r)
+		}
+	}
+	if got := strings.Fields(readFile(t, filepath.Join(dir, "order"))); strings.Join(got, " ") != "A B C" {
+		t.Errorf("the waiters ran in the order %q; want A B C, the order they queued in", got)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "x.lock.queue.*")); len(left) > 0 {
+		t.Errorf("tickets left once every waiter ran: %q", left)
+	}
+}
