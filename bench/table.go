@@ -140,7 +140,7 @@ func (r *results) markdown() string {
 		w("%s\n", strings.TrimPrefix(rest.String(), "\n")) // right under the first line
 	}
 	if mainTable {
-		w("* floor: the algorithm as bare `golang.org/x/sys/unix` calls with no checks (write the claim, date it, link; unlink twice), polling a busy lock every %v with nanosleep. C floor: the same system calls from C (`bench/cfloor.c`, compiled with gcc -O2), without a language runtime.\n", floorPoll)
+		w("* floor: the algorithm as bare `golang.org/x/sys/unix` calls with no checks (write the claim, date it, link; unlink twice), polling a busy lock every %v with nanosleep. C floor: the same system calls from C (`bench/csrc/cfloor.c`, compiled with gcc -O2), without a language runtime.\n", floorPoll)
 		w("* Uncontended: one process locks and unlocks in a loop; the median of %d rounds that interleave the contenders. System calls: `strace -f` of %d cycles less %d, per cycle; in brackets the Go or Python runtime's own (futex, nanosleep, signals, memory, the poller).\n",
 			r.set.cycleRounds, r.set.straceN[1], r.set.straceN[0])
 		w("* Contended: P processes on one lock for %v, %s; under the lock a process reads a shared counter, holds the lock %v and writes the counter plus one. Throughput is cycles per second over the floor's at the same P (floor: %s). Fairness and the longest wait are those of the less fair run. Lost updates: the processes' cycles less the final counter.\n",
