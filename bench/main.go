@@ -107,7 +107,7 @@ func main() {
 		workerMain(os.Args[2])
 		return
 	}
-	quickFlag := flag.Bool("quick", false, "a shorter run (under 2 minutes) with 2 s contended runs")
+	quickFlag := flag.Bool("quick", false, "a shorter run (about 3 minutes) with 2 s contended runs")
 	dir := flag.String("dir", defaultDir(), "directory in which to make the lock files (a tmpfs measures the locks, not a disk)")
 	python := flag.String("python", "/usr/bin/python3", "the Python with flufl.lock (Debian: apt-get install python3-flufl.lock)")
 	only := flag.String("only", "", "comma-separated contenders to run (default all): "+strings.Join(contenders, ","))
