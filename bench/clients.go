@@ -54,7 +54,7 @@ var acrossWorkloads = []string{"strace", "contend", "handoff", "wait", "rw", "se
 // acrossContenders are the contenders that can run across clients:
 // flufl.lock cannot release a lock on sshfs, which reports no link counts,
 // and flock is local to one client.
-var acrossContenders = []string{cFloor, cCFloor, cNfslock, cNoWatch}
+var acrossContenders = []string{cFloor, cCFloor, cNfslock, cNoWatch, cFair}
 
 // across is what one rig measured.
 type across struct {

@@ -20,12 +20,13 @@ const (
 	cCFloor  = "cfloor" // the floor in C: cfloor.c, compiled when the bench runs
 	cNfslock = "nfslock"
 	cNoWatch = "nfslock-nowatch"
+	cFair    = "nfslock-fair" // WithFairness(true): waiters served in order
 	cFlufl   = "flufl"
 	cFlock   = "flock"
 )
 
 // contenders lists them in the table's order.
-var contenders = []string{cFloor, cCFloor, cNfslock, cNoWatch, cFlufl, cFlock}
+var contenders = []string{cFloor, cCFloor, cNfslock, cNoWatch, cFair, cFlufl, cFlock}
 
 // A mutex is one process's handle on the lock, for the Go contenders.
 type mutex interface {
@@ -39,8 +40,8 @@ func newMutex(contender, path string) (mutex, error) {
 	switch contender {
 	case cFloor:
 		return newFloor(path), nil
-	case cNfslock, cNoWatch:
-		l, err := locker.New(path, posix.New(), locker.WithWatcher(contender == cNfslock))
+	case cNfslock, cNoWatch, cFair:
+		l, err := locker.New(path, posix.New(), locker.WithWatcher(contender != cNoWatch), locker.WithFairness(contender == cFair))
 		if err != nil {
 			return nil, err
 		}

@@ -59,7 +59,7 @@ var allWorkloads = []string{"cycle", "strace", "contend", "handoff", "wait", "rw
 func full() settings {
 	return settings{
 		cycleRounds:   7,
-		cycleN:        map[string]int{cFloor: 20000, cCFloor: 20000, cNfslock: 20000, cNoWatch: 20000, cFlufl: 3000, cFlock: 200000},
+		cycleN:        map[string]int{cFloor: 20000, cCFloor: 20000, cNfslock: 20000, cNoWatch: 20000, cFair: 20000, cFlufl: 3000, cFlock: 200000},
 		straceN:       [2]int{200, 1200},
 		procs:         []int{2, 4, 8},
 		span:          10 * time.Second,
