@@ -428,15 +428,17 @@ func scenarioRWStalledReader(t *testing.T, b Backend) {
 // holder's refreshes, the lock left unbroken.
 type failingTouches struct {
 	*faultfs.FS
-	prefix  string // the base name of the claim files, up to the separator
-	now     func() time.Time
-	failing atomic.Bool
-	last    atomic.Int64 // the scene's time of the last failed dating, Unix ns
+	prefix   string // the base name of the claim files, up to the separator
+	now      func() time.Time
+	failing  atomic.Bool
+	last     atomic.Int64 // the scene's time of the last failed dating, Unix ns
+	lastReal atomic.Int64 // and the real time, Unix ns
 }
 
 func (f *failingTouches) Chtimes(name string, atime, mtime time.Time) error {
 	if f.failing.Load() && strings.HasPrefix(filepath.Base(name), f.prefix) {
 		f.last.Store(f.now().UnixNano())
+		f.lastReal.Store(time.Now().UnixNano())
 		return &fs.PathError{Op: "utimensat", Path: name, Err: syscall.EIO}
 	}
 	return f.FS.Chtimes(name, atime, mtime)
@@ -456,17 +458,29 @@ func scenarioRWWriterLostGate(t *testing.T, b Backend) {
 
 	faults := faultfs.New(s.env.FS)
 	touches := &failingTouches{FS: faults, prefix: filepath.Base(s.path) + locker.DefaultSeparator, now: s.tl.now}
-	// The writer stops just before it takes the second slot, a moment
-	// after it took the first one, once the first reader left.
-	secondSlot := s.slotFile("reader", 1)
+	// The writer stops as it starts to take the second slot (it writes its
+	// claim file), a moment after it took the first one, once the first
+	// reader left.
+	// It writes its claim on the first slot twice: for its try, which
+	// finds the reader inside, and for its wait, which it keeps the gate
+	// alive through.
+	firstSlot, secondSlot := s.slotFile("reader", 0), s.slotFile("reader", 1)
+	var firstSlotClaims atomic.Int32
 	paused, goOn := s.pauseAt(faults, func(op faultfs.Op, args []string) bool {
-		return op == faultfs.OpLink && args[len(args)-1] == secondSlot
+		if op == faultfs.OpWriteFile && strings.HasPrefix(args[0], firstSlot+locker.DefaultSeparator) {
+			firstSlotClaims.Add(1)
+		}
+		return op == faultfs.OpWriteFile && strings.HasPrefix(args[0], secondSlot+locker.DefaultSeparator)
 	})
 	writer := s.newRW(touches)
 	wrote := s.goDo(func() error { return writer.Lock(s.ctx) })
-	s.waitUntil("the writer holds the gate while it waits for the first reader", func() bool {
-		return s.rwGateHolder(first) == writer.Gate().PID()
+	t.Cleanup(goOn) // before the wait for the writer, should the scenario end early
+	s.waitUntil("the writer waits for the first reader, holding the gate", func() bool {
+		return firstSlotClaims.Load() >= 2
 	})
+	if s.rwGateHolder(first) != writer.Gate().PID() {
+		s.fatalf("the writer waits for the first reader, and the gate is not its own")
+	}
 	exp, err := writer.Gate().Expiration()
 	s.requireErr("the gate's Expiration", err, nil)
 	s.requireErr("the first reader's RUnlock", first.RUnlock(), nil)
@@ -479,16 +493,28 @@ func scenarioRWWriterLostGate(t *testing.T, b Backend) {
 	}
 
 	touches.failing.Store(true)
+	t.Cleanup(func() { touches.failing.Store(false) }) // before goOn, should the scenario end early
 	s.stepTo(exp.Add(s.tl.slop + s.tl.near))
-	// A refresh that fails once the gate may have expired is the keep-alive's
-	// last: it declares the gate lost.
-	failedLate := func() bool { return !time.Unix(0, touches.last.Load()).Before(exp) }
-	s.waitUntil("the writer's keep-alive tried to refresh the gate at or after its expiry", func() bool {
-		if s.tl.virtual != nil && !failedLate() {
+	// A refresh that fails once the gate may have expired is the
+	// keep-alive's last: it declares the gate lost. On the virtual clock
+	// that is a failure at or after the expiry; on the real one, where
+	// the keep-alive judges the expiry in the file server's clock, it is
+	// the end of the failures (a keep-alive still at work retries within
+	// the longest backoff step).
+	gaveUp := func() bool { return !time.Unix(0, touches.last.Load()).Before(exp) }
+	if s.tl.virtual == nil {
+		quiet := 3*s.tl.maxBackoff + s.tl.lag
+		gaveUp = func() bool { return time.Since(time.Unix(0, touches.lastReal.Load())) > quiet }
+	}
+	s.waitUntil("the writer's keep-alive gave up refreshing the gate, expired", func() bool {
+		if s.tl.virtual != nil && !gaveUp() {
 			s.tl.advance(driveStep)
 		}
-		return failedLate()
+		return gaveUp()
 	})
+	if touches.last.Load() == 0 {
+		s.fatalf("the writer's keep-alive never tried to refresh the gate while it waited for the readers; this scenario needs it to")
+	}
 	s.moveOn(10*driveStep, 1)
 	touches.failing.Store(false)
 	goOn()
