@@ -262,7 +262,12 @@ func (x *across) markdown(r *results) string {
 	}
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	cols := acrossContenders
+	var cols []string // the contenders that ran
+	for _, c := range acrossContenders {
+		if slices.Contains(r.set.contendersOn, c) {
+			cols = append(cols, c)
+		}
+	}
 	w("\n%s:\n\n|  |", x.rig.title)
 	for _, c := range cols {
 		w(" %s |", r.columnTitle(c))
@@ -297,6 +302,9 @@ func (x *across) markdown(r *results) string {
 	pt := joinInts(ps, " / ")
 	if len(x.contend) > 0 {
 		for _, fl := range []string{cFloor, cCFloor} {
+			if len(x.contend[fl]) == 0 {
+				continue
+			}
 			row(fmt.Sprintf("contended throughput, P = %s (× %s)", pt, r.floorName(fl)), func(c string) string {
 				var cells []string
 				for _, p := range ps {
