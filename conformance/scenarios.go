@@ -537,7 +537,10 @@ func scenarioBreakerRemovesOldClaim(t *testing.T, b Backend) {
 			holder := s.newLock()
 			s.requireErr("holder's Lock", holder.Lock(s.ctx), nil)
 			faults := faultfs.New(s.env.FS)
-			breaker := s.newLockOn(faults, s.path)
+			// Without sweeps, which would remove the old claim file
+			// afterwards, once the breaker holds the lock: the rule is
+			// the break's.
+			breaker := s.newLockOn(faults, s.path, locker.WithSweep(false))
 			claimMoved := 0
 			if how == "TryLockDespiteESTALE" {
 				// The breaker's first rename of the holder's claim file
@@ -667,8 +670,7 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 			events := &lockEvents{}
 			breaker := s.newLockOn(faults, s.path, locker.WithLogger(slog.New(events)))
 			var holder *locker.Lock
-			putBack, movedFresh, clearedAside := false, false, false
-			aside := breaker.ClaimFile() + ".moved"
+			putBack, movedFresh, linkedBreak, lookedUnder := false, false, false, false
 			faults.SetHook(func(op faultfs.Op, args ...string) {
 				if op == faultfs.OpLink && len(args) == 2 && args[1] == s.path && strings.HasSuffix(args[0], ".moved") && !putBack {
 					putBack = true
@@ -686,12 +688,16 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 				case "second look":
 					at = op == faultfs.OpLink && strings.HasSuffix(args[len(args)-1], ".break")
 				case "move":
-					// Its clearing of its aside name comes just before
-					// its last look at the break lock.
-					if args[0] == aside {
-						clearedAside = true
+					// Once it holds the break lock and has looked at the
+					// lock file under it, its next look at the break lock
+					// is the one just before the move.
+					switch {
+					case op == faultfs.OpLink && len(args) == 2 && args[1] == s.path+".break":
+						linkedBreak = true
+					case linkedBreak && (op == faultfs.OpReadFile || op == faultfs.OpStat) && args[0] == s.path:
+						lookedUnder = true
 					}
-					at = clearedAside && op == faultfs.OpReadFile && args[0] == s.path+".break"
+					at = lookedUnder && op == faultfs.OpReadFile && args[0] == s.path+".break"
 				}
 				if at && holder == nil {
 					holder = tc.meanwhile(s, old)
