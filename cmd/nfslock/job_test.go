@@ -179,9 +179,33 @@ func TestCtrlCOnce(t *testing.T) {
 	}
 	dir := t.TempDir()
 	// The job counts SIGINTs, and after the first waits half a second for
-	// a second one before it exits 3.
-	job := `n=0; trap "echo INT; n=\$((n+1))" INT; echo ready; while [ $n -lt 1 ]; do sleep 0.05; done; sleep 0.5; exit 3`
-	line := fmt.Sprintf("exec %s -v lock.lock sh -c '%s'", nfslockBin, job)
+	// a second one before it exits 3. A Python job counts each signal its
+	// handler sees; without Python, a shell's trap does (a shell takes two
+	// SIGINTs a few microseconds apart for one, so -v's output tells then).
+	job := `sh -c 'n=0; trap "echo INT; n=\$((n+1))" INT; echo ready; while [ $n -lt 1 ]; do sleep 0.05; done; sleep 0.5; exit 3'`
+	if python, err := exec.LookPath("python3"); err == nil {
+		counter := `import signal, sys, time
+n = 0
+def count(sig, frame):
+    global n
+    n += 1
+    print("INT", flush=True)
+signal.signal(signal.SIGINT, count)
+print("ready", flush=True)
+while n < 1:
+    time.sleep(0.05)
+time.sleep(0.5)
+sys.exit(3)
+`
+		counterFile := filepath.Join(t.TempDir(), "count.py")
+		if err := os.WriteFile(counterFile, []byte(counter), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		job = python + " " + counterFile
+	} else {
+		t.Log("python3 is not installed: a shell counts the SIGINTs")
+	}
+	line := fmt.Sprintf("exec %s -v lock.lock %s", nfslockBin, job)
 	cmd := exec.Command(script, "-qfec", line, "/dev/null")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "SHELL=/bin/sh")
