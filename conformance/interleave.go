@@ -84,6 +84,7 @@ func runInterleavings(t *testing.T, b Backend) {
 		check(t, b, 2, interleavingProperty(t, b, expiredHolderCase))
 	})
 	t.Run("Fair", func(t *testing.T) {
+		needQueue(t, b, b.New(t).FS)
 		check(t, b, 1, interleavingProperty(t, b, fairCase))
 	})
 }

@@ -433,7 +433,10 @@ func scenarioStaleBreakLockMovedByMistake(t *testing.T, b Backend) {
 	holder := s.expiredHolder(s.env.FS)
 	crashed := s.crashedBreaker()
 	aFS, cFS, dFS := faultfs.New(s.env.FS), faultfs.New(s.env.FS), faultfs.New(s.env.FS)
-	a, c, d := s.newLockOn(aFS, s.path), s.newLockOn(cFS, s.path), s.newLockOn(dFS, s.path)
+	// A does not sweep once it holds the lock, which would remove the
+	// crashed breaker's claim file where it looks dead already: what is
+	// left is the breakers' doing alone.
+	a, c, d := s.newLockOn(aFS, s.path, locker.WithSweep(false)), s.newLockOn(cFS, s.path), s.newLockOn(dFS, s.path)
 	// A stops holding the break lock, having looked that it is its own,
 	// just before it moves the expired lock aside.
 	aPaused, aGoOn := s.pauseAt(aFS, func(op faultfs.Op, args []string) bool { return op == faultfs.OpRename && args[0] == s.path })

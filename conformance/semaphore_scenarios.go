@@ -245,6 +245,7 @@ func scenarioSemGateOrder(t *testing.T, b Backend) {
 
 func scenarioSemFIFO(t *testing.T, b Backend) {
 	s := newScene(t, b, "waiters queue at the gate and take the slot in the order they came, however many wait: the oldest waiter is never passed over")
+	needQueue(t, b, s.env.FS) // the gate queues only where the backend lists directories
 	holder := s.newSem(nil, 1, long)
 	_, err := holder.Acquire(s.ctx)
 	s.requireErr("the holder's Acquire", err, nil)

@@ -348,7 +348,9 @@ func TestLifetimeCountsFromAcquisition(t *testing.T) {
 	if err := holder.Lock(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waiter := w.newLock(t, nil, nil)
+	// Without the watcher, which would wake the waiter at the release,
+	// before the clock moves on: it takes the lock when the clock wakes it.
+	waiter := w.newLock(t, nil, nil, locker.WithWatcher(false))
 	done := make(chan error, 1)
 	go func() { done <- waiter.Lock(ctx) }()
 	if err := w.clk.BlockUntilSleepers(ctx, 1); err != nil {
