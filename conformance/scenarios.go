@@ -671,6 +671,7 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 			breaker := s.newLockOn(faults, s.path, locker.WithLogger(slog.New(events)))
 			var holder *locker.Lock
 			putBack, movedFresh, linkedBreak, lookedUnder := false, false, false, false
+			aside := breaker.ClaimFile() + ".moved"
 			faults.SetHook(func(op faultfs.Op, args ...string) {
 				if op == faultfs.OpLink && len(args) == 2 && args[1] == s.path && strings.HasSuffix(args[0], ".moved") && !putBack {
 					putBack = true
@@ -689,12 +690,15 @@ func scenarioBreakerSparesReplacedLock(t *testing.T, b Backend) {
 					at = op == faultfs.OpLink && strings.HasSuffix(args[len(args)-1], ".break")
 				case "move":
 					// Once it holds the break lock and has looked at the
-					// lock file under it, its next look at the break lock
-					// is the one just before the move.
+					// lock file under it, or cleared its aside name, its
+					// next look at the break lock is the one just before
+					// the move. (Either step alone marks it: the
+					// mutation test takes each away in turn.)
 					switch {
 					case op == faultfs.OpLink && len(args) == 2 && args[1] == s.path+".break":
 						linkedBreak = true
-					case linkedBreak && (op == faultfs.OpReadFile || op == faultfs.OpStat) && args[0] == s.path:
+					case linkedBreak && (op == faultfs.OpReadFile || op == faultfs.OpStat) && args[0] == s.path,
+						linkedBreak && op == faultfs.OpRemove && args[0] == aside:
 						lookedUnder = true
 					}
 					at = lookedUnder && op == faultfs.OpReadFile && args[0] == s.path+".break"
