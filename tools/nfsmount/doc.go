@@ -95,6 +95,12 @@
 //     RENAME ENOENT; that is what the program then sees;
 //   - losexid=mixed: either, at random.
 //
+// The silly rename of a file removed while open (above) is a RENAME made
+// instead of a REMOVE, and executed twice it removes as a REMOVE would:
+// it moves away whatever another client made at the name in between. Its
+// reply is lost only where REMOVE's are (lose=REMOVE), not with
+// lose=RENAME, which is the renames a program asks for.
+//
 // loseseed seeds the choice (default: the clock). What was lost, what the
 // lost reply said and what the reply to the call sent again said are
 // counted and logged on SIGUSR1 and at exit, and written as JSON to the file

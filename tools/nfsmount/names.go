@@ -269,7 +269,7 @@ func (fs *nfsFS) sillyRename(dir *node, name string, n *node, cred sunrpc.Auth) 
 		if _, _, _, err := fs.nfs.Lookup(cred, dir.fh, silly); err == nil {
 			continue // taken
 		}
-		fw, _, err := fs.nfs.Rename(cred, dir.fh, name, dir.fh, silly)
+		fw, _, err := fs.nfs.SillyRename(cred, dir.fh, name, dir.fh, silly)
 		if err != nil {
 			if fw.After != nil {
 				dir.update(&fs.opts, *fw.After, false)

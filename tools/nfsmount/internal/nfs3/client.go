@@ -25,8 +25,12 @@ const jukeboxWait = 100 * time.Millisecond
 // returns a decoder at the results and their status. A transport error is
 // returned as err.
 func (c *Client) call(proc uint32, cred sunrpc.Auth, args []byte) (*sunrpc.Decoder, Status, error) {
+	return c.callCtx(context.Background(), proc, cred, args)
+}
+
+func (c *Client) callCtx(ctx context.Context, proc uint32, cred sunrpc.Auth, args []byte) (*sunrpc.Decoder, Status, error) {
 	for {
-		d, err := c.RPC.Call(context.Background(), proc, cred, args)
+		d, err := c.RPC.Call(ctx, proc, cred, args)
 		if err != nil {
 			return nil, 0, fmt.Errorf("nfs %s: %w", ProcName(proc), err)
 		}
@@ -286,10 +290,22 @@ func (c *Client) Rmdir(cred sunrpc.Auth, dir FH, name string) (Wcc, error) {
 
 // Rename renames from/fromName to to/toName, replacing what toName names.
 func (c *Client) Rename(cred sunrpc.Auth, from FH, fromName string, to FH, toName string) (fromWcc, toWcc Wcc, err error) {
+	return c.rename(context.Background(), cred, from, fromName, to, toName)
+}
+
+// SillyRename is Rename made instead of a REMOVE (of a file open here): a
+// server that executes it twice removes, as a REMOVE executed twice would,
+// whatever another client made at fromName in between. Its reply is lost,
+// when replies are lost on purpose, only where REMOVE's are.
+func (c *Client) SillyRename(cred sunrpc.Auth, from FH, fromName string, to FH, toName string) (fromWcc, toWcc Wcc, err error) {
+	return c.rename(sunrpc.LoseAs(context.Background(), ProcRemove), cred, from, fromName, to, toName)
+}
+
+func (c *Client) rename(ctx context.Context, cred sunrpc.Auth, from FH, fromName string, to FH, toName string) (fromWcc, toWcc Wcc, err error) {
 	var e sunrpc.Encoder
 	putDirop(&e, from, fromName)
 	putDirop(&e, to, toName)
-	d, st, err := c.call(ProcRename, cred, e.Bytes())
+	d, st, err := c.callCtx(ctx, ProcRename, cred, e.Bytes())
 	if err != nil {
 		return Wcc{}, Wcc{}, err
 	}

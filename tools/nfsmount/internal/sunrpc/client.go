@@ -179,7 +179,7 @@ func (c *Client) Call(ctx context.Context, proc uint32, cred Auth, args []byte) 
 	c.xid++
 	xid := c.xid
 	cl.msg = encodeCall(xid, c.opts.Prog, c.opts.Vers, proc, cred, args)
-	cl.lose = c.opts.Loss.chooses(proc)
+	cl.lose = c.opts.Loss.chooses(lossClass(ctx, proc))
 	c.pending[xid] = cl
 	c.stats.Calls[proc]++
 	cn := c.conn
@@ -230,6 +230,24 @@ func (c *Client) Call(ctx context.Context, proc uint32, cred Auth, args []byte) 
 			return nil, ctx.Err()
 		}
 	}
+}
+
+type loseAsKey struct{}
+
+// LoseAs returns a context under which a call's reply is lost, or not,
+// as a call of procedure proc's would be: for a call that stands for
+// another, such as the RENAME a client makes instead of a REMOVE.
+func LoseAs(ctx context.Context, proc uint32) context.Context {
+	return context.WithValue(ctx, loseAsKey{}, proc)
+}
+
+// lossClass is the procedure whose replies' loss a call of proc under ctx
+// shares (see LoseAs).
+func lossClass(ctx context.Context, proc uint32) uint32 {
+	if p, ok := ctx.Value(loseAsKey{}).(uint32); ok {
+		return p
+	}
+	return proc
 }
 
 func (c *Client) countLost(cl *call, d *Decoder, err error) {

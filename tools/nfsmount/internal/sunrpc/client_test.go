@@ -205,6 +205,30 @@ func TestClientLosesReplies(t *testing.T) {
 	}
 }
 
+func TestClientLosesAsAnotherProcedure(t *testing.T) {
+	// Replies of 15 are lost; a call of 14 made as if it were 15 (a
+	// silly rename, which stands for a remove) loses its reply too, and a
+	// call of 15 made as if it were 14 does not.
+	s := newFakeServer(t, func(s *fakeServer, c seenCall) ([]byte, bool) { return u32(uint32(c.times)), false })
+	c := dialFake(t, s, NewLoss(map[uint32]bool{15: true}, 1, SameXID, 1))
+	if _, err := c.Call(LoseAs(context.Background(), 15), 14, AuthNone, nil); err != nil {
+		t.Fatalf("Call: %v", err)
+	}
+	if n := len(s.seenCalls()); n != 2 {
+		t.Errorf("a call of 14 lost as 15's are: the server saw %d calls, want 2 (the call and its resend)", n)
+	}
+	if _, err := c.Call(LoseAs(context.Background(), 14), 15, AuthNone, nil); err != nil {
+		t.Fatalf("Call: %v", err)
+	}
+	if n := len(s.seenCalls()); n != 3 {
+		t.Errorf("a call of 15 lost as 14's are (never): the server saw %d calls in all, want 3", n)
+	}
+	st := c.Stats()
+	if key := (LostReply{Proc: 14, First: "1", Retry: "2"}); st.Lost[key] != 1 || len(st.Lost) != 1 {
+		t.Errorf("lost replies %+v; want one, counted under its own procedure: %+v", st.Lost, key)
+	}
+}
+
 func TestClientResendsAfterBrokenConnection(t *testing.T) {
 	// The server drops the connection on the first sight of each XID.
 	s := newFakeServer(t, func(s *fakeServer, c seenCall) ([]byte, bool) {
