@@ -77,10 +77,23 @@ func scenarioDeadClaimantsSwept(t *testing.T, b Backend) {
 		s.newLock(locker.WithWatcher(false)),
 		s.newLock(locker.WithWatcher(false)),
 	}
+	var waiting []<-chan error
 	for _, w := range waiters {
-		s.goLock(s.ctx, w)
+		waiting = append(waiting, s.goLock(s.ctx, w))
 	}
 	tl.waitAsleep(len(waiters))
+	// stillWaiting fails the scenario if a waiter's Lock has returned: it
+	// must wait as long as the holder holds, and its claim file with it.
+	stillWaiting := func(when string) {
+		for i, done := range waiting {
+			select {
+			case err := <-done:
+				s.errorf("%s: waiter %d's Lock returned %v while the holder held the lock; want it still waiting", when, i+1, err)
+				waiting[i] = nil
+			default:
+			}
+		}
+	}
 
 	// until keeps the holder refreshing and checks the waiters, step by
 	// step, until when; it returns as soon as time reaches when, so that
@@ -152,7 +165,9 @@ func scenarioDeadClaimantsSwept(t *testing.T, b Backend) {
 		}
 		tl.waitAsleep(len(waiters))
 	}
-	s.wantFiles(fmt.Sprintf("at %s, while the holder holds and two waiters wait", tl.at(tl.now())), want...)
+	when := fmt.Sprintf("at %s, while the holder holds and two waiters wait", tl.at(tl.now()))
+	stillWaiting(when)
+	s.wantFiles(when, want...)
 	if !holder.IsLocked() {
 		s.errorf("the holder lost its lock while waiters swept")
 	}
