@@ -103,39 +103,73 @@ const readFlags = unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOFOLLOW | unix.O_NONB
 // Lock and claim files hold a hundred bytes or so, so it reads into a
 // 256-byte buffer, growing it only for a larger file.
 func (*FS) ReadFile(name string) ([]byte, error) {
+	data, _, err := readFile(name, fstatPlain)
+	return data, err
+}
+
+// ReadFileInfo is ReadFile that also describes the file it read, as Stat
+// would, from the descriptor it read by: the contents and the attributes
+// are one file's, even if another replaces it at name meanwhile. On Linux
+// the attributes are fetched afresh from a network filesystem's server, as
+// Stat's are (statx with AT_STATX_FORCE_SYNC, on the descriptor). It saves
+// the Lock that reads the lock file the round trip of a Stat after it
+// (see locker.InfoReader).
+func (*FS) ReadFileInfo(name string) ([]byte, locker.FileInfo, error) {
+	return readFile(name, fstatFresh)
+}
+
+// readFile is ReadFile and ReadFileInfo, describing the open file with
+// stat: fstatPlain or fstatFresh.
+func readFile(name string, stat func(fd int) (locker.FileInfo, fs.FileMode, error)) ([]byte, locker.FileInfo, error) {
 	fd, err := ignoringEINTR2(func() (int, error) { return unix.Open(name, readFlags, 0) })
 	if err != nil {
 		if err != unix.ENOENT {
 			t, ok := lstatType(name)
 			err = openRefusal(err, t, ok)
 		}
-		return nil, replacedError("open", name, err)
+		return nil, locker.FileInfo{}, replacedError("open", name, err)
 	}
 	// As in os.ReadFile, a close error after a complete read is not
 	// reported: nothing was written that close could fail to flush.
 	defer unix.Close(fd)
+	fi, t, err := stat(fd)
+	if err != nil {
+		return nil, locker.FileInfo{}, replacedError("stat", name, err)
+	}
+	if t != 0 {
+		return nil, locker.FileInfo{}, pathError("open", name, &locker.NotRegularError{Type: t})
+	}
+	if fi.Size > locker.MaxClaimLen {
+		return nil, locker.FileInfo{}, pathError("read", name, locker.ErrTooLong)
+	}
+	data, err := readAtMost(fd, make([]byte, 0, max(256, fi.Size+1)), locker.MaxClaimLen, fi.Size)
+	if err != nil {
+		return nil, locker.FileInfo{}, replacedError("read", name, err)
+	}
+	return data, fi, nil
+}
+
+// fstatPlain describes the open file fd by fstat(2), which a network
+// filesystem's client may answer from its attribute cache, and returns its
+// type as fileType does.
+func fstatPlain(fd int) (locker.FileInfo, fs.FileMode, error) {
 	var st unix.Stat_t
 	if err := ignoringEINTR(func() error { return unix.Fstat(fd, &st) }); err != nil {
-		return nil, replacedError("stat", name, err)
+		return locker.FileInfo{}, 0, err
 	}
-	if t := fileType(uint32(st.Mode)); t != 0 {
-		return nil, pathError("open", name, &locker.NotRegularError{Type: t})
-	}
-	if st.Size > locker.MaxClaimLen {
-		return nil, pathError("read", name, locker.ErrTooLong)
-	}
-	data, err := readAtMost(fd, make([]byte, 0, max(256, st.Size+1)), locker.MaxClaimLen)
-	if err != nil {
-		return nil, replacedError("read", name, err)
-	}
-	return data, nil
+	return fileInfo(&st), fileType(uint32(st.Mode)), nil
 }
 
 // readAtMost appends to buf what remains to be read from fd, up to end of
 // file, or fails with locker.ErrTooLong once buf would hold more than limit
-// bytes: a file may grow while it is read.
-func readAtMost(fd int, buf []byte, limit int) ([]byte, error) {
-	for len(buf) <= limit {
+// bytes: a file may grow while it is read. size is the file's size as the
+// stat of fd just said: a first read that returns exactly that many bytes,
+// fewer than it asked for, stopped at the end of the file, and the read
+// that would find it (a round trip through a network filesystem whose
+// client does not cache) is not made. A file that grew meanwhile is read
+// as it was at the stat.
+func readAtMost(fd int, buf []byte, limit int, size int64) ([]byte, error) {
+	for first := true; len(buf) <= limit; first = false {
 		if len(buf) == cap(buf) {
 			buf = slices.Grow(buf, max(len(buf), 256))
 		}
@@ -148,6 +182,9 @@ func readAtMost(fd int, buf []byte, limit int) ([]byte, error) {
 			return buf, nil
 		}
 		buf = buf[:len(buf)+n]
+		if first && int64(n) == size && len(buf) < end {
+			return buf, nil
+		}
 	}
 	return nil, locker.ErrTooLong
 }

@@ -4,6 +4,7 @@ package posix
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -82,30 +83,79 @@ func TestReadFileRefusesWhatIsNotARegularFile(t *testing.T) {
 			return conformance.Object{Kind: conformance.Symlink, Target: filepath.Join(dir, "x")}
 		}, fs.ModeSymlink},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			mustWrite(t, filepath.Join(dir, "target"), "a claim, perhaps")
-			name := filepath.Join(dir, "x")
-			makeObject(t, name, tt.obj(dir))
-			before := describe(t, name)
-			var err error
-			returns(t, "ReadFile of a "+tt.name, func() { _, err = New().ReadFile(name) })
-			var nr *locker.NotRegularError
-			if !errors.As(err, &nr) || !errors.Is(err, locker.ErrNotRegular) {
-				t.Fatalf("ReadFile of a %s: got %v, want a *locker.NotRegularError", tt.name, err)
-			}
-			if nr.Type != tt.want {
-				t.Errorf("ReadFile of a %s: NotRegularError.Type = %v, want %v", tt.name, nr.Type, tt.want)
-			}
-			var pe *os.PathError
-			if !errors.As(err, &pe) || pe.Path != name {
-				t.Errorf("ReadFile of a %s: got %#v, want an *os.PathError with Path %q", tt.name, err, name)
-			}
-			if after := describe(t, name); after != before {
-				t.Errorf("the %s was changed by ReadFile: before %s, after %s", tt.name, before, after)
-			}
-		})
+	for _, read := range reads {
+		for _, tt := range tests {
+			t.Run(read.name+"/"+tt.name, func(t *testing.T) {
+				dir := t.TempDir()
+				mustWrite(t, filepath.Join(dir, "target"), "a claim, perhaps")
+				name := filepath.Join(dir, "x")
+				makeObject(t, name, tt.obj(dir))
+				before := describe(t, name)
+				var err error
+				returns(t, read.name+" of a "+tt.name, func() { _, err = read.f(name) })
+				var nr *locker.NotRegularError
+				if !errors.As(err, &nr) || !errors.Is(err, locker.ErrNotRegular) {
+					t.Fatalf("%s of a %s: got %v, want a *locker.NotRegularError", read.name, tt.name, err)
+				}
+				if nr.Type != tt.want {
+					t.Errorf("%s of a %s: NotRegularError.Type = %v, want %v", read.name, tt.name, nr.Type, tt.want)
+				}
+				var pe *os.PathError
+				if !errors.As(err, &pe) || pe.Path != name {
+					t.Errorf("%s of a %s: got %#v, want an *os.PathError with Path %q", read.name, tt.name, err, name)
+				}
+				if after := describe(t, name); after != before {
+					t.Errorf("the %s was changed by %s: before %s, after %s", tt.name, read.name, before, after)
+				}
+			})
+		}
+	}
+}
+
+// reads are the backend's two ways to read a file, which must refuse and
+// bound alike.
+var reads = []struct {
+	name string
+	f    func(name string) ([]byte, error)
+}{
+	{"ReadFile", New().ReadFile},
+	{"ReadFileInfo", func(name string) ([]byte, error) {
+		data, _, err := New().ReadFileInfo(name)
+		return data, err
+	}},
+}
+
+// TestReadFileInfo: ReadFileInfo returns what ReadFile and Stat return, for
+// files of every size around the read's first buffer, whose size the first
+// read may match exactly, and for a missing file ENOENT.
+func TestReadFileInfo(t *testing.T) {
+	dir := t.TempDir()
+	fsys := New()
+	for _, n := range []int{0, 1, 55, 255, 256, 257, 300, locker.MaxClaimLen} {
+		name := filepath.Join(dir, fmt.Sprint("f", n))
+		want := strings.Repeat("c", n)
+		mustWrite(t, name, want)
+		date := time.Date(2030, 1, 2, 3, 4, 5, 6789, time.UTC)
+		if err := os.Chtimes(name, date, date); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Link(name, name+".2"); err != nil {
+			t.Fatal(err)
+		}
+		data, fi, err := fsys.ReadFileInfo(name)
+		if err != nil || string(data) != want {
+			t.Fatalf("ReadFileInfo of a file of %d bytes: %d bytes, %v; want %d bytes", n, len(data), err, n)
+		}
+		st, err := fsys.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi != st || fi.Size != int64(n) || fi.Links != 2 || !fi.ModTime.Equal(date) {
+			t.Errorf("ReadFileInfo of a file of %d bytes, two links, dated %v: described %+v; Stat says %+v", n, date, fi, st)
+		}
+	}
+	if _, _, err := fsys.ReadFileInfo(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("ReadFileInfo of a missing file: %v, want fs.ErrNotExist", err)
 	}
 }
 
@@ -171,19 +221,21 @@ func TestReadFileTooLong(t *testing.T) {
 		name := filepath.Join(dir, "f")
 		os.Remove(name)
 		makeObject(t, name, conformance.Object{Kind: conformance.SparseFile, Size: size})
-		var ms0, ms1 runtime.MemStats
-		runtime.ReadMemStats(&ms0)
-		var err error
-		returns(t, "ReadFile of a long file", func() { _, err = New().ReadFile(name) })
-		runtime.ReadMemStats(&ms1)
-		if !errors.Is(err, locker.ErrTooLong) {
-			t.Errorf("ReadFile of a file of %d bytes: got %v, want ErrTooLong", size, err)
-		}
-		// A bounded read allocates about a claim name's length. (The
-		// figure counts every allocation of the process meanwhile,
-		// hence the margin.)
-		if got := ms1.TotalAlloc - ms0.TotalAlloc; got > 4*locker.MaxClaimLen {
-			t.Errorf("ReadFile of a file of %d bytes allocated %d bytes, want at most about %d", size, got, locker.MaxClaimLen)
+		for _, read := range reads {
+			var ms0, ms1 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
+			var err error
+			returns(t, read.name+" of a long file", func() { _, err = read.f(name) })
+			runtime.ReadMemStats(&ms1)
+			if !errors.Is(err, locker.ErrTooLong) {
+				t.Errorf("%s of a file of %d bytes: got %v, want ErrTooLong", read.name, size, err)
+			}
+			// A bounded read allocates about a claim name's length. (The
+			// figure counts every allocation of the process meanwhile,
+			// hence the margin.)
+			if got := ms1.TotalAlloc - ms0.TotalAlloc; got > 4*locker.MaxClaimLen {
+				t.Errorf("%s of a file of %d bytes allocated %d bytes, want at most about %d", read.name, size, got, locker.MaxClaimLen)
+			}
 		}
 	}
 }
@@ -210,7 +262,7 @@ func TestReadAtMost(t *testing.T) {
 			writeAll(p[1], []byte(strings.Repeat("x", tt.n)))
 			unix.Close(p[1])
 		}()
-		got, err := readAtMost(p[0], make([]byte, 0, 256), locker.MaxClaimLen)
+		got, err := readAtMost(p[0], make([]byte, 0, 256), locker.MaxClaimLen, -1)
 		unix.Close(p[0])
 		if !errors.Is(err, tt.wantErr) || (err == nil && len(got) != tt.n) {
 			t.Errorf("readAtMost of %d bytes: got %d bytes, %v; want %d bytes, %v", tt.n, len(got), err, tt.n, tt.wantErr)

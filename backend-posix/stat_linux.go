@@ -3,6 +3,7 @@
 package posix
 
 import (
+	"io/fs"
 	"time"
 
 	"github.com/nfslock/nfslock/locker"
@@ -19,21 +20,43 @@ import (
 // file meanwhile. Kernels older than 4.11 have no statx; there it is
 // lstat(2).
 func statFresh(name string) (locker.FileInfo, error) {
-	const mask = unix.STATX_TYPE | unix.STATX_NLINK | unix.STATX_SIZE | unix.STATX_MTIME
 	var st unix.Statx_t
 	err := ignoringEINTR(func() error {
-		return unix.Statx(unix.AT_FDCWD, name, unix.AT_STATX_FORCE_SYNC|unix.AT_SYMLINK_NOFOLLOW, mask, &st)
+		return unix.Statx(unix.AT_FDCWD, name, unix.AT_STATX_FORCE_SYNC|unix.AT_SYMLINK_NOFOLLOW, statxMask, &st)
 	})
 	switch err {
 	case nil:
-		return locker.FileInfo{
-			ModTime: time.Unix(st.Mtime.Sec, int64(st.Mtime.Nsec)),
-			Links:   uint64(st.Nlink),
-			Size:    int64(st.Size),
-			IsDir:   uint32(st.Mode)&unix.S_IFMT == unix.S_IFDIR,
-		}, nil
+		return statxInfo(&st), nil
 	case unix.ENOSYS:
 		return statPlain(name)
 	}
 	return locker.FileInfo{}, replacedError("stat", name, err)
+}
+
+// fstatFresh is statFresh of the open file fd (statx with AT_EMPTY_PATH),
+// and returns its type as fileType does; fstat(2) where there is no statx.
+func fstatFresh(fd int) (locker.FileInfo, fs.FileMode, error) {
+	var st unix.Statx_t
+	err := ignoringEINTR(func() error {
+		return unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_STATX_FORCE_SYNC, statxMask, &st)
+	})
+	switch err {
+	case nil:
+		return statxInfo(&st), fileType(uint32(st.Mode)), nil
+	case unix.ENOSYS:
+		return fstatPlain(fd)
+	}
+	return locker.FileInfo{}, 0, err
+}
+
+// statxMask is what statFresh and fstatFresh ask statx for.
+const statxMask = unix.STATX_TYPE | unix.STATX_NLINK | unix.STATX_SIZE | unix.STATX_MTIME
+
+func statxInfo(st *unix.Statx_t) locker.FileInfo {
+	return locker.FileInfo{
+		ModTime: time.Unix(st.Mtime.Sec, int64(st.Mtime.Nsec)),
+		Links:   uint64(st.Nlink),
+		Size:    int64(st.Size),
+		IsDir:   uint32(st.Mode)&unix.S_IFMT == unix.S_IFDIR,
+	}
 }

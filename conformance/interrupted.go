@@ -361,7 +361,10 @@ func scenarioStaleClaimLinkedThenBroken(t *testing.T, b Backend) {
 					if pause == "BeforeLink" {
 						s.tl.advanceTo(s.tl.now().Add(s.tl.lifetime + s.tl.slop + s.tl.near))
 					} else {
-						s.tl.advanceTo(s.tl.now().Add(10 * time.Millisecond)) // no longer fresh: it will be dated again
+						// No longer fresh (a claim dated at most a hundredth
+						// of the lifetime, and never more than 100 ms, ago
+						// counts as just dated): it will be dated again.
+						s.tl.advanceTo(s.tl.now().Add(min(s.tl.lifetime/100, 100*time.Millisecond) + 10*time.Millisecond))
 					}
 				case op == faultfs.OpChtimes && len(args) > 0 && args[0] == slow.ClaimFile() && paused && !broke:
 					if pause == "BeforeRedating" {

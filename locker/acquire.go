@@ -362,7 +362,7 @@ var errClaimReplaced = errors.New("the claim file holds something else")
 // nothing, if re-dating finds the claim file gone or keeps failing.
 func (l *Lock) acquired(first bool) bool {
 	l.mu.Lock()
-	fresh := first && l.clock.Now().Sub(l.datedAt) <= freshClaim
+	fresh := first && l.clock.Now().Sub(l.datedAt) <= freshClaim(l.lifetime)
 	l.mu.Unlock()
 	if !fresh {
 		// The lock file took our claim file's date when we linked it. If
@@ -410,8 +410,17 @@ func (l *Lock) acquired(first bool) bool {
 
 // freshClaim is how recently a claim must have been dated for a link of it
 // to need no new date: a lock's expiry may fall this much short of its
-// acquisition plus the lifetime.
-const freshClaim = time.Millisecond
+// acquisition plus the lifetime. It is a hundredth of the lifetime, at
+// least a millisecond and at most 100 ms: through a network filesystem
+// the date and the link are a round trip each, a millisecond or more
+// between hosts, and a fixed millisecond made nearly every acquisition
+// there pay a third round trip to date the claim again. The expiry the
+// holder keeps is the date the claim has (see keptExpiry), so a lock that
+// expires that much early is only a lock kept that much shorter, never one
+// broken while its holder counts on it.
+func freshClaim(lifetime time.Duration) time.Duration {
+	return min(max(lifetime/100, time.Millisecond), 100*time.Millisecond)
+}
 
 // fail removes the claim file and returns a failed result carrying err.
 func (l *Lock) fail(op string, err error) result {

@@ -177,6 +177,19 @@ type ProcessChecker interface {
 	ProcessAlive(host string, pid int) (bool, error)
 }
 
+// InfoReader is an optional capability of an FS: it reads a file and
+// describes it in one look. ReadFileInfo returns what ReadFile returns,
+// with the same errors, and the attributes Stat would return (as fresh
+// from a network filesystem's server as Stat's) of the very file it read,
+// by its open descriptor, not of whatever is at name a moment later. A
+// Lock reads the lock file to learn its holder and its expiry; with this
+// it makes one round trip fewer through a network filesystem's client than
+// with ReadFile and then Stat, and never pairs one file's contents with
+// another's attributes.
+type InfoReader interface {
+	ReadFileInfo(name string) ([]byte, FileInfo, error)
+}
+
 // DirReader is an optional capability of an FS: it lists a directory. A
 // Lock uses it, while it waits, to find and remove the claim files that
 // dead claimants left beside the lock file (see [WithSweep]). Without it,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"time"
 )
 
@@ -78,7 +79,7 @@ func (o observation) details() *Details {
 }
 
 // observe reads the lock file: its contents first, then its attributes, as
-// flufl.lock does. A lock file that does not exist is not an error, nor is
+// flufl.lock does, or both in one look where the backend is an InfoReader. A lock file that does not exist is not an error, nor is
 // an object at the lock path that no lock makes (o.foreign says so).
 //
 // Attributes that show another size than the bytes read are another
@@ -100,7 +101,7 @@ func (l *Lock) observe() (observation, error) {
 
 // observeOnce is one look of observe.
 func (l *Lock) observeOnce() (observation, error) {
-	data, err := l.readLockFile()
+	data, info, described, err := l.readLockFileInfo()
 	if errors.Is(err, fs.ErrNotExist) {
 		return observation{}, nil
 	}
@@ -110,12 +111,14 @@ func (l *Lock) observeOnce() (observation, error) {
 	if err != nil {
 		return observation{}, err
 	}
-	info, err := retrying(l, func() (FileInfo, error) { return l.fsys.Stat(l.path) })
-	if errors.Is(err, fs.ErrNotExist) {
-		return observation{}, nil
-	}
-	if err != nil {
-		return observation{}, err
+	if !described {
+		info, err = retrying(l, func() (FileInfo, error) { return l.fsys.Stat(l.path) })
+		if errors.Is(err, fs.ErrNotExist) {
+			return observation{}, nil
+		}
+		if err != nil {
+			return observation{}, err
+		}
 	}
 	o := observation{exists: true, contents: string(data), info: info}
 	o.claim, o.isClaim = parseClaim(o.contents, l.sep, l.base)
@@ -136,6 +139,29 @@ func (l *Lock) readLockFile() ([]byte, error) {
 		return err
 	})
 	return data, err
+}
+
+// readLockFileInfo is readLockFile that also describes the file it read,
+// where the backend can in the same look (an InfoReader); described says
+// whether it did.
+func (l *Lock) readLockFileInfo() (data []byte, info FileInfo, described bool, err error) {
+	ir, ok := l.fsys.(InfoReader)
+	if !ok {
+		data, err = l.readLockFile()
+		return data, FileInfo{}, false, err
+	}
+	err = l.retryErr(func(try int) error {
+		if try > 0 {
+			l.clock.Sleep(noCancel, l.minWait)
+		}
+		var err error
+		data, info, err = ir.ReadFileInfo(l.path)
+		if err == nil && len(data) > MaxClaimLen {
+			err = &os.PathError{Op: "read", Path: l.path, Err: ErrTooLong}
+		}
+		return err
+	})
+	return data, info, err == nil, err
 }
 
 // readRetrying reads name with readBounded, retrying a transient error
