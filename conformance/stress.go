@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nfslock/nfslock/locker"
 )
 
 // workerEnv, set in a process's environment, makes Run do the job of a
@@ -85,7 +87,8 @@ func runStress(t *testing.T, b Backend) {
 	}
 	// Workers re-run the test that called Run: t is its subtest "Stress".
 	runName := t.Name()[:strings.LastIndex(t.Name(), "/")]
-	t.Run("Counter", func(t *testing.T) { testCounter(t, b, runName) })
+	t.Run("Counter", func(t *testing.T) { testCounter(t, b, runName, false) })
+	t.Run("FairCounter", func(t *testing.T) { testCounter(t, b, runName, true) })
 	t.Run("Crash", func(t *testing.T) { testCrash(t, b, runName) })
 	t.Run("RefreshWhileOthersWait", func(t *testing.T) { testRefreshWhileOthersWait(t, b, runName) })
 	t.Run("KillWaiters", func(t *testing.T) { testKillWaiters(t, b, runName) })
@@ -118,18 +121,27 @@ func shortLease(b Backend) (lifetime, slop time.Duration) {
 	return max(2*time.Second, 3*b.TimeGranularity), max(time.Second, b.TimeGranularity)
 }
 
-// testCounter: several processes increment a shared counter under the lock.
-func testCounter(t *testing.T, b Backend, runName string) {
+// testCounter: several processes increment a shared counter under the lock;
+// with fair, their Locks queue (locker.WithFairness), for half the cycles:
+// the queue's files come and go through the same filesystem, and must
+// neither let two in nor stay behind.
+func testCounter(t *testing.T, b Backend, runName string, fair bool) {
 	procs := knobInt(t, procsKnob, 4)
 	cycles := knobInt(t, cyclesKnob, 100)
 	lifetime := knobDuration(t, lifetimeKnob, 15*time.Second)
 	slop := knobDuration(t, slopKnob, 10*time.Second)
 
 	env := b.New(t)
+	if fair {
+		if _, ok := env.FS.(locker.DirReader); !ok {
+			t.Skipf("%s cannot list a directory (it is no locker.DirReader): no Lock queues there (WithFairness needs a listing)", b.Name)
+		}
+		cycles = max(cycles/2, 1)
+	}
 	ctx, deadline := processContext(t)
 	g := startWorkers(t, ctx, procs, job{
 		role: roleCounter, test: runName, dir: env.Dir, dir2: otherClient(b, env),
-		cycles: cycles, lifetime: lifetime, slop: slop, deadline: deadline,
+		cycles: cycles, lifetime: lifetime, slop: slop, deadline: deadline, fair: fair,
 	})
 	res := g.runCounters(t)
 	g.logClients(t)

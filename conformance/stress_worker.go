@@ -54,6 +54,7 @@ const (
 	jobHostEnv     = "NFSLOCK_CONFORMANCE_HOST"     // the host name to play, or empty
 	jobOwnUTSEnv   = "NFSLOCK_CONFORMANCE_OWN_UTS"  // "1": the worker has a UTS namespace of its own
 	jobHoldEnv     = "NFSLOCK_CONFORMANCE_HOLD"     // keep role: how long to keep the lock
+	jobFairEnv     = "NFSLOCK_CONFORMANCE_FAIR"     // "true": the worker's Locks queue (locker.WithFairness)
 )
 
 // Names of the files the workers share in Env.Dir.
@@ -89,6 +90,7 @@ type job struct {
 	host     string    // the host name the worker plays, or "" for this host's
 	ownUTS   bool      // the worker runs in a UTS namespace of its own
 	hold     time.Duration
+	fair     bool // the worker's Locks queue (locker.WithFairness)
 	// dir2 is dir reached through a second client: every other worker
 	// works there, playing another host (see startWorkers).
 	dir2 string
@@ -113,6 +115,7 @@ func (j job) environ() []string {
 		jobHostEnv + "=" + j.host,
 		jobOwnUTSEnv + "=" + strconv.FormatBool(j.ownUTS),
 		jobHoldEnv + "=" + j.hold.String(),
+		jobFairEnv + "=" + strconv.FormatBool(j.fair),
 	}
 }
 
@@ -125,6 +128,7 @@ func jobFromEnv() (job, error) {
 		host: os.Getenv(jobHostEnv),
 	}
 	j.ownUTS = os.Getenv(jobOwnUTSEnv) == "true"
+	j.fair = os.Getenv(jobFairEnv) == "true"
 	var err error
 	if j.hold, err = time.ParseDuration(os.Getenv(jobHoldEnv)); err != nil {
 		return j, fmt.Errorf("%s: %w", jobHoldEnv, err)
@@ -253,6 +257,9 @@ func (w *worker) newLock() *locker.Lock {
 	opts := []locker.Option{locker.WithLifetime(w.job.lifetime), locker.WithClockSlop(w.job.slop), locker.WithLogger(slog.New(&w.log))}
 	if w.job.host != "" && !w.job.ownUTS {
 		opts = append(opts, locker.WithHostname(w.job.host))
+	}
+	if w.job.fair {
+		opts = append(opts, locker.WithFairness(true))
 	}
 	l, err := locker.New(filepath.Join(w.job.dir, stressLockName), w.fsys, opts...)
 	if err != nil {
