@@ -70,10 +70,16 @@ var mutations = []Mutation{
 		Equivalent: "breakLock judges the lock again under the break lock and leaves an unexpired one alone; only the number of file operations changes (the suite killed this mutation only while the locker had rare races of its own, which the extra turns under the break lock made likelier; the tool now tells such kills apart)",
 	},
 	{
-		ID:         "acquire-lock-breaks-unexpired",
-		Desc:       "a waiting Lock tries to break a busy lock without judging it expired first",
-		Edits:      edit("(*waiting).busy", "if l.expired(r.obs.info.ModTime) {", "if true {"),
-		Equivalent: "breakLock judges the lock again under the break lock and leaves an unexpired one alone; only the number of file operations changes",
+		ID:    "acquire-lock-breaks-unexpired",
+		Desc:  "a waiting Lock tries to break a busy lock without judging it expired first",
+		Edits: edit("(*waiting).busy", "if l.expired(r.obs.info.ModTime) {", "if true {"),
+		// Listed as equivalent until CI "killed" it: no safety rule is
+		// broken (breakLock judges the lock again under the break lock
+		// and leaves an unexpired one alone), but a waiter that takes the
+		// break lock at every poll can keep it from the holder, whose
+		// refresh needs it; a writer's Lock then gives up early in
+		// RWLock/Scenarios/WriterExcludes, in 3 runs of 4 here.
+		Rare: "a liveness difference, not a safety one: a waiter taking the break lock at every poll can keep it from a holder's refresh; RWLock/Scenarios/WriterExcludes sees a writer give up early in most runs, not all",
 	},
 	{
 		ID:    "acquire-lost-reply-not-ours",
