@@ -32,8 +32,12 @@ NFSLOCK_STRESS_PROCS=4 NFSLOCK_STRESS_CYCLES=100 \
 	go test "$@" -count=1 -timeout 15m -v github.com/nfslock/nfslock/conformance -run '^TestDirectory$' \
 	-args -rapid.checks=25 -dir "$NFSLOCK_SSHFS_A" -dir2 "$NFSLOCK_SSHFS_B" | grep -v -E '^=== (RUN|PAUSE|CONT)|\[rapid\] draw '
 
+# FairCounter is left out across a caching client: the queue's head can see
+# a lock file long gone there, and all wait behind it (the test skips itself
+# where the probe sees the caching; this does not rely on the probe).
 echo "-- the stress tests across a caching-off client and one with sshfs's default caching (a report of what caching does)"
 go test "$@" -count=1 -timeout 10m -v github.com/nfslock/nfslock/conformance -run '^TestDirectory$/^Stress$' \
+	-skip '^TestDirectory$/^Stress$/^FairCounter$' \
 	-args -dir "$NFSLOCK_SSHFS_A" -dir2 "$NFSLOCK_SSHFS_CACHED" | grep -v -E '^=== (RUN|PAUSE|CONT)|\[rapid\] draw '
 
 echo "-- nfslock check on the sshfs mount (NFSLOCK_SSHFS_A is set, so the test runs)"

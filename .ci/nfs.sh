@@ -55,9 +55,13 @@ NFSLOCK_STRESS_PROCS=4 NFSLOCK_STRESS_CYCLES=100 \
 	-args -rapid.checks=25 -dir "$NFSLOCK_NFS_A" -dir2 "$NFSLOCK_NFS_B" | quiet
 elapsed "$start"
 
+# FairCounter is left out across a caching client: the queue's head can see
+# a lock file long gone there, and all wait behind it (the test skips itself
+# where the probe sees the caching; this does not rely on the probe).
 echo "-- the stress tests across a caching-off client and one with the Linux client's default caching"
 start=$SECONDS
 go test "$@" -count=1 -timeout 10m -v github.com/nfslock/nfslock/conformance -run '^TestDirectory$/^Stress$' \
+	-skip '^TestDirectory$/^Stress$/^FairCounter$' \
 	-args -dir "$NFSLOCK_NFS_A" -dir2 "$NFSLOCK_NFS_CACHED" | quiet
 elapsed "$start"
 

@@ -136,6 +136,12 @@ func testCounter(t *testing.T, b Backend, runName string, fair bool) {
 		if _, ok := env.FS.(locker.DirReader); !ok {
 			t.Skipf("%s cannot list a directory (it is no locker.DirReader): no Lock queues there (WithFairness needs a listing)", b.Name)
 		}
+		if b.CachingClient {
+			// Seen on sshfs with its default caching: the head of the
+			// queue, on the caching client, saw the lock file that was
+			// gone, and everyone waited behind it for minutes.
+			t.Skipf("%s has a client that caches attributes and entries: there the head of the queue can see a lock file long gone, and every waiter waits behind it (WithFairness needs clients that do not cache; docs/network-filesystems.md)", b.Name)
+		}
 		cycles = max(cycles/2, 1)
 	}
 	ctx, deadline := processContext(t)
