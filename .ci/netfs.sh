@@ -23,14 +23,14 @@ trap 'bash "$rig" down' EXIT
 eval "$(bash "$rig" up)"
 
 # Trimmed to keep CI under 45 minutes: the property tests (the exclusive
-# lock's, the shared lock's and the semaphore's) run 25 random cases each,
+# lock's, the shared lock's and the semaphore's) run 15 random cases each,
 # not the 100 TestDirectory gives a network filesystem (their depth is on
 # memfs, where a case costs microseconds), and Counter runs 4 processes x
 # 100 cycles, not 8 x 200.
-echo "-- the whole suite through two caching-off clients (property tests: 25 cases each); Counter with 4 processes x 100 cycles split over them"
+echo "-- the whole suite through two caching-off clients (property tests: 15 cases each); Counter with 4 processes x 100 cycles split over them"
 NFSLOCK_STRESS_PROCS=4 NFSLOCK_STRESS_CYCLES=100 \
 	go test "$@" -count=1 -timeout 15m -v github.com/nfslock/nfslock/conformance -run '^TestDirectory$' \
-	-args -rapid.checks=25 -dir "$NFSLOCK_SSHFS_A" -dir2 "$NFSLOCK_SSHFS_B" | grep -v -E '^=== (RUN|PAUSE|CONT)|\[rapid\] draw '
+	-args -rapid.checks=15 -dir "$NFSLOCK_SSHFS_A" -dir2 "$NFSLOCK_SSHFS_B" | grep -v -E '^=== (RUN|PAUSE|CONT)|\[rapid\] draw '
 
 # FairCounter is left out across a caching client: the queue's head can see
 # a lock file long gone there, and all wait behind it (the test skips itself
