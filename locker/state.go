@@ -79,8 +79,9 @@ func (o observation) details() *Details {
 }
 
 // observe reads the lock file: its contents first, then its attributes, as
-// flufl.lock does, or both in one look where the backend is an InfoReader. A lock file that does not exist is not an error, nor is
-// an object at the lock path that no lock makes (o.foreign says so).
+// flufl.lock does, or both in one look where the backend is an
+// InfoReader. A lock file that does not exist is not an error, nor is an
+// object at the lock path that no lock makes (o.foreign says so).
 //
 // Attributes that show another size than the bytes read are another
 // file's, put at the lock path between the read and the stat: the look is
