@@ -470,12 +470,17 @@ func (s *scene) files() []string {
 // named by paths (compared by base name).
 func (s *scene) wantFiles(when string, paths ...string) bool {
 	s.t.Helper()
+	return s.wantListed(when, s.files(), paths...)
+}
+
+// wantListed is wantFiles for a listing already taken (sorted).
+func (s *scene) wantListed(when string, got []string, paths ...string) bool {
+	s.t.Helper()
 	want := make([]string, len(paths))
 	for i, p := range paths {
 		want[i] = filepath.Base(p)
 	}
 	slices.Sort(want)
-	got := s.files()
 	if slices.Equal(got, want) {
 		return true
 	}
