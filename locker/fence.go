@@ -200,19 +200,15 @@ func (l *Lock) readToken() (uint64, error) {
 	return n, nil
 }
 
-// dropFenceTemp removes the temporary file of the holder whose claim file
+// dropFenceTemp removes the temporary files of the holder whose claim file
 // is holderClaim and whose lock this Lock just broke: a holder that crashed
-// between writing it and renaming it over the counter leaves it behind, and
-// no one else knows its name.
+// between writing one and renaming it over the counter (or, holding a
+// shared lock's gate, over a count file) leaves it behind, and no one else
+// knows its name. The breaker need not use fencing or be a gate itself
+// (`nfslock break` is neither): the names are the holder's.
 func (l *Lock) dropFenceTemp(holderClaim string) error {
-	if l.countFiles {
-		// A gate's holder may have crashed writing a count file.
-		if err := l.removeIfExists(holderClaim + countTempSuffix); err != nil {
-			return fmt.Errorf("removing the holder's temporary count file: %w", err)
-		}
-	}
-	if l.fencePath == "" {
-		return nil
+	if err := l.removeIfExists(holderClaim + countTempSuffix); err != nil {
+		return fmt.Errorf("removing the holder's temporary count file: %w", err)
 	}
 	if err := l.removeIfExists(holderClaim + fenceTempSuffix); err != nil {
 		return fmt.Errorf("removing the holder's temporary token file: %w", err)

@@ -314,3 +314,41 @@ func TestFencingTempFileInTheWay(t *testing.T) {
 		t.Errorf("the temporary file is still there: %v", err)
 	}
 }
+
+// TestBreakerRemovesTheHoldersTempFiles: a holder that dies between
+// writing its temporary token file (or, at a shared lock's gate, its
+// temporary count file) and renaming it leaves it behind under a name only
+// it knew. Whoever breaks its lock removes both, whatever its own options:
+// a Lock without fencing, as `nfslock break` is, too.
+func TestBreakerRemovesTheHoldersTempFiles(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []locker.Option
+	}{
+		{"FencingBreaker", []locker.Option{locker.WithFencing()}},
+		{"PlainBreaker", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			holder := w.newLock(t, nil, nil, locker.WithFencing())
+			if err := holder.Lock(ctx); err != nil {
+				t.Fatal(err)
+			}
+			temps := []string{holder.ClaimFile() + ".fence-tmp", holder.ClaimFile() + ".count-tmp"}
+			for _, tmp := range temps {
+				if err := afero.WriteFile(w.fs, tmp, []byte("2\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			w.clk.Advance(locker.DefaultLifetime + locker.DefaultClockSlop + time.Second)
+			breaker := w.newLock(t, w.fs.Host("beta"), nil, tc.opts...)
+			if err := breaker.TryLock(); err != nil {
+				t.Fatalf("breaking the dead holder's lock: %v", err)
+			}
+			w.wantFiles(t, lockPath, breaker.ClaimFile(), fencePath)
+			if err := breaker.Unlock(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -53,7 +53,6 @@ type Lock struct {
 	noWatch      bool
 	noSweep      bool
 	fencePath    string // the counter of fencing tokens, or "" (see fence.go)
-	countFiles   bool   // a gate, whose holders write count files (see parts.go)
 	fair         bool   // waiters queue (see fair.go)
 
 	mu         sync.Mutex
@@ -164,7 +163,6 @@ func New(path string, fsys FS, opts ...Option) (*Lock, error) {
 		noWatch:      c.noWatch,
 		noSweep:      c.noSweep,
 		fencePath:    fenceFile(abs, c.fencing),
-		countFiles:   c.countFiles,
 		fair:         c.fair,
 		serverTime:   !c.localTime,
 		log:          logger.With("lock", abs),

@@ -56,7 +56,6 @@ type config struct {
 	localTime   bool
 	noSweep     bool
 	fencing     bool // see fence.go
-	countFiles  bool // a gate of a shared lock or semaphore (see parts.go)
 	fair        bool // see fair.go
 }
 

@@ -29,10 +29,6 @@ import (
 // a dead holder's (see dropFenceTemp).
 const countTempSuffix = ".count-tmp"
 
-// withCountFiles marks a gate: its breakers remove the holder's temporary
-// count file.
-func withCountFiles() Option { return func(c *config) { c.countFiles = true } }
-
 // withoutFencing turns fencing off for a part that needs no tokens (a
 // reader's pass through the gate).
 func withoutFencing() Option { return func(c *config) { c.fencing = false } }

@@ -59,11 +59,11 @@ const (
 // to the gate and to every reader slot. It takes nothing and touches no
 // file.
 func NewRWLock(path string, fsys FS, opts ...Option) (*RWLock, error) {
-	p, err := newParts(path, fsys, opts, withCountFiles())
+	p, err := newParts(path, fsys, opts)
 	if err != nil {
 		return nil, err
 	}
-	entry, err := p.newPart(p.gate.path, withCountFiles(), withoutFencing())
+	entry, err := p.newPart(p.gate.path, withoutFencing())
 	if err != nil {
 		return nil, err
 	}

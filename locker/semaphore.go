@@ -46,7 +46,7 @@ func NewSemaphore(path string, n int, fsys FS, opts ...Option) (*Semaphore, erro
 	if n < 1 || n > maxSlots {
 		return nil, &Error{Op: "new", Path: path, Err: invalidf("a semaphore has 1 to %d slots, not %d", maxSlots, n)}
 	}
-	p, err := newParts(path, fsys, opts, withCountFiles(), withoutFencing())
+	p, err := newParts(path, fsys, opts, withoutFencing())
 	if err != nil {
 		return nil, err
 	}
