@@ -38,8 +38,10 @@ func scenarioDeadClaimantsSwept(t *testing.T, b Backend) {
 	claimOf := func(lockFile, host string, pid int, random int64) string {
 		return strings.Join([]string{lockFile, host, fmt.Sprint(pid), fmt.Sprint(random)}, sep)
 	}
+	deadWaiter := claimOf(s.path, "dead.example.org", s.pid(), 1)
 	files := []file{
-		{name: claimOf(s.path, "dead.example.org", s.pid(), 1), dead: true, what: "a dead waiter's claim from another host"},
+		{name: deadWaiter, dead: true, what: "a dead waiter's claim from another host"},
+		{name: deadWaiter + ".ticket", contents: deadWaiter, dead: true, what: "the temporary ticket file of that waiter, which died while it took a ticket"},
 		{name: claimOf(s.path+".break", "dead.example.org", s.pid(), 2), dead: true, what: "a dead breaker's claim on the break lock"},
 		{name: claimOf(s.path, "dead.example.org", s.pid(), 3), contents: "not a claim", what: "a file named like a claim that holds something else"},
 		{name: claimOf(filepath.Join(s.env.Dir, "other.lock"), "dead.example.org", s.pid(), 4), what: "a claim of another lock file"},

@@ -120,6 +120,13 @@ func (l *Lock) sweep(dr DirReader) (int, error) {
 		if gone {
 			removed++
 			l.log.Debug("removed a dead claimant's claim file", "name", name, "host", c.host, "pid", c.pid)
+			// A waiter killed while it took a ticket (queue.join) left
+			// the ticket's temporary file, named after its claim file.
+			if tmp := name + ticketTempSuffix; slices.Contains(names, tmp) {
+				if rerr := l.removeIfExists(filepath.Join(l.dir, tmp)); rerr != nil {
+					err = appendErr(err, fmt.Errorf("removing a dead waiter's temporary ticket file: %w", rerr))
+				}
+			}
 		}
 		if err != nil {
 			errs = appendErr(errs, err)
