@@ -252,3 +252,64 @@ func (q *queue) leave() {
 	}
 	q.ticket, q.first = "", false
 }
+
+// A Ticket describes one waiter in a lock's queue (see WithFairness).
+type Ticket struct {
+	Number int // k of <path>.queue.<k>; the lowest live ticket goes first
+	// The waiter, as its ticket names it; Expires is the ticket's date,
+	// which the waiter moves on every third of its lifetime.
+	Details
+	// ClaimFile is the waiter's claim file, as its ticket names it.
+	ClaimFile string
+	// Expired is set when the ticket's date has passed: its waiter may
+	// be dead, and the ticket is removed, and passed over, once it has
+	// been expired for longer than the clock slop.
+	Expired bool
+}
+
+// Queue lists the waiters queued for the lock (those whose Lock uses
+// WithFairness), in the order they are served. It takes nothing and
+// changes no file. A backend that cannot list a directory (no DirReader)
+// has no queue: Queue returns nil. Anything at a ticket's name that is no
+// ticket of this lock is left out, as the waiters leave it out.
+func (l *Lock) Queue() ([]Ticket, error) {
+	dr, ok := l.fsys.(DirReader)
+	if !ok {
+		return nil, nil
+	}
+	q := &queue{l: l, dr: dr}
+	nums, err := q.tickets()
+	if err != nil {
+		return nil, &Error{Op: "queue", Path: l.path, Err: err}
+	}
+	now := l.serverNow()
+	var out []Ticket
+	for _, k := range nums {
+		name := q.ticketName(k)
+		data, err := l.fsys.ReadFile(name)
+		if isNotExist(err) || isForeignObject(err) {
+			continue // served, or no ticket
+		}
+		if err != nil {
+			return nil, &Error{Op: "queue", Path: l.path, Err: fmt.Errorf("reading ticket %s: %w", name, err)}
+		}
+		c, ok := parseClaim(string(data), l.sep, l.base)
+		if !ok || c.name != string(data) {
+			continue
+		}
+		fi, err := l.fsys.Stat(name)
+		if isNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return nil, &Error{Op: "queue", Path: l.path, Err: fmt.Errorf("looking at ticket %s: %w", name, err)}
+		}
+		out = append(out, Ticket{
+			Number:    k,
+			Details:   Details{Hostname: c.host, PID: c.pid, LockFile: c.lockFile, Expires: fi.ModTime},
+			ClaimFile: c.name,
+			Expired:   fi.ModTime.Before(now),
+		})
+	}
+	return out, nil
+}

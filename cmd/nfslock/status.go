@@ -20,8 +20,8 @@ func statusCommand() subcommand {
 		summary: `Show the lock's state, as flufl.lock names it (unlocked, ours,
 ours_expired, stale, theirs_expired, unknown; "ours" means held in the
 name of --pid on this host), its holder's host, pid and claim file, when
-it expires and when it may be broken, and the clock offset to the file
-server. Exit 0 if the lock is free, 1 if it is held (expired or not), 65
+it expires and when it may be broken, the waiters in the queue in the
+order they will be served, and the clock offset to the file server. Exit 0 if the lock is free, 1 if it is held (expired or not), 65
 if the lock path holds a file that is not a lock. Reading the lock never
 changes it; to learn the clock offset a claim file is written and
 removed, without taking the lock.
@@ -59,6 +59,17 @@ type statusReport struct {
 	// exists), Semaphore when it is a semaphore (LOCKFILE.slots exists).
 	RWLock    *rwReport        `json:"rwlock,omitempty"`
 	Semaphore *semaphoreReport `json:"semaphore,omitempty"`
+	// Queue lists the waiters with a ticket (LOCKFILE.queue.N), first
+	// served first: empty when no one waits in turn.
+	Queue []ticketReport `json:"queue"`
+}
+
+// ticketReport is one waiter in the queue; its expiry is its ticket's,
+// which a live waiter moves on, and breakable says the ticket has expired
+// for longer than the slop: it is passed over and removed.
+type ticketReport struct {
+	Ticket int `json:"ticket"` // N of LOCKFILE.queue.N
+	holderReport
 }
 
 // rwReport is what status says of a shared lock; the holder of LOCKFILE,
@@ -175,6 +186,9 @@ func runStatus(e *env, o *options, args []string) int {
 		if err := e.statusOfSlots(&r, l, o); err != nil {
 			return e.fail(e.code(err, exitConflict), what, err)
 		}
+		if r.Queue, err = queueReports(l, o.slop); err != nil {
+			return e.fail(e.code(err, exitConflict), what, err)
+		}
 		if (r.RWLock != nil && len(r.RWLock.Readers) > 0) || (r.Semaphore != nil && len(r.Semaphore.Holders) > 0) {
 			r.Held = true
 			code = exitConflict
@@ -226,6 +240,13 @@ func runStatus(e *env, o *options, args []string) int {
 	for _, s := range slots {
 		fmt.Fprintf(e.stdout, "    %-9s host %s, pid %d, expires %s; claim file %s\n",
 			fmt.Sprintf("slot %d:", s.Slot), s.Host, s.PID, s.when(o.slop), s.ClaimFile)
+	}
+	if len(r.Queue) > 0 {
+		fmt.Fprintf(e.stdout, "  waiting:    %d, served in this order:\n", len(r.Queue))
+		for _, q := range r.Queue {
+			fmt.Fprintf(e.stdout, "    %-9s host %s, pid %d, expires %s; claim file %s\n",
+				fmt.Sprintf("ticket %d:", q.Ticket), q.Host, q.PID, q.when(o.slop), q.ClaimFile)
+		}
 	}
 	if r.ClockOffsetSeconds != nil {
 		fmt.Fprintf(e.stdout, "  clock:      %s\n", offsetText(time.Duration(*r.ClockOffsetSeconds*float64(time.Second))))
@@ -311,6 +332,26 @@ func (e *env) slotReports(path, kind string, ss []locker.SlotDetails, l *locker.
 		out = append(out, sr)
 	}
 	return out
+}
+
+// queueReports describes the waiters in the queue of l, the lock on
+// LOCKFILE.
+func queueReports(l *locker.Lock, slop time.Duration) ([]ticketReport, error) {
+	q, err := l.Queue()
+	if err != nil {
+		return nil, err
+	}
+	out := []ticketReport{}
+	for _, tk := range q {
+		tr := ticketReport{Ticket: tk.Number, holderReport: holderReport{
+			Host: tk.Hostname, PID: tk.PID, LockFile: tk.LockFile,
+			ClaimFile: filepath.Join(filepath.Dir(l.LockFile()), claimBase(tk.ClaimFile)),
+			Expires:   tk.Expires,
+		}}
+		tr.date(l, slop)
+		out = append(out, tr)
+	}
+	return out, nil
 }
 
 // claimBase is the base name of the claim file a lock file's contents

@@ -172,6 +172,58 @@ func TestStatusText(t *testing.T) {
 	}
 }
 
+// TestStatusListsTheQueue: status lists the waiters with tickets, in the
+// order they will be served, in text and in JSON, and changes nothing.
+func TestStatusListsTheQueue(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "lock.lock")
+	holder := takeLock(t, path, livePID(t), "", time.Time{})
+	// Each waiter is bounded (-w): a failed test leaves no process behind.
+	var waiters []*proc
+	for i := range 2 {
+		waiters = append(waiters, start(t, dir, nil, "-w", "60", "lock.lock", "true"))
+		waitUntil(t, fmt.Sprintf("waiter %d's ticket", i+1), 20*time.Second, func() bool { return countFiles(t, dir, "lock.lock.queue.") == i+1 })
+	}
+	before := files(t, dir)
+	r := run(t, dir, "status", "--json", "lock.lock")
+	var got statusReport
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("status --json output does not parse: %v\n%s", err, r.stdout)
+	}
+	if len(got.Queue) != len(waiters) {
+		t.Fatalf("status --json: queue %+v; want the %d waiters", got.Queue, len(waiters))
+	}
+	for i, q := range got.Queue {
+		w := waiters[i].cmd.Process.Pid
+		ticket := filepath.Join(dir, fmt.Sprintf("lock.lock.queue.%d", q.Ticket))
+		if q.PID != w || q.Host != hostname(t) || q.ClaimFile != readFile(t, ticket) || q.Breakable || q.ExpiresInSeconds <= 0 {
+			t.Errorf("queue[%d] = %+v; want waiter %d (pid %d, claim file %s), not expired", i, q, i+1, w, readFile(t, ticket))
+		}
+		if i > 0 && q.Ticket <= got.Queue[i-1].Ticket {
+			t.Errorf("queue: ticket %d after ticket %d; want the lowest first", q.Ticket, got.Queue[i-1].Ticket)
+		}
+	}
+	text := run(t, dir, "status", "lock.lock").stdout
+	for _, want := range []string{"waiting:    2, served in this order:", fmt.Sprintf("ticket %d: host %s, pid %d", got.Queue[0].Ticket, hostname(t), waiters[0].cmd.Process.Pid)} {
+		if !strings.Contains(text, want) {
+			t.Errorf("status output lacks %q:\n%s", want, text)
+		}
+	}
+	wantFiles(t, dir, before...)
+
+	if err := holder.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range waiters {
+		if res := w.wait(commandTimeout); res.code != 0 {
+			t.Errorf("waiter %d: %v", i+1, res)
+		}
+	}
+	if r := run(t, dir, "status", "--json", "lock.lock"); !strings.Contains(r.stdout, `"queue": []`) {
+		t.Errorf("status --json once no one waits: want an empty queue:\n%s", r.stdout)
+	}
+}
+
 // hostname is the host name claims of this host hold.
 func hostname(t *testing.T) string {
 	t.Helper()
