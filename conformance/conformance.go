@@ -53,6 +53,14 @@ type Backend struct {
 	// longer than the margins would fail the scenarios by timing alone.
 	Latency time.Duration
 
+	// Lag is how late, on the real clock, a lock may act after the moment
+	// it meant to, where that can be more than on a local disk (120 ms):
+	// timers that fire late, a host the backend itself keeps busy. The
+	// scenarios' margins grow with it, and the lifetimes and slops that
+	// must exceed them. Under Wine on a loaded CI host a waiter acted
+	// 156 ms late, and a directory sweep took over 250 ms.
+	Lag time.Duration
+
 	// Checks is how many random cases each property test (the state
 	// machine and the interleavings) tries: DefaultChecks if zero. The
 	// breaking races of a weakened lock hide in a few interleavings out of

@@ -63,7 +63,7 @@ func newTimeline(t testing.TB, b Backend, env *Env) *timeline {
 		// widens them to a few attempts to take the lock, and the
 		// lifetime and slop with them, in the same proportions.
 		attempt := attemptCalls * b.Latency
-		near := max(120*time.Millisecond, 4*attempt)
+		near := max(120*time.Millisecond, 4*attempt, b.Lag)
 		tl := &timeline{
 			t:          t,
 			env:        env,
@@ -75,8 +75,8 @@ func newTimeline(t testing.TB, b Backend, env *Env) *timeline {
 			maxBackoff: max(20*time.Millisecond, attempt),
 			near:       near,
 			tolerance:  5 * time.Millisecond,
-			lag:        max(120*time.Millisecond, 4*attempt),
-			settle:     max(50*time.Millisecond, 2*attempt),
+			lag:        near,
+			settle:     max(50*time.Millisecond, 2*attempt, b.Lag/2),
 		}
 		if g := b.TimeGranularity; g > tl.tolerance {
 			// Coarse file times (whole seconds on sshfs): a lock refuses
