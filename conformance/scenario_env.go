@@ -60,8 +60,9 @@ func newTimeline(t testing.TB, b Backend, env *Env) *timeline {
 	if b.RealTime {
 		now := time.Now()
 		// The margins fit a local disk; a slow mount (Backend.Latency)
-		// widens them to a few attempts to take the lock, and the
-		// lifetime and slop with them, in the same proportions.
+		// widens them to a few attempts to take the lock, and a backend
+		// whose processes act late (Backend.Lag) to that lag; the
+		// lifetime and slop follow, in the same proportions.
 		attempt := attemptCalls * b.Latency
 		near := max(120*time.Millisecond, 4*attempt, b.Lag)
 		tl := &timeline{
