@@ -18,6 +18,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# go test -json through tools/testlog: -v's output, less the RUN lines and
+# rapid's draws, then each failed test's output again at the end.
+quiet() { go run ./tools/testlog; }
+
 rig=scripts/sshfs-rig.sh
 trap 'bash "$rig" down' EXIT
 eval "$(bash "$rig" up)"
@@ -29,19 +33,19 @@ eval "$(bash "$rig" up)"
 # 100 cycles, not 8 x 200.
 echo "-- the whole suite through two caching-off clients (property tests: 15 cases each); Counter with 4 processes x 100 cycles split over them"
 NFSLOCK_STRESS_PROCS=4 NFSLOCK_STRESS_CYCLES=100 \
-	go test "$@" -count=1 -timeout 15m -v github.com/nfslock/nfslock/conformance -run '^TestDirectory$' \
-	-args -rapid.checks=15 -dir "$NFSLOCK_SSHFS_A" -dir2 "$NFSLOCK_SSHFS_B" | grep -v -E '^=== (RUN|PAUSE|CONT)|\[rapid\] draw '
+	go test "$@" -count=1 -timeout 15m -json github.com/nfslock/nfslock/conformance -run '^TestDirectory$' \
+	-args -rapid.checks=15 -dir "$NFSLOCK_SSHFS_A" -dir2 "$NFSLOCK_SSHFS_B" | quiet
 
 # FairCounter is left out across a caching client: the queue's head can see
 # a lock file long gone there, and all wait behind it (the test skips itself
 # where the probe sees the caching; this does not rely on the probe).
 echo "-- the stress tests across a caching-off client and one with sshfs's default caching (a report of what caching does)"
-go test "$@" -count=1 -timeout 10m -v github.com/nfslock/nfslock/conformance -run '^TestDirectory$/^Stress$' \
+go test "$@" -count=1 -timeout 10m -json github.com/nfslock/nfslock/conformance -run '^TestDirectory$/^Stress$' \
 	-skip '^TestDirectory$/^Stress$/^FairCounter$' \
-	-args -dir "$NFSLOCK_SSHFS_A" -dir2 "$NFSLOCK_SSHFS_CACHED" | grep -v -E '^=== (RUN|PAUSE|CONT)|\[rapid\] draw '
+	-args -dir "$NFSLOCK_SSHFS_A" -dir2 "$NFSLOCK_SSHFS_CACHED" | quiet
 
 echo "-- nfslock check on the sshfs mount (NFSLOCK_SSHFS_A is set, so the test runs)"
-out=$(go test "$@" -count=1 -v github.com/nfslock/nfslock/cmd/nfslock -run '^TestCheckSSHFS$')
-echo "$out" | grep -v -E '^=== (RUN|PAUSE|CONT)|\[rapid\] draw '
+out=$(go test "$@" -count=1 -json github.com/nfslock/nfslock/cmd/nfslock -run '^TestCheckSSHFS$' | quiet) || { echo "$out"; exit 1; }
+echo "$out"
 # Here a skip is a failure: the rig is up.
 grep -q -- '--- PASS: TestCheckSSHFS' <<<"$out" || { echo "TestCheckSSHFS did not pass"; exit 1; }

@@ -38,7 +38,9 @@ fi
 export NFSLOCK_NFS_RIG_DIR=${NFSLOCK_NFS_RIG_DIR:-$(mktemp -d)/rig}
 rig=scripts/nfs-rig.sh
 trap 'bash "$rig" down' EXIT
-quiet() { grep -v -E '^=== (RUN|PAUSE|CONT)|\[rapid\] draw '; }
+# go test -json through tools/testlog: -v's output, less the RUN lines and
+# rapid's draws, then each failed test's output again at the end.
+quiet() { go run ./tools/testlog; }
 elapsed() { echo "   ($((SECONDS - $1)) s)"; }
 
 start=$SECONDS
@@ -51,7 +53,7 @@ elapsed "$start"
 echo "-- the whole suite through two caching-off clients (property tests: 15 cases each); Counter with 4 processes x 100 cycles split over them"
 start=$SECONDS
 NFSLOCK_STRESS_PROCS=4 NFSLOCK_STRESS_CYCLES=100 \
-	go test "$@" -count=1 -timeout 15m -v github.com/nfslock/nfslock/conformance -run '^TestDirectory$' \
+	go test "$@" -count=1 -timeout 15m -json github.com/nfslock/nfslock/conformance -run '^TestDirectory$' \
 	-args -rapid.checks=15 -dir "$NFSLOCK_NFS_A" -dir2 "$NFSLOCK_NFS_B" | quiet
 elapsed "$start"
 
@@ -60,15 +62,15 @@ elapsed "$start"
 # where the probe sees the caching; this does not rely on the probe).
 echo "-- the stress tests across a caching-off client and one with the Linux client's default caching"
 start=$SECONDS
-go test "$@" -count=1 -timeout 10m -v github.com/nfslock/nfslock/conformance -run '^TestDirectory$/^Stress$' \
+go test "$@" -count=1 -timeout 10m -json github.com/nfslock/nfslock/conformance -run '^TestDirectory$/^Stress$' \
 	-skip '^TestDirectory$/^Stress$/^FairCounter$' \
 	-args -dir "$NFSLOCK_NFS_A" -dir2 "$NFSLOCK_NFS_CACHED" | quiet
 elapsed "$start"
 
 echo "-- nfslock check on the NFS mount (NFSLOCK_NFS_A is set, so the test runs)"
 start=$SECONDS
-out=$(go test "$@" -count=1 -v github.com/nfslock/nfslock/cmd/nfslock -run '^TestCheckNFS$')
-echo "$out" | quiet
+out=$(go test "$@" -count=1 -json github.com/nfslock/nfslock/cmd/nfslock -run '^TestCheckNFS$' | quiet) || { echo "$out"; exit 1; }
+echo "$out"
 # Here a skip is a failure: the rig is up.
 grep -q -- '--- PASS: TestCheckNFS' <<<"$out" || { echo "TestCheckNFS did not pass"; exit 1; }
 elapsed "$start"
@@ -78,7 +80,7 @@ start=$SECONDS
 bash "$rig" down
 export NFSLOCK_NFS_OPTS=lose=LINK:RENAME,loserate=0.1,losexid=mixed
 eval "$(bash "$rig" up)"
-go test "$@" -count=1 -timeout 10m -v github.com/nfslock/nfslock/conformance -run '^TestDirectory$/^Stress$' \
+go test "$@" -count=1 -timeout 10m -json github.com/nfslock/nfslock/conformance -run '^TestDirectory$/^Stress$' \
 	-args -dir "$NFSLOCK_NFS_A" -dir2 "$NFSLOCK_NFS_B" | quiet
 # What each client injected: replies lost, and those whose call, sent
 # again, got another answer (EEXIST for a LINK done, ENOENT for a RENAME
