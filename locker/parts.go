@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -79,6 +81,40 @@ func (p parts) newPart(name string, extra ...Option) (*Lock, error) {
 		l.loopbackFQDN = p.gate.loopbackFQDN
 	}
 	return l, nil
+}
+
+// listedSlots returns the slots of kind below n whose lock file the
+// directory lists, in order, for a look at who holds them (Status, Adopt):
+// a count file may say a million, and looking at each slot below it would
+// take a million calls. A backend that cannot list a directory gets every
+// slot below n. It is not for a writer passing the readers, which must not
+// trust a listing a client may have cached.
+func (p parts) listedSlots(kind string, n int) ([]int, error) {
+	dr, ok := p.fsys.(DirReader)
+	if !ok {
+		ks := make([]int, n)
+		for k := range ks {
+			ks[k] = k
+		}
+		return ks, nil
+	}
+	names, err := dr.ReadDirNames(p.gate.dir)
+	if err != nil {
+		return nil, fmt.Errorf("listing the %s slots: %w", kind, err)
+	}
+	prefix := filepath.Base(p.gate.path) + "." + kind + "."
+	var ks []int
+	for _, name := range names {
+		digits, ok := strings.CutPrefix(name, prefix)
+		if !ok {
+			continue
+		}
+		if k, err := strconv.Atoi(digits); err == nil && k >= 0 && k < n && strconv.Itoa(k) == digits {
+			ks = append(ks, k)
+		}
+	}
+	slices.Sort(ks)
+	return ks, nil
 }
 
 // slotName is the name of slot k of kind ("reader", "slot").
@@ -225,7 +261,11 @@ type SlotDetails struct {
 // Locks on them that take nothing.
 func (p parts) slotDetails(look *Lock, kind string, n int) ([]SlotDetails, error) {
 	var out []SlotDetails
-	for k := range n {
+	ks, err := p.listedSlots(kind, n)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range ks {
 		sl, err := p.newPart(slotName(p.path, kind, k))
 		if err != nil {
 			return nil, err
@@ -267,7 +307,11 @@ func adoptSlot(path, kind, countSuffix string, fsys FS, opts []Option) (*Lock, e
 	if err != nil {
 		return nil, &Error{Op: "adopt", Path: gate.path, Err: err}
 	}
-	for k := range n {
+	ks, err := p.listedSlots(kind, n)
+	if err != nil {
+		return nil, &Error{Op: "adopt", Path: gate.path, Err: err}
+	}
+	for _, k := range ks {
 		l, err := Adopt(slotName(gate.path, kind, k), fsys, append(append([]Option(nil), opts...), WithHostname(gate.hostname), WithPID(gate.pid))...)
 		switch {
 		case err == nil:

@@ -41,10 +41,10 @@ type RWLock struct {
 	entry     *Lock // the readers' pass through the gate: no fencing
 	countPath string
 
-	mu      sync.Mutex
-	mode    rwMode
-	slots   []*Lock // reader slots, made as they are first used
-	reading int     // the slot held while reading
+	mu       sync.Mutex
+	mode     rwMode
+	slots    []*Lock // reader slots below keptSlots, made as they are first used
+	readSlot *Lock   // the slot held while reading
 }
 
 type rwMode int
@@ -74,20 +74,31 @@ func NewRWLock(path string, fsys FS, opts ...Option) (*RWLock, error) {
 // Token, Expiration, Refresh while writing.
 func (rw *RWLock) Gate() *Lock { return rw.p.gate }
 
-// slot returns the Lock on reader slot k, made on first use.
+// slot returns the Lock on reader slot k, made on first use and kept for
+// the next if k is below keptSlots.
 func (rw *RWLock) slot(k int) (*Lock, error) {
-	for len(rw.slots) <= k {
-		rw.slots = append(rw.slots, nil)
+	if k < len(rw.slots) && rw.slots[k] != nil {
+		return rw.slots[k], nil
 	}
-	if rw.slots[k] == nil {
-		l, err := rw.p.newPart(slotName(rw.p.gate.path, "reader", k), withoutFencing())
-		if err != nil {
-			return nil, err
+	l, err := rw.p.newPart(slotName(rw.p.gate.path, "reader", k), withoutFencing())
+	if err != nil {
+		return nil, err
+	}
+	if k < keptSlots {
+		for len(rw.slots) <= k {
+			rw.slots = append(rw.slots, nil)
 		}
 		rw.slots[k] = l
 	}
-	return rw.slots[k], nil
+	return l, nil
 }
+
+// keptSlots bounds the reader slots an RWLock keeps a Lock for: the count
+// a writer passes is whatever the count file says, up to maxSlots, and a
+// count file holding a million (a co-tenant's, or a corrupt one) must not
+// make a million Locks live on. A reader's own slot, above it, is kept in
+// readSlot while it reads.
+const keptSlots = 64
 
 // RLock waits until no writer holds or waits for the lock, and takes it as
 // a reader, until ctx is done or the timeout of WithTimeout has passed.
@@ -119,7 +130,7 @@ func (rw *RWLock) rlock(ctx context.Context, try bool) error {
 		if err != nil {
 			return err
 		}
-		k, err := rw.enter()
+		k, l, err := rw.enter()
 		uerr := rw.entry.Unlock()
 		switch {
 		case err != nil:
@@ -130,43 +141,43 @@ func (rw *RWLock) rlock(ctx context.Context, try bool) error {
 			rw.entry.log.Warn("the gate was lost while entering as a reader; entering again", "path", rw.p.gate.path)
 			continue
 		}
-		rw.mode, rw.reading = rwRead, k
+		rw.mode, rw.readSlot = rwRead, l
 		return nil
 	}
 }
 
 // enter takes a reader slot while the entry holds the gate: the first free
 // one below the count, or the next above it, raising the count first. It
-// returns -1, holding nothing, if the gate was lost by the time the slot
-// was taken.
-func (rw *RWLock) enter() (int, error) {
+// returns the slot's number and its Lock, or -1, holding nothing, if the
+// gate was lost by the time the slot was taken.
+func (rw *RWLock) enter() (int, *Lock, error) {
 	gate := rw.entry
 	n, err := gate.readCount(rw.countPath)
 	if err != nil {
-		return -1, err
+		return -1, nil, err
 	}
 	for k := 0; ; k++ {
 		if k >= n {
 			// Every slot a writer must pass is below the count.
 			if err := gate.writeCount(rw.countPath, k+1); err != nil {
-				return -1, err
+				return -1, nil, err
 			}
 			n = k + 1
 		}
 		l, err := rw.slot(k)
 		if err != nil {
-			return -1, err
+			return -1, nil, err
 		}
 		switch err := l.TryLock(); {
 		case errors.Is(err, ErrBusy):
 			continue
 		case err != nil:
-			return -1, err
+			return -1, nil, err
 		}
 		if !gate.IsLocked() {
-			return -1, l.Unlock()
+			return -1, nil, l.Unlock()
 		}
-		return k, nil
+		return k, l, nil
 	}
 }
 
@@ -179,7 +190,9 @@ func (rw *RWLock) RUnlock() error {
 		return &Error{Op: "runlock", Path: rw.p.gate.path, Err: ErrNotLocked}
 	}
 	rw.mode = rwNone
-	return rw.slots[rw.reading].Unlock()
+	l := rw.readSlot
+	rw.readSlot = nil
+	return l.Unlock()
 }
 
 // Lock takes the lock as the writer: it takes the gate, which stops new
@@ -231,9 +244,19 @@ func (rw *RWLock) lock(ctx context.Context, try bool) (err error) {
 // passReaders waits, holding the gate and keeping it alive, for the reader
 // in each slot below the count to leave, takes each slot for a moment (a
 // dead reader's is broken after lifetime + slop), and sets the count to 0.
+//
+// The count is whatever the count file says, up to maxSlots, so passing
+// free slots may itself take long: the pass gives up at the deadline or
+// when ctx is done, as a wait would, and a TryLock's pass, which has
+// neither, gives up with ErrTimeout once it has taken the gate's lifetime.
+// The gate is kept alive from the first reader found inside, or from a
+// third of its lifetime into the pass, when a holder would refresh it.
 func (rw *RWLock) passReaders(ctx context.Context, deadline time.Time, try bool) error {
 	gate := rw.p.gate
 	op := "lock"
+	if try {
+		op = "trylock"
+	}
 	n, err := gate.readCount(rw.countPath)
 	if err != nil {
 		return &Error{Op: op, Path: gate.path, Err: err}
@@ -241,25 +264,50 @@ func (rw *RWLock) passReaders(ctx context.Context, deadline time.Time, try bool)
 	if n == 0 {
 		return nil
 	}
-	// The gate is kept alive while the writer waits for a reader, from
-	// the first one it finds inside.
+	start := gate.clock.Now()
+	if try {
+		deadline = start.Add(gate.lifetime)
+	}
 	var ka *KeepAlive
 	defer func() {
 		if ka != nil {
 			ka.Stop()
 		}
 	}()
+	keepAlive := func() error {
+		if ka != nil {
+			return nil
+		}
+		var err error
+		ka, err = gate.KeepAlive(ctx)
+		return err
+	}
 	for k := range n {
+		if err := ctx.Err(); err != nil {
+			return &Error{Op: op, Path: gate.path, Err: fmt.Errorf("%w, passing reader slot %d of %d", asTimeout(err), k, n)}
+		}
+		now := gate.clock.Now()
+		if !deadline.IsZero() && !now.Before(deadline) {
+			return &Error{Op: op, Path: gate.path, Err: fmt.Errorf("%w after %v, passing reader slot %d of %d", ErrTimeout, now.Sub(start).Round(time.Millisecond), k, n)}
+		}
+		if ka != nil {
+			if cause := context.Cause(ka.Context()); cause != nil {
+				return &Error{Op: op, Path: gate.path, Err: fmt.Errorf("the gate, while passing reader slots: %w", cause)}
+			}
+		}
+		if now.Sub(start) >= gate.lifetime/3 {
+			if err := keepAlive(); err != nil {
+				return err
+			}
+		}
 		l, err := rw.slot(k)
 		if err != nil {
 			return err
 		}
 		err = l.TryLock()
 		if errors.Is(err, ErrBusy) && !try {
-			if ka == nil {
-				if ka, err = gate.KeepAlive(ctx); err != nil {
-					return err
-				}
+			if err := keepAlive(); err != nil {
+				return err
 			}
 			err = l.lockBy(ka.Context(), deadline)
 		}
@@ -313,7 +361,7 @@ func (rw *RWLock) held() *Lock {
 	defer rw.mu.Unlock()
 	switch rw.mode {
 	case rwRead:
-		return rw.slots[rw.reading]
+		return rw.readSlot
 	case rwWrite:
 		return rw.p.gate
 	}

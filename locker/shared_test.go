@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -268,5 +269,98 @@ func TestAdoptReaderAndSlot(t *testing.T) {
 	}
 	if l, err = locker.AdoptSlot(lockPath+"2", w.host, p.Options()...); err != nil || l.LockFile() != lockPath+"2.slot.0" {
 		t.Fatalf("AdoptSlot: %v, %v", l, err)
+	}
+}
+
+// A count file that says a million readers are inside, as a co-tenant or a
+// corruption could leave it, makes a writer pass a million free slots. On a
+// filesystem where each call takes a millisecond that is hours: Lock must
+// give up at its timeout or when its context ends, and TryLock, which has
+// neither, once it has taken the gate's lifetime; each with the documented
+// error, leaving the gate free and no file of its own behind.
+func TestRWLockWriterGivesUpPassingAHugeCount(t *testing.T) {
+	const huge = "1048576\n" // maxSlots, the largest count the locker reads
+	for _, tc := range []struct {
+		name        string
+		opts        []locker.Option
+		cancelAfter int // calls, then the context is canceled (0: never)
+		do          func(ctx context.Context, rw *locker.RWLock) error
+		want        error
+	}{
+		{"LockWithTimeout", []locker.Option{locker.WithTimeout(2 * time.Second)}, 0,
+			func(ctx context.Context, rw *locker.RWLock) error { return rw.Lock(ctx) }, locker.ErrTimeout},
+		{"LockUntilCanceled", nil, 3000,
+			func(ctx context.Context, rw *locker.RWLock) error { return rw.Lock(ctx) }, context.Canceled},
+		{"TryLock", []locker.Option{locker.WithLifetime(3 * time.Second)}, 0,
+			func(_ context.Context, rw *locker.RWLock) error { return rw.TryLock() }, locker.ErrTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.clk.AutoAdvance(false) // time passes with the calls alone
+			w.leave(t, lockPath+".readers", huge, w.clk.Now())
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			// Every call takes a millisecond of the world's clock.
+			slow := memfs.NewFaultFS(w.host)
+			var calls atomic.Int64
+			slow.SetHook(func(memfs.Op, ...string) {
+				if n := calls.Add(1); n == int64(tc.cancelAfter) {
+					cancel()
+				}
+				w.clk.Advance(time.Millisecond)
+			})
+			p := w.host.Spawn()
+			rw, err := locker.NewRWLock(lockPath, slow, append(p.Options(), tc.opts...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = tc.do(ctx, rw)
+			n := calls.Load()
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("with a count file of %s: %v after %d calls, want an error wrapping %v", strings.TrimSpace(huge), err, n, tc.want)
+			}
+			t.Logf("%v after %d calls", err, n)
+			if n > 20_000 {
+				t.Errorf("%d calls to give up: the pass went on long past its deadline", n)
+			}
+			w.wantFiles(t, lockPath+".readers")
+			if data, _ := w.host.ReadFile(lockPath + ".readers"); string(data) != huge {
+				t.Errorf("the count file holds %q after the writer gave up, want it untouched (%q)", data, huge)
+			}
+		})
+	}
+}
+
+// Status and AdoptReader look only at the reader slots the directory lists,
+// not at every slot below a count file that may say a million.
+func TestRWLockStatusWithAHugeCount(t *testing.T) {
+	w := newWorld(t)
+	w.leave(t, lockPath+".readers", "1048576\n", w.clk.Now())
+	counting := memfs.NewFaultFS(w.host)
+	var calls atomic.Int64
+	counting.SetHook(func(memfs.Op, ...string) { calls.Add(1) })
+	p := w.host.Spawn()
+	reader, err := locker.NewRWLock(lockPath, counting, p.Options()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reader.RLock(context.Background()); err != nil {
+		t.Fatalf("a reader's RLock with a count of a million: %v", err)
+	}
+	calls.Store(0)
+	st, err := reader.Status()
+	if err != nil || len(st.Readers) != 1 || st.Readers[0].Index != 0 {
+		t.Fatalf("Status: %+v, %v; want the one reader, in slot 0", st, err)
+	}
+	if n := calls.Load(); n > 100 {
+		t.Errorf("Status made %d calls to find one reader: it looked at slots no file is at", n)
+	}
+	calls.Store(0)
+	l, err := locker.AdoptReader(lockPath, counting, p.Options()...)
+	if err != nil || !strings.HasSuffix(l.LockFile(), ".reader.0") {
+		t.Fatalf("AdoptReader: %v, %v; want the reader's slot 0", l, err)
+	}
+	if n := calls.Load(); n > 100 {
+		t.Errorf("AdoptReader made %d calls to find one reader: it looked at slots no file is at", n)
 	}
 }
