@@ -143,12 +143,14 @@ func TestJobDiesWithNfslock(t *testing.T) {
 func TestMoreSignalsReachTheJob(t *testing.T) {
 	dir := t.TempDir()
 	script := `for s in QUIT USR1 USR2 ALRM WINCH; do trap "echo $s >> seen" $s; done
-		sh -c 'trap "echo grandchild-USR1 >> seen; exit" USR1; while :; do sleep 0.05; done' &
+		sh -c 'trap "echo grandchild-USR1 >> seen; exit" USR1; echo > grandchild.ready; while :; do sleep 0.05; done' &
 		echo $$ > child.pid
 		while :; do sleep 0.05; done`
 	p := start(t, dir, nil, "lock.lock", "sh", "-c", script)
-	waitUntil(t, "the command to start", 10*time.Second, func() bool { return fileExists(filepath.Join(dir, "child.pid")) })
-	time.Sleep(100 * time.Millisecond) // the grandchild sets its trap
+	// Both traps set: a SIGUSR1 before would end the grandchild unseen.
+	waitUntil(t, "the command and its child to set their traps", 10*time.Second, func() bool {
+		return fileExists(filepath.Join(dir, "child.pid")) && fileExists(filepath.Join(dir, "grandchild.ready"))
+	})
 	for _, s := range []syscall.Signal{syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM, syscall.SIGWINCH} {
 		p.signal(s)
 		name := strings.TrimPrefix(sigName(s), "SIG")
@@ -157,15 +159,20 @@ func TestMoreSignalsReachTheJob(t *testing.T) {
 			return strings.Contains(string(b), name+"\n")
 		})
 	}
-	if got := readFile(t, filepath.Join(dir, "seen")); !strings.Contains(got, "grandchild-USR1") {
-		t.Errorf("the grandchild did not get SIGUSR1 (the job's group should): seen %q", got)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if got := readFile(t, filepath.Join(dir, "seen")); strings.Contains(got, "grandchild-USR1") {
+			break
+		} else if time.Now().After(deadline) {
+			t.Errorf("the grandchild did not get SIGUSR1 (the job's group should): seen %q", got)
+			break
+		}
 	}
 	p.signal(syscall.SIGTERM)
 	r := p.wait(commandTimeout)
 	if strings.Contains(r.stderr, "goroutine") {
 		t.Errorf("nfslock dumped its stacks on SIGQUIT:\n%s", r.stderr)
 	}
-	wantFiles(t, dir, "child.pid", "seen")
+	wantFiles(t, dir, "child.pid", "grandchild.ready", "seen")
 }
 
 // TestCtrlCOnce: at a terminal, with nfslock in the foreground, a Ctrl-C
