@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,11 +25,14 @@ import (
 // times a second, between a regular file (junk, an expired or fresh claim of
 // a host that does not exist, a number), a symbolic link to a victim file
 // outside the directory, a FIFO, an empty directory and nothing. The names
-// are those anyone can predict (<lock>, <lock>.break, <lock>.fence) and
-// those anyone who lists the directory learns: each claim name, and the
-// names a lock derives from it (<claim>.fence-tmp, <claim>.moved,
-// <claim>.moved.look). Meanwhile several locks, half of them fencing,
-// contend for the lock, each call bounded by a deadline. Afterwards:
+// are those anyone can predict (<lock>, <lock>.break, <lock>.fence, the
+// first slots, tickets and count files) and those anyone who lists the
+// directory learns: every name beginning with a lock file's, and for each
+// claim name the names a lock derives from it (<claim>.fence-tmp,
+// .count-tmp, .ticket, .moved, .moved.look). Meanwhile several locks
+// contend, each call bounded by a deadline: exclusive locks, half of them
+// fencing and half queueing, for one lock file, and RWLocks and Semaphores
+// for lock files of their own. Afterwards:
 //
 //   - the victim files are as they were, byte for byte, with the same
 //     mode, size, modification time and (where the system has one) change
@@ -48,9 +52,22 @@ import (
 // attack lasts.
 const attackDurationKnob = "NFSLOCK_ATTACK_DURATION"
 
-// attackLockers is how many locks contend during the attack; the even ones
-// fence.
-const attackLockers = 4
+// attackLockers is how many exclusive locks contend during the attack; the
+// even ones fence. attackSharers more, two RWLocks and two Semaphores of
+// attackSlots slots, contend for locks of their own.
+const (
+	attackLockers = 4
+	attackSharers = 4
+	attackSlots   = 2
+)
+
+// The lock files of the attack: the exclusive locks', the shared lock's and
+// the semaphore's.
+const (
+	attackExclusive = "resource.lock"
+	attackShared    = "shared.lock"
+	attackSemaphore = "sem.lock"
+)
 
 // runAttack runs the attack on a fresh directory of b.
 func runAttack(t *testing.T, b Backend) {
@@ -65,7 +82,7 @@ func runAttack(t *testing.T, b Backend) {
 	lifetime, slop := shortLease(b)
 	a := &attack{
 		dir:      env.Dir,
-		lockPath: filepath.Join(env.Dir, "resource.lock"),
+		lockPath: filepath.Join(env.Dir, attackExclusive),
 		sep:      locker.DefaultSeparator,
 	}
 	a.makeVictims(t, env.Dir)
@@ -88,7 +105,10 @@ func runAttack(t *testing.T, b Backend) {
 	// several such waits.
 	breakWait := max(slop, 2*time.Second) + slop
 	a.margin = 4*breakWait + 5*time.Second
-	a.lockers = make([]*attackLocker, attackLockers)
+	// The exclusive locks: the even ones fence, the middle two queue
+	// (WithFairness); then the shared lock's readers and writers, and the
+	// semaphore's holders, each on a lock of its own.
+	a.lockers = make([]*attackLocker, attackLockers+attackSharers)
 	for i := range a.lockers {
 		dir := dirs[i%len(dirs)]
 		opts := []locker.Option{
@@ -98,15 +118,36 @@ func runAttack(t *testing.T, b Backend) {
 			locker.WithClockSlop(slop),
 			locker.WithBackoff(time.Millisecond, 20*time.Millisecond),
 		}
-		fencing := i%2 == 0
-		if fencing {
+		al := &attackLocker{id: i + 1, fencing: i%2 == 0, rng: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))}
+		if al.fencing {
 			opts = append(opts, locker.WithFencing())
 		}
-		l, err := locker.New(filepath.Join(dir, "resource.lock"), b.Open(dir), opts...)
-		if err != nil {
-			t.Fatalf("locker.New: %v", err)
+		var err error
+		switch j := i - attackLockers; {
+		case j < 0:
+			al.kind = "exclusive"
+			if i == 1 || i == 2 {
+				al.fair = true
+				opts = append(opts, locker.WithFairness(true))
+			}
+			al.l, err = locker.New(filepath.Join(dir, attackExclusive), b.Open(dir), opts...)
+		case j < 2:
+			al.kind = "rwlock"
+			al.rw, err = locker.NewRWLock(filepath.Join(dir, attackShared), b.Open(dir), opts...)
+			if err == nil {
+				al.l = al.rw.Gate()
+			}
+		default:
+			al.kind = "semaphore"
+			al.sem, err = locker.NewSemaphore(filepath.Join(dir, attackSemaphore), attackSlots, b.Open(dir), opts...)
+			if err == nil {
+				al.l = al.sem.Gate()
+			}
 		}
-		a.lockers[i] = &attackLocker{id: i + 1, l: l, fencing: fencing, rng: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))}
+		if err != nil {
+			t.Fatalf("making %v: %v", al, err)
+		}
+		a.lockers[i] = al
 	}
 
 	stopAttacker := a.startAttacker()
@@ -185,8 +226,12 @@ type attack struct {
 // An attackLocker is one contending lock and what it is doing now.
 type attackLocker struct {
 	id      int
-	l       *locker.Lock
+	kind    string            // "exclusive", "rwlock" or "semaphore"
+	l       *locker.Lock      // the exclusive lock, or the gate of the others
+	rw      *locker.RWLock    // kind "rwlock"
+	sem     *locker.Semaphore // kind "semaphore"
 	fencing bool
+	fair    bool
 	rng     *rand.Rand
 
 	mu       sync.Mutex
@@ -197,10 +242,19 @@ type attackLocker struct {
 }
 
 func (al *attackLocker) String() string {
+	return fmt.Sprintf("locker %d (%s)", al.id, al.group())
+}
+
+// group names al's kind and options, for the counts of errors by kind.
+func (al *attackLocker) group() string {
+	g := al.kind
 	if al.fencing {
-		return fmt.Sprintf("locker %d (fencing)", al.id)
+		g += "+fencing"
 	}
-	return fmt.Sprintf("locker %d", al.id)
+	if al.fair {
+		g += "+fair"
+	}
+	return g
 }
 
 // call runs f as the call op of al, bounded by deadline (zero for a call
@@ -222,14 +276,11 @@ func (a *attack) call(al *attackLocker, op string, deadline time.Duration, f fun
 	}
 	a.calls[op]++
 	a.slowest[op] = max(a.slowest[op], took)
-	if err == nil && (op == "Lock" || op == "TryLock") {
+	if err == nil && acquiring[op] {
 		a.acquired++
 	}
 	if err != nil {
-		group := "plain"
-		if al.fencing {
-			group = "fencing"
-		}
+		group := al.group()
 		if k := documentedKind(err); k != "" {
 			a.kinds[group+"/"+k]++
 		} else {
@@ -237,6 +288,11 @@ func (a *attack) call(al *attackLocker, op string, deadline time.Duration, f fun
 		}
 	}
 	return err
+}
+
+// acquiring lists the calls that take a lock.
+var acquiring = map[string]bool{
+	"Lock": true, "TryLock": true, "RLock": true, "TryRLock": true, "Acquire": true, "TryAcquire": true,
 }
 
 var digits = regexp.MustCompile(`[0-9]+`)
@@ -252,9 +308,114 @@ func (a *attack) normalise(s string) string {
 	return digits.ReplaceAllString(s, "N")
 }
 
-// contend makes al take and release the lock, with the other calls of a
+// contend makes al take and release its lock, with the other calls of a
 // holder and of a waiter between, until stop is closed.
 func (a *attack) contend(al *attackLocker, stop <-chan struct{}) {
+	switch al.kind {
+	case "rwlock":
+		a.contendShared(al, stop)
+	case "semaphore":
+		a.contendSemaphore(al, stop)
+	default:
+		a.contendExclusive(al, stop)
+	}
+}
+
+// waiting runs f as the call op of al, with a context that ends after a
+// random timeout.
+func (a *attack) waiting(al *attackLocker, op string, f func(ctx context.Context) error) error {
+	timeout := time.Duration(50+al.rng.IntN(250)) * time.Millisecond
+	return a.call(al, op, timeout, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		return f(ctx)
+	})
+}
+
+// pause sleeps up to max: a lock that fails at once (a foreign file) would
+// otherwise leave the attacker little of the processor.
+func (al *attackLocker) pause(max time.Duration) {
+	time.Sleep(time.Duration(al.rng.Int64N(int64(max))))
+}
+
+// stopped reports whether stop is closed.
+func stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// contendShared makes al read or write, at random, with Status between.
+func (a *attack) contendShared(al *attackLocker, stop <-chan struct{}) {
+	rw, rng := al.rw, al.rng
+	status := func() { a.call(al, "Status", 0, func() error { _, err := rw.Status(); return err }) }
+	for !stopped(stop) {
+		write := rng.IntN(3) == 0
+		var err error
+		switch {
+		case write && rng.IntN(4) == 0:
+			err = a.call(al, "TryLock", 0, rw.TryLock)
+		case write:
+			err = a.waiting(al, "Lock", rw.Lock)
+		case rng.IntN(4) == 0:
+			err = a.call(al, "TryRLock", 0, rw.TryRLock)
+		default:
+			err = a.waiting(al, "RLock", rw.RLock)
+		}
+		if err != nil {
+			if rng.IntN(8) == 0 {
+				status()
+			}
+			al.pause(time.Millisecond)
+			continue
+		}
+		switch rng.IntN(4) {
+		case 0:
+			status()
+		case 1:
+			a.call(al, "IsLocked", 0, func() error { rw.IsLocked(); return nil })
+		}
+		al.pause(500 * time.Microsecond)
+		if write {
+			a.call(al, "Unlock", 0, rw.Unlock)
+		} else {
+			a.call(al, "RUnlock", 0, rw.RUnlock)
+		}
+	}
+}
+
+// contendSemaphore makes al take and release a slot, with Status between.
+func (a *attack) contendSemaphore(al *attackLocker, stop <-chan struct{}) {
+	sem, rng := al.sem, al.rng
+	status := func() { a.call(al, "Status", 0, func() error { _, err := sem.Status(); return err }) }
+	for !stopped(stop) {
+		var err error
+		if rng.IntN(4) == 0 {
+			err = a.call(al, "TryAcquire", 0, func() error { _, err := sem.TryAcquire(); return err })
+		} else {
+			err = a.waiting(al, "Acquire", func(ctx context.Context) error { _, err := sem.Acquire(ctx); return err })
+		}
+		if err != nil {
+			if rng.IntN(8) == 0 {
+				status()
+			}
+			al.pause(time.Millisecond)
+			continue
+		}
+		if rng.IntN(4) == 0 {
+			status()
+		}
+		al.pause(500 * time.Microsecond)
+		a.call(al, "Release", 0, sem.Release)
+	}
+}
+
+// contendExclusive makes al take and release the exclusive lock, with the
+// other calls of a holder and of a waiter between.
+func (a *attack) contendExclusive(al *attackLocker, stop <-chan struct{}) {
 	l, rng := al.l, al.rng
 	for {
 		select {
@@ -376,8 +537,12 @@ func (a *attack) report(t *testing.T, elapsed time.Duration, swaps int64, names 
 		ops = append(ops, fmt.Sprintf("%s %d (slowest %v)", op, n, round(a.slowest[op])))
 	}
 	sort.Strings(ops)
-	t.Logf("attack of %v: %d swaps (%.0f/s) at %d names; %d locks (%d fencing) made %d calls, and took the lock %d times: %s",
-		round(elapsed), swaps, float64(swaps)/elapsed.Seconds(), names, len(a.lockers), (len(a.lockers)+1)/2, total, a.acquired, strings.Join(ops, ", "))
+	groups := map[string]int{}
+	for _, al := range a.lockers {
+		groups[al.group()]++
+	}
+	t.Logf("attack of %v: %d swaps (%.0f/s) at %d names; %d locks (%s) made %d calls, and took their locks %d times: %s",
+		round(elapsed), swaps, float64(swaps)/elapsed.Seconds(), names, len(a.lockers), countList(groups), total, a.acquired, strings.Join(ops, ", "))
 	t.Logf("documented errors: %s", countList(a.kinds))
 	if len(a.odd) == 0 {
 		t.Logf("undocumented errors: none")
@@ -442,23 +607,59 @@ func (a *attack) afterwards(t *testing.T, env *Env) {
 		}
 	}
 	for _, al := range a.lockers {
-		ctx, cancel := context.WithTimeout(context.Background(), a.margin)
-		err := al.l.Lock(ctx)
-		cancel()
-		if err != nil {
-			t.Errorf("after the attack, in the emptied directory, %v could not take the lock: %v", al, err)
-			continue
-		}
-		if err := al.l.Unlock(); err != nil {
-			t.Errorf("after the attack, in the emptied directory, %v took the lock but could not release it: %v", al, err)
+		for _, step := range al.round() {
+			ctx, cancel := context.WithTimeout(context.Background(), a.margin)
+			err := step.do(ctx)
+			cancel()
+			if err != nil {
+				t.Errorf("after the attack, in the emptied directory, %v: %s: %v", al, step.op, err)
+				break
+			}
 		}
 	}
 	got, err := env.List()
 	if err != nil {
 		t.Fatalf("listing %s: %v", a.dir, err)
 	}
-	if want := []string{filepath.Base(a.lockPath) + ".fence"}; !slices.Equal(got, want) {
-		t.Errorf("after the attack and one round of Lock and Unlock by each lock in the emptied directory, the directory holds %q, want %q", got, want)
+	// What the locks keep: the fencing counters (of the exclusive lock,
+	// the shared lock's writers and the semaphore's first slot) and the
+	// reader count. The semaphore's count file is written by the first
+	// Semaphore to use the lock, and each checks it once: these, having
+	// checked it during the attack, do not write it again.
+	got = slices.DeleteFunc(got, func(n string) bool { return n == attackSemaphore+".slots" })
+	want := []string{attackExclusive + ".fence", slotFile(attackSemaphore, "slot", 0) + ".fence", attackShared + ".fence", attackShared + ".readers"}
+	if !slices.Equal(got, want) {
+		t.Errorf("after the attack and one round of taking and releasing by each lock in the emptied directory, the directory holds %q, want %q", got, want)
+	}
+}
+
+// A roundStep is one call of a lock's round after the attack.
+type roundStep struct {
+	op string
+	do func(ctx context.Context) error
+}
+
+// round is what al does after the attack, each call of which must succeed:
+// take its lock and release it (as a reader, then as the writer, for the
+// shared lock).
+func (al *attackLocker) round() []roundStep {
+	switch al.kind {
+	case "rwlock":
+		return []roundStep{
+			{"RLock", al.rw.RLock},
+			{"RUnlock", func(context.Context) error { return al.rw.RUnlock() }},
+			{"Lock", al.rw.Lock},
+			{"Unlock", func(context.Context) error { return al.rw.Unlock() }},
+		}
+	case "semaphore":
+		return []roundStep{
+			{"Acquire", func(ctx context.Context) error { _, err := al.sem.Acquire(ctx); return err }},
+			{"Release", func(context.Context) error { return al.sem.Release() }},
+		}
+	}
+	return []roundStep{
+		{"Lock", al.l.Lock},
+		{"Unlock", func(context.Context) error { return al.l.Unlock() }},
 	}
 }
 
@@ -560,4 +761,10 @@ func linkTargetRedated(t *testing.T, env *Env) bool {
 		t.Fatalf("probing how the filesystem dates symbolic links: %v", err)
 	}
 	return !fi.ModTime().Equal(old)
+}
+
+// slotFile is the name of slot k of kind ("reader", "slot") of the lock
+// file base.
+func slotFile(base, kind string, k int) string {
+	return base + "." + kind + "." + strconv.Itoa(k)
 }

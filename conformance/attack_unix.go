@@ -43,16 +43,28 @@ type attacker struct {
 // startAttacker starts the attacker on a goroutine; the function it returns
 // stops it and reports how many swaps it made at how many names.
 func (a *attack) startAttacker() (stop func() (swaps int64, names int)) {
-	base := filepath.Join(a.dir, filepath.Base(a.lockPath))
 	at := &attacker{
 		a:       a,
 		rng:     rand.New(rand.NewPCG(1, uint64(time.Now().UnixNano()))),
 		staging: filepath.Join(a.dir, ".attack-staging"),
-		names:   []string{base, base + ".break", base + ".fence"},
 		known:   map[string]bool{},
 	}
-	for _, n := range at.names {
-		at.known[n] = true
+	// The names anyone can predict: each lock file, its break lock and
+	// counter; the shared lock's and the semaphore's count files and
+	// first slots; the first tickets of the fair queue.
+	var predictable []string
+	for _, base := range []string{attackExclusive, attackShared, attackSemaphore} {
+		predictable = append(predictable, base, base+".break", base+".fence")
+	}
+	for k := range attackSlots {
+		predictable = append(predictable,
+			slotFile(attackShared, "reader", k), slotFile(attackShared, "reader", k)+".break",
+			slotFile(attackSemaphore, "slot", k), slotFile(attackSemaphore, "slot", k)+".break", slotFile(attackSemaphore, "slot", k)+".fence",
+			attackExclusive+".queue."+strconv.Itoa(k+1), attackShared+".queue."+strconv.Itoa(k+1), attackSemaphore+".queue."+strconv.Itoa(k+1))
+	}
+	predictable = append(predictable, attackShared+".readers", attackSemaphore+".slots")
+	for _, n := range predictable {
+		at.learn(filepath.Join(a.dir, n))
 	}
 	var quit atomic.Bool
 	var wg sync.WaitGroup
@@ -87,28 +99,49 @@ func (at *attacker) run(quit *atomic.Bool) {
 	}
 }
 
-// learnNames adds the claim names in the directory, and the names a lock
-// derives from each, to the names attacked.
+// claimDerived are the suffixes of the names a lock derives from a claim
+// name: where it moves a file aside, looks again at an expired lock, and
+// writes a fencing token, a count or a ticket before renaming or linking
+// it into place.
+var claimDerived = []string{".moved.look", ".moved", ".fence-tmp", ".count-tmp", ".ticket"}
+
+// learn adds name to the names attacked.
+func (at *attacker) learn(name string) {
+	if !at.known[name] {
+		at.known[name] = true
+		at.names = append(at.names, name)
+	}
+}
+
+// learnNames adds the names in the directory that the locks use (every
+// name that begins with a lock file's), and for each claim name among them
+// the names a lock derives from it, to the names attacked.
 func (at *attacker) learnNames() {
 	ents, err := os.ReadDir(at.a.dir)
 	if err != nil {
 		return
 	}
-	base := filepath.Base(at.a.lockPath)
 	for _, e := range ents {
 		n := e.Name()
-		if !strings.HasPrefix(n, base+at.a.sep) && !strings.HasPrefix(n, base+".break"+at.a.sep) {
+		if !strings.HasPrefix(n, attackExclusive) && !strings.HasPrefix(n, attackShared) && !strings.HasPrefix(n, attackSemaphore) {
 			continue
 		}
-		for _, suffix := range []string{".moved.look", ".moved", ".fence-tmp"} {
+		if !strings.Contains(n, at.a.sep) {
+			// A slot, a ticket, a count file: its break lock too,
+			// where it is a lock file.
+			at.learn(filepath.Join(at.a.dir, n))
+			if !strings.HasSuffix(n, ".break") && !strings.HasSuffix(n, ".fence") && !strings.HasSuffix(n, ".readers") && !strings.HasSuffix(n, ".slots") {
+				at.learn(filepath.Join(at.a.dir, n+".break"))
+			}
+			continue
+		}
+		for _, suffix := range claimDerived {
 			n = strings.TrimSuffix(n, suffix)
 		}
 		claim := filepath.Join(at.a.dir, n)
-		for _, derived := range []string{claim, claim + ".fence-tmp", claim + ".moved", claim + ".moved.look"} {
-			if !at.known[derived] {
-				at.known[derived] = true
-				at.names = append(at.names, derived)
-			}
+		at.learn(claim)
+		for _, suffix := range claimDerived {
+			at.learn(claim + suffix)
 		}
 	}
 }
@@ -155,13 +188,28 @@ func (at *attacker) swap(name string, kind int) {
 // contents returns what a regular file planted at name holds: junk, or
 // what a lock could have written there, dated as it would be.
 func (at *attacker) contents(name string) plantedFile {
-	base := filepath.Base(at.a.lockPath)
 	fake := func(lockFile string) string {
 		return strings.Join([]string{lockFile, "attacker.example.org", strconv.Itoa(1 + at.rng.IntN(99999)), strconv.FormatInt(at.rng.Int64(), 10)}, at.a.sep)
 	}
 	expired, fresh := time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
-	switch filepath.Base(name) {
-	case base, base + ".break":
+	base := filepath.Base(name)
+	switch {
+	case strings.HasSuffix(base, ".fence"), strings.HasSuffix(base, ".readers"), strings.HasSuffix(base, ".slots"):
+		// A counter or a count file: junk, a number, or the largest
+		// count a lock reads (a writer would pass a million slots).
+		switch at.rng.IntN(4) {
+		case 0:
+			return plantedFile{data: "junk\n", mtime: fresh}
+		case 1:
+			return plantedFile{data: "1048576\n", mtime: fresh}
+		default:
+			return plantedFile{data: strconv.Itoa(at.rng.IntN(1000)) + "\n", mtime: fresh}
+		}
+	case strings.Contains(base, ".queue."):
+		// A ticket: it holds a claim name.
+		return plantedFile{data: fake(filepath.Join(filepath.Dir(name), strings.Split(base, ".queue.")[0])), mtime: []time.Time{expired, fresh}[at.rng.IntN(2)]}
+	case !strings.Contains(base, at.a.sep):
+		// A lock file: the lock's, a break lock, a slot.
 		switch at.rng.IntN(3) {
 		case 0:
 			return plantedFile{data: "junk\n", mtime: fresh}
@@ -170,11 +218,6 @@ func (at *attacker) contents(name string) plantedFile {
 		default:
 			return plantedFile{data: fake(name), mtime: fresh}
 		}
-	case base + ".fence":
-		if at.rng.IntN(2) == 0 {
-			return plantedFile{data: "junk\n", mtime: fresh}
-		}
-		return plantedFile{data: strconv.Itoa(at.rng.IntN(1000)) + "\n", mtime: fresh}
 	}
 	if at.rng.IntN(2) == 0 {
 		return plantedFile{data: "junk\n", mtime: expired}
