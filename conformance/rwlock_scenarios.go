@@ -732,6 +732,9 @@ var sharedFaults = []sharedFault{
 	{"CountRenameReplyLostESTALE", faultfs.OpRename, false, true, errStale},
 	{"CountRenameReplyLostENOENT", faultfs.OpRename, false, true, syscall.ENOENT},
 	{"CountRenameESTALE", faultfs.OpRename, false, false, errStale},
+	// Not done, and ENOENT: as if the temporary file had been removed
+	// (by a co-tenant) before the rename; it is written again.
+	{"CountRenameENOENT", faultfs.OpRename, false, false, syscall.ENOENT},
 	{"SlotLinkESTALE", faultfs.OpLink, true, false, errStale},
 	{"SlotLinkReplyLost", faultfs.OpLink, true, true, syscall.EEXIST},
 }
@@ -743,7 +746,7 @@ func scenarioRWLostReplies(t *testing.T, b Backend) {
 				continue // a writer takes a slot only to pass it
 			}
 			t.Run(f.name+"/"+who, func(t *testing.T) {
-				s := newScene(t, b, "a reader or writer whose rename of the count file, or link of its slot, fails for a moment (ESTALE) or is done but its reply lost, gets in all the same, and leaves the files right")
+				s := newScene(t, b, "a reader or writer whose rename of the count file, or link of its slot, fails for a moment (ESTALE, or ENOENT as if its temporary file had been removed) or is done but its reply lost, gets in all the same, and leaves the files right")
 				name := s.countFile("readers")
 				if f.slot {
 					name = s.slotFile("reader", 0)

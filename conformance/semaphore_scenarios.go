@@ -281,7 +281,7 @@ func scenarioSemFIFO(t *testing.T, b Backend) {
 func scenarioSemLostReplies(t *testing.T, b Backend) {
 	for _, f := range sharedFaults {
 		t.Run(f.name, func(t *testing.T) {
-			s := newScene(t, b, "a process whose rename of the count file, or link of its slot, fails for a moment (ESTALE) or is done but its reply lost, takes its slot all the same, and leaves the files right")
+			s := newScene(t, b, "a process whose rename of the count file, or link of its slot, fails for a moment (ESTALE, or ENOENT as if its temporary file had been removed) or is done but its reply lost, takes its slot all the same, and leaves the files right")
 			name := s.countFile("slots")
 			if f.slot {
 				name = s.slotFile("slot", 0)

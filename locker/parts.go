@@ -211,25 +211,36 @@ func (l *Lock) writeCount(name string, n int) (err error) {
 			}
 		}
 	}()
-	if err := l.writeFresh(tmp, data); err != nil {
-		return fmt.Errorf("writing %s: %w", tmp, err)
-	}
-	if !l.IsLocked() {
-		return fmt.Errorf("%w before %s was written", ErrLost, name)
-	}
-	err = l.retryErr(func(int) error {
-		err := l.fsys.Rename(tmp, name)
-		if isNotExist(err) {
-			if got, rerr := l.readRetrying(name); rerr == nil && string(got) == string(data) {
-				return nil
-			}
+	// A temporary file that vanishes before the rename was removed by a
+	// breaker of the gate (the next look finds the lock lost) or by someone
+	// else at work in the directory: it is written again, as nextToken's.
+	retry(func(int) bool {
+		if err = l.writeFresh(tmp, data); err != nil {
+			err = fmt.Errorf("writing %s: %w", tmp, err)
+			return true
 		}
-		return err
+		if !l.IsLocked() {
+			err = fmt.Errorf("%w before %s was written", ErrLost, name)
+			return true
+		}
+		err = l.retryErr(func(int) error {
+			err := l.fsys.Rename(tmp, name)
+			if isNotExist(err) {
+				if got, rerr := l.readRetrying(name); rerr == nil && string(got) == string(data) {
+					return nil
+				}
+			}
+			return err
+		})
+		if err != nil {
+			err = fmt.Errorf("renaming %s over %s: %w", tmp, name, err)
+		}
+		return !isNotExist(err)
 	})
-	if err != nil {
-		return fmt.Errorf("renaming %s over %s: %w", tmp, name, err)
+	if err != nil && isNotExist(err) {
+		err = fmt.Errorf("%w: the temporary file %s was removed each time it was written, %d times: %w", ErrBusy, tmp, maxTries, err)
 	}
-	return nil
+	return err
 }
 
 // releaseAll releases each held lock in ls, and returns their errors.

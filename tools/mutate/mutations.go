@@ -700,9 +700,15 @@ var mutations = []Mutation{
 		Edits: edit("(*Semaphore).acquire", "err = gate.tryGate()", "err = nil"),
 	},
 	{
-		ID:    "count-rename-reply-lost",
-		Desc:  "a count file's rename whose reply was lost (answered ENOENT, done) is reported failed",
-		Edits: edit("(*Lock).writeCount", "if isNotExist(err) {", "if false {"),
+		ID:         "count-rename-reply-lost",
+		Desc:       "a count file's rename whose reply was lost (answered ENOENT, done) is not recognized as done",
+		Edits:      edit("(*Lock).writeCount", "if isNotExist(err) {", "if false {"),
+		Equivalent: "a rename answered ENOENT is taken for a temporary file that vanished, which is written again and renamed over the count file: the same count, so the check of the name only spares that write and rename (count-temp-vanished-fails keeps that retry honest)",
+	},
+	{
+		ID:    "count-temp-vanished-fails",
+		Desc:  "a count file's rename that finds its temporary file gone (removed by someone else at work in the directory) fails with ENOENT instead of writing it again",
+		Edits: edit("(*Lock).writeCount", "return !isNotExist(err)", "return true"),
 	},
 	{
 		ID:    "break-move-on-old-look",
