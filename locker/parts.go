@@ -83,38 +83,50 @@ func (p parts) newPart(name string, extra ...Option) (*Lock, error) {
 	return l, nil
 }
 
-// listedSlots returns the slots of kind below n whose lock file the
-// directory lists, in order, for a look at who holds them (Status, Adopt):
-// a count file may say a million, and looking at each slot below it would
-// take a million calls. A backend that cannot list a directory gets every
-// slot below n. It is not for a writer passing the readers, which must not
-// trust a listing a client may have cached.
-func (p parts) listedSlots(kind string, n int) ([]int, error) {
-	dr, ok := p.fsys.(DirReader)
-	if !ok {
-		ks := make([]int, n)
-		for k := range ks {
-			ks[k] = k
+// lookAtSlots calls f for each slot of kind below n that may be held, in
+// order, until f is done or fails, for a look at who holds them (Status,
+// Adopt): the slots whose lock file the directory lists, or every slot
+// below n where the backend cannot list a directory. A count file may say
+// a million, so a look that has taken the gate's lifetime (by its clock)
+// gives up with ErrTimeout: it takes nothing, and must not hang. It is not
+// for a writer passing the readers, which must not trust a listing a client
+// may have cached.
+func (p parts) lookAtSlots(kind string, n int, f func(k int) (done bool, err error)) error {
+	gate := p.gate
+	var listed []int
+	dr, lists := p.fsys.(DirReader)
+	if lists {
+		names, err := dr.ReadDirNames(gate.dir)
+		if err != nil {
+			return fmt.Errorf("listing the %s slots: %w", kind, err)
 		}
-		return ks, nil
-	}
-	names, err := dr.ReadDirNames(p.gate.dir)
-	if err != nil {
-		return nil, fmt.Errorf("listing the %s slots: %w", kind, err)
-	}
-	prefix := filepath.Base(p.gate.path) + "." + kind + "."
-	var ks []int
-	for _, name := range names {
-		digits, ok := strings.CutPrefix(name, prefix)
-		if !ok {
-			continue
+		prefix := filepath.Base(gate.path) + "." + kind + "."
+		for _, name := range names {
+			digits, ok := strings.CutPrefix(name, prefix)
+			if !ok {
+				continue
+			}
+			if k, err := strconv.Atoi(digits); err == nil && k >= 0 && k < n && strconv.Itoa(k) == digits {
+				listed = append(listed, k)
+			}
 		}
-		if k, err := strconv.Atoi(digits); err == nil && k >= 0 && k < n && strconv.Itoa(k) == digits {
-			ks = append(ks, k)
+		slices.Sort(listed)
+		n = len(listed)
+	}
+	deadline := gate.clock.Now().Add(gate.lifetime)
+	for i := range n {
+		k := i
+		if lists {
+			k = listed[i]
+		}
+		if i > 0 && !gate.clock.Now().Before(deadline) {
+			return fmt.Errorf("%w after %v, looking at %s.%d, of %d slots", ErrTimeout, gate.lifetime, kind, k, n)
+		}
+		if done, err := f(k); done || err != nil {
+			return err
 		}
 	}
-	slices.Sort(ks)
-	return ks, nil
+	return nil
 }
 
 // slotName is the name of slot k of kind ("reader", "slot").
@@ -272,23 +284,27 @@ type SlotDetails struct {
 // Locks on them that take nothing.
 func (p parts) slotDetails(look *Lock, kind string, n int) ([]SlotDetails, error) {
 	var out []SlotDetails
-	ks, err := p.listedSlots(kind, n)
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range ks {
+	err := p.lookAtSlots(kind, n, func(k int) (bool, error) {
 		sl, err := p.newPart(slotName(p.path, kind, k))
 		if err != nil {
-			return nil, err
+			return false, err
 		}
 		d, err := sl.Details()
 		switch {
 		case errors.Is(err, ErrNotLocked):
-			continue
+			return false, nil
 		case err != nil:
-			return nil, err
+			return false, err
 		}
 		out = append(out, SlotDetails{Index: k, Details: d, Expired: d.Expires.Before(look.serverNow())})
+		return false, nil
+	})
+	var e *Error
+	switch {
+	case err != nil && errors.As(err, &e):
+		return nil, err // a slot's Details, naming the slot
+	case err != nil:
+		return nil, &Error{Op: "status", Path: p.gate.path, Err: err}
 	}
 	return out, nil
 }
@@ -318,18 +334,26 @@ func adoptSlot(path, kind, countSuffix string, fsys FS, opts []Option) (*Lock, e
 	if err != nil {
 		return nil, &Error{Op: "adopt", Path: gate.path, Err: err}
 	}
-	ks, err := p.listedSlots(kind, n)
-	if err != nil {
-		return nil, &Error{Op: "adopt", Path: gate.path, Err: err}
-	}
-	for _, k := range ks {
+	var held *Lock
+	err = p.lookAtSlots(kind, n, func(k int) (bool, error) {
 		l, err := Adopt(slotName(gate.path, kind, k), fsys, append(append([]Option(nil), opts...), WithHostname(gate.hostname), WithPID(gate.pid))...)
 		switch {
 		case err == nil:
-			return l, nil
-		case !errors.Is(err, ErrNotLocked):
-			return nil, err
+			held = l
+			return true, nil
+		case errors.Is(err, ErrNotLocked):
+			return false, nil
 		}
+		return false, err
+	})
+	var e *Error
+	switch {
+	case held != nil:
+		return held, nil
+	case err != nil && errors.As(err, &e):
+		return nil, err // Adopt's, naming the slot
+	case err != nil:
+		return nil, &Error{Op: "adopt", Path: gate.path, Err: err}
 	}
 	return nil, &Error{Op: "adopt", Path: gate.path, Err: fmt.Errorf("%w: no %s slot names host %q pid %d", ErrNotLocked, kind, gate.hostname, gate.pid)}
 }

@@ -364,3 +364,51 @@ func TestRWLockStatusWithAHugeCount(t *testing.T) {
 		t.Errorf("AdoptReader made %d calls to find one reader: it looked at slots no file is at", n)
 	}
 }
+
+// noListing is a backend that cannot list a directory: it hides the
+// ReadDirNames of the one it wraps.
+type noListing struct{ locker.FS }
+
+// Where the directory cannot be listed, Status and AdoptSlot look at every
+// slot below the count, and give up with ErrTimeout once they have taken
+// the lock's lifetime: a count file that says a million must not make them
+// hang (the attack in the conformance suite found Status hanging on a
+// backend without listing).
+func TestSharedLooksGiveUpWithoutListing(t *testing.T) {
+	w := newWorld(t)
+	w.clk.AutoAdvance(false) // time passes with the calls alone
+	w.leave(t, lockPath+".slots", "1048576\n", w.clk.Now())
+	slow := memfs.NewFaultFS(w.host)
+	var calls atomic.Int64
+	slow.SetHook(func(memfs.Op, ...string) {
+		calls.Add(1)
+		w.clk.Advance(time.Millisecond)
+	})
+	fsys := noListing{slow}
+	p := w.host.Spawn()
+	opts := append(p.Options(), locker.WithLifetime(3*time.Second))
+	sem, err := locker.NewSemaphore(lockPath, 1<<20, fsys, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, look := range []struct {
+		name string
+		do   func() error
+	}{
+		{"Status", func() error { _, err := sem.Status(); return err }},
+		{"AdoptSlot", func() error { _, err := locker.AdoptSlot(lockPath, fsys, opts...); return err }},
+	} {
+		calls.Store(0)
+		err := look.do()
+		n := calls.Load()
+		if !errors.Is(err, locker.ErrTimeout) {
+			t.Errorf("%s with a count of a million and no listing: %v after %d calls, want an error wrapping ErrTimeout", look.name, err, n)
+			continue
+		}
+		t.Logf("%s: %v after %d calls", look.name, err, n)
+		if n > 20_000 {
+			t.Errorf("%s made %d calls before it gave up", look.name, n)
+		}
+	}
+	w.wantFiles(t, lockPath+".slots")
+}
