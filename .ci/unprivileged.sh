@@ -24,15 +24,19 @@ as_nobody() {
 		GOTOOLCHAIN=local NFSLOCK_INTEROP="${NFSLOCK_INTEROP:-}" "$@"
 }
 
+repo=$(pwd)
 cd "$tmp/src"
 echo "as $(as_nobody id -un) (uid $(as_nobody id -u)), in a clone at $tmp/src"
 status=0
-as_nobody go test -count=1 -v "$@" github.com/nfslock/nfslock/... >"$tmp/out" 2>&1 || status=$?
+# go test -json, printed by tools/testlog (as root, from this checkout): the
+# output of -v, and at its end each failed test's own output.
+as_nobody go test -count=1 -json "$@" github.com/nfslock/nfslock/... >"$tmp/out.json" 2>&1 || status=$?
+(cd "$repo" && go run ./tools/testlog) <"$tmp/out.json" >"$tmp/out" 2>/dev/null || true
 grep -E '^(ok|FAIL|---|panic)|^\s+--- FAIL' "$tmp/out" | grep -v -- '--- PASS' || true
-echo "-- what skipped, with the reason each gave (go test -v prints a subtest's reason after its SKIP line, a test's before):"
+echo "-- what skipped, with the reason each gave (on the line before or after its SKIP line):"
 grep -E -B1 -A1 -- '--- SKIP' "$tmp/out" | grep -v -E '^(--|=== RUN.*)$' | head -150 || true
 if [ "$status" -ne 0 ]; then
-	echo "-- the tests failed as an unprivileged user; the failures:"
-	grep -E -B2 -A20 -- '--- FAIL' "$tmp/out" | head -200
+	echo "-- the tests failed as an unprivileged user; each failed test's output:"
+	sed -n '/^== testlog: /,$p' "$tmp/out" | head -300
 fi
 exit "$status"
