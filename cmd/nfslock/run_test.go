@@ -51,9 +51,17 @@ func holdLock(t *testing.T, dir string, args ...string) *proc {
 
 func childPID(t *testing.T, dir string) int {
 	t.Helper()
-	pid, err := strconv.Atoi(strings.TrimSpace(readFile(t, filepath.Join(dir, "child.pid"))))
+	// The shell creates the file before it writes to it: wait for the
+	// whole line.
+	var text string
+	waitUntil(t, "the command to write its pid", 10*time.Second, func() bool {
+		b, _ := os.ReadFile(filepath.Join(dir, "child.pid"))
+		text = string(b)
+		return strings.HasSuffix(text, "\n")
+	})
+	pid, err := strconv.Atoi(strings.TrimSpace(text))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("child.pid holds %q: %v", text, err)
 	}
 	return pid
 }
