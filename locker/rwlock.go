@@ -133,13 +133,14 @@ func (rw *RWLock) rlock(ctx context.Context, try bool) error {
 		k, l, err := rw.enter()
 		uerr := rw.entry.Unlock()
 		switch {
-		case err != nil:
-			return &Error{Op: op, Path: rw.p.gate.path, Err: appendErr(err, uerr)}
-		case k < 0:
-			// The gate was lost before the slot was taken: a writer
-			// may have passed it. Enter again.
+		case errors.Is(err, ErrLost), err == nil && k < 0:
+			// The gate was lost before the count was written or the
+			// slot was taken: a writer may have passed it. Nothing is
+			// held; enter again.
 			rw.entry.log.Warn("the gate was lost while entering as a reader; entering again", "path", rw.p.gate.path)
 			continue
+		case err != nil:
+			return &Error{Op: op, Path: rw.p.gate.path, Err: appendErr(err, uerr)}
 		}
 		rw.mode, rw.readSlot = rwRead, l
 		return nil
