@@ -32,6 +32,8 @@ func scenarioDeadClaimantsSwept(t *testing.T, b Backend) {
 
 	type file struct {
 		name, contents string
+		empty          bool // written empty, not with contents
+		fifo           bool // a FIFO, made where the backend can
 		dead           bool
 		what           string
 	}
@@ -46,6 +48,10 @@ func scenarioDeadClaimantsSwept(t *testing.T, b Backend) {
 		{name: claimOf(s.path+".break", "dead.example.org", s.pid(), 2), dead: true, what: "a dead breaker's claim on the break lock"},
 		{name: claimOf(s.path, "dead.example.org", s.pid(), 3), contents: "not a claim", what: "a file named like a claim that holds something else"},
 		{name: claimOf(filepath.Join(s.env.Dir, "other.lock"), "dead.example.org", s.pid(), 4), what: "a claim of another lock file"},
+		{name: claimOf(s.path, "dead.example.org", s.pid(), 7), empty: true, dead: true, what: "an empty claim file, as a claimant killed between creating and writing it leaves"},
+	}
+	if s.env.MakeObject != nil {
+		files = append(files, file{name: claimOf(s.path, "dead.example.org", s.pid(), 8), fifo: true, what: "a FIFO named like a claim"})
 	}
 	if s.env.Spawn != nil {
 		livePID, _ := s.env.Spawn(t)
@@ -58,12 +64,23 @@ func scenarioDeadClaimantsSwept(t *testing.T, b Backend) {
 	} else {
 		t.Logf("%s: Env.Spawn is nil: not checking claims of processes of this host", b.Name)
 	}
-	for i, f := range files {
-		if f.contents == "" {
-			files[i].contents = f.name
-		}
-		if err := s.env.FS.WriteFile(f.name, []byte(files[i].contents), 0o666); err != nil {
-			s.fatalf("writing %s: %v", f.name, err)
+	for i := 0; i < len(files); i++ {
+		f := &files[i]
+		switch {
+		case f.fifo:
+			if err := s.env.MakeObject(f.name, Object{Kind: FIFO}); err != nil {
+				t.Logf("not checking %s: %v", f.what, err)
+				files = slices.Delete(files, i, i+1)
+				i--
+				continue
+			}
+		case f.empty:
+			s.writeFile(f.name, "")
+		default:
+			if f.contents == "" {
+				f.contents = f.name
+			}
+			s.writeFile(f.name, f.contents)
 		}
 		if err := s.env.FS.Chtimes(f.name, written, written); err != nil {
 			s.fatalf("dating %s: %v", f.name, err)

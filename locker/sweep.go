@@ -21,8 +21,7 @@ import (
 const sweepMaxRemovals = 64
 
 // sweepMaxClaimSize is the largest claim file a sweep reads: a path, a host
-// name and two numbers. A larger file, or an empty one (a FIFO, a device),
-// is not a claim file.
+// name and two numbers. A larger file is not a claim file.
 const sweepMaxClaimSize = 16 << 10
 
 // maybeSweep is called by a waiting Lock each time it finds the lock busy.
@@ -173,16 +172,26 @@ func (l *Lock) sweepOne(full, name, lockFile string, c claim) (bool, error) {
 	}
 	data, err := l.fsys.ReadFile(full)
 	if err != nil {
-		if isNotExist(err) {
+		if isNotExist(err) || errors.Is(err, ErrNotRegular) { // a FIFO, a device: no claim file
 			return false, nil
 		}
 		return false, fmt.Errorf("reading %s: %w", full, err)
 	}
 	contents := string(data)
-	if !isClaimFileOf(contents, name, l.sep, baseName(lockFile)) || l.lockHolds(lockFile, contents) {
+	if !isDeadClaimContents(contents, name, l.sep, baseName(lockFile)) || l.lockHolds(lockFile, contents) {
 		return false, nil
 	}
 	return l.removeDeadClaim(full, contents, lockFile)
+}
+
+// isDeadClaimContents reports whether contents, read from the file called
+// name that looks dead, are a claim file's: a claim name for the lock file
+// with base name base (isClaimFileOf), or nothing at all. A claimant killed
+// between creating its claim file and writing it leaves it empty, and no
+// one else makes an empty regular file under a claim name; left alone, it
+// would stay for ever.
+func isDeadClaimContents(contents, name, sep, base string) bool {
+	return contents == "" || isClaimFileOf(contents, name, sep, base)
 }
 
 // mayBeThisHost reports whether a claim naming host may be a process's of
@@ -196,10 +205,11 @@ func (l *Lock) mayBeThisHost(host string) bool {
 }
 
 // looksDead reports whether fi could be a dead claimant's claim file: a
-// small file with fewer than two links (no lock file's second name) whose
-// time has passed by more than the clock slop.
+// small file (perhaps empty: see isDeadClaimContents) with fewer than two
+// links (no lock file's second name) whose time has passed by more than
+// the clock slop.
 func (l *Lock) looksDead(fi FileInfo) bool {
-	return !fi.IsDir && fi.Size > 0 && fi.Size <= sweepMaxClaimSize && fi.Links < 2 && l.expired(fi.ModTime)
+	return !fi.IsDir && fi.Size <= sweepMaxClaimSize && fi.Links < 2 && l.expired(fi.ModTime)
 }
 
 // isClaimFileOf reports whether contents are those of the claim file called

@@ -120,7 +120,7 @@ func TestSweepRemovesOnlyProvablyDeadClaims(t *testing.T) {
 		{claimName(lockPath, "alpha", live.PID(), 5), same, false, "the claim of a live process on this host"},
 		{claimName(lockPath, "gamma", 4245, 6), func(string) string { return "hello" }, false, "a file named like a claim holding something else"},
 		{claimName(lockPath, "gamma", 4246, 7), func(string) string { return claimName(lockPath, "gamma", 4246, 8) }, false, "a file named like a claim holding another claim's name"},
-		{claimName(lockPath, "gamma", 4247, 9), func(string) string { return "" }, false, "an empty file named like a claim"},
+		{claimName(lockPath, "gamma", 4247, 9), func(string) string { return "" }, true, "an empty claim file, left by a claimant killed between creating it and writing it"},
 		{claimName(dir+"/other.lock", "gamma", 4248, 10), same, false, "a claim of another lock file"},
 		{claimName(lockPath, "gamma", 4249, 11) + ".moved", func(n string) string { return n[:len(n)-len(".moved")] }, false, "a file moved aside"},
 		{dir + "/resource.lock|gamma|x|12", same, false, "a name that is no claim name"},

@@ -322,7 +322,12 @@ var mutations = []Mutation{
 	{
 		ID:    "sweep-contents-unchecked",
 		Desc:  "the sweep removes a file named like a claim whatever it holds",
-		Edits: edit("(*Lock).sweepOne", "if !isClaimFileOf(contents, name, l.sep, baseName(lockFile)) || l.lockHolds", "if l.lockHolds"),
+		Edits: edit("(*Lock).sweepOne", "if !isDeadClaimContents(contents, name, l.sep, baseName(lockFile)) || l.lockHolds", "if l.lockHolds"),
+	},
+	{
+		ID:    "sweep-spares-empty-claims",
+		Desc:  "the sweep leaves the empty claim file of a claimant killed between creating and writing it, for ever",
+		Edits: edit("isDeadClaimContents", `return contents == "" || isClaimFileOf`, `return contents != "" && isClaimFileOf`),
 	},
 	{
 		ID:    "sweep-aside-not-rejudged",
