@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // Sweeping the claim files of dead claimants: a Lock that finds the lock
@@ -43,7 +44,7 @@ func (l *Lock) maybeSweep() {
 
 // sweepAfterTaking is called by a Lock that has just taken the lock: at
 // most once per lifetime, it lists the directory, and if it finds claim
-// files other than its own, sweeps as a waiter does, so that dead
+// files other than its own (or their leftovers), sweeps as a waiter does, so that dead
 // claimants' files go even where no one ever waits for long. A listing
 // that shows none costs no more.
 func (l *Lock) sweepAfterTaking() {
@@ -59,7 +60,11 @@ func (l *Lock) sweepAfterTaking() {
 		l.log.Debug("listing the directory for dead claimants' files", "err", err)
 		return
 	}
-	if slices.ContainsFunc(names, func(n string) bool { _, _, ok := l.sweepTarget(n); return ok }) {
+	if slices.ContainsFunc(names, func(n string) bool {
+		_, _, claim := l.sweepTarget(n)
+		_, leftover := l.leftoverOf(n)
+		return claim || leftover
+	}) {
 		l.sweepUnderBreakLock(dr)
 	}
 }
@@ -113,6 +118,12 @@ func (l *Lock) sweep(dr DirReader) (int, error) {
 		}
 		lockFile, c, ok := l.sweepTarget(name)
 		if !ok {
+			gone, err := l.sweepLeftover(name)
+			if gone {
+				removed++
+				l.log.Debug("removed a file a dead process of this host left mid-operation", "name", name)
+			}
+			errs = appendErr(errs, err)
 			continue
 		}
 		gone, err := l.sweepOne(filepath.Join(l.dir, name), name, lockFile, c)
@@ -132,6 +143,59 @@ func (l *Lock) sweep(dr DirReader) (int, error) {
 		}
 	}
 	return removed, errs
+}
+
+// leftoverSuffixes are those of the files a Lock names after its claim
+// and removes before its operation ends: what it moved aside, the link of
+// its fresh look, the temporary files of a fencing token, of a count file
+// and of a ticket.
+var leftoverSuffixes = [...]string{".moved", ".moved.look", fenceTempSuffix, countTempSuffix, ticketTempSuffix}
+
+// sweepLeftover removes the file called name if it is one a Lock names
+// after its claim (leftoverSuffixes), that claim is of this lock file or
+// its break lock and names a process of this host that is not running, and
+// the file is a small regular file. Its owner, killed between two file
+// operations, can no longer put back or remove it, and no one else acts on
+// it. A process of another host cannot be proved dead, and its leftovers
+// stay. It reports whether it removed the file.
+func (l *Lock) sweepLeftover(name string) (bool, error) {
+	pc, ok := l.fsys.(ProcessChecker)
+	if !ok {
+		return false, nil
+	}
+	c, ok := l.leftoverOf(name)
+	if !ok || !l.mayBeThisHost(c.host) {
+		return false, nil
+	}
+	if alive, err := pc.ProcessAlive(c.host, c.pid); err != nil || alive {
+		return false, nil
+	}
+	full := filepath.Join(l.dir, name)
+	fi, err := l.fsys.Stat(full)
+	if err != nil || fi.IsDir || fi.Size > sweepMaxClaimSize {
+		return false, nil
+	}
+	if _, err := l.fsys.ReadFile(full); err != nil { // a FIFO, a symbolic link: not the Lock's
+		return false, nil
+	}
+	if err := l.removeIfExists(full); err != nil {
+		return false, fmt.Errorf("removing %s, left by a dead process of this host: %w", full, err)
+	}
+	return true, nil
+}
+
+// leftoverOf reports whether name is that of a file a Lock names after its
+// claim (leftoverSuffixes) and that claim is another's of this lock file or
+// its break lock, and returns the claim.
+func (l *Lock) leftoverOf(name string) (claim, bool) {
+	for _, suffix := range leftoverSuffixes {
+		if claimName, ok := strings.CutSuffix(name, suffix); ok {
+			if _, c, ok := l.sweepTarget(claimName); ok {
+				return c, true
+			}
+		}
+	}
+	return claim{}, false
 }
 
 // sweepTarget reports whether the directory entry name is a claim name of

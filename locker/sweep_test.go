@@ -169,6 +169,60 @@ func TestSweepRemovesOnlyProvablyDeadClaims(t *testing.T) {
 	}
 }
 
+// A process killed between two file operations may leave a file it names
+// after its claim: what it moved aside, a temporary file. The sweep removes
+// those of a dead process of this host at once (no one else acts on them),
+// and leaves those of a live process, of another host (which it cannot
+// prove dead), and of another lock file.
+func TestSweepRemovesLeftoversOfDeadProcessesOfThisHost(t *testing.T) {
+	w := newWorld(t)
+	w.clk.AutoAdvance(false)
+	holder := w.newLock(t, nil, nil)
+	if err := holder.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dead, live := w.host.Spawn(), w.host.Spawn()
+	dead.Kill()
+	fresh := w.clk.Now().Add(lifetime) // not expired: the owner's death alone counts
+	files := []struct {
+		name, contents string
+		removable      bool
+		what           string
+	}{
+		{claimName(lockPath, "alpha", dead.PID(), 1) + ".moved", holder.ClaimFile(), true, "a lock file a dead process of this host moved aside"},
+		{claimName(lockPath, "alpha", dead.PID(), 2) + ".moved.look", holder.ClaimFile(), true, "the link of a dead process's fresh look"},
+		{claimName(lockPath+".break", "alpha", dead.PID(), 3) + ".moved", claimName(lockPath+".break", "alpha", 77, 4), true, "a break lock a dead process moved aside"},
+		{claimName(lockPath, "alpha", dead.PID(), 5) + ".fence-tmp", "41", true, "a dead process's temporary fencing file"},
+		{claimName(lockPath, "alpha", dead.PID(), 6) + ".count-tmp", "2", true, "a dead process's temporary count file"},
+		{claimName(lockPath, "alpha", dead.PID(), 7) + ".ticket", "x", true, "a dead process's temporary ticket file"},
+		{claimName(lockPath, "alpha", live.PID(), 8) + ".moved", holder.ClaimFile(), false, "what a live process of this host moved aside"},
+		{claimName(lockPath, "gamma", 4242, 9) + ".moved", holder.ClaimFile(), false, "what a process of another host moved aside"},
+		{claimName(dir+"/other.lock", "alpha", dead.PID(), 10) + ".moved", "x", false, "a dead process's leftover of another lock file"},
+		{claimName(lockPath, "alpha", dead.PID(), 11) + ".other", "x", false, "a file named after a dead claim with a suffix no Lock uses"},
+	}
+	var want []string
+	for _, f := range files {
+		w.leave(t, f.name, f.contents, fresh)
+		if !f.removable {
+			want = append(want, f.name)
+		}
+	}
+	sweeper := w.newLock(t, nil, nil)
+	n, got, err := sweeper.SweepNow()
+	for _, f := range files {
+		if gone := !w.exists(f.name); gone != f.removable {
+			t.Errorf("%s (%s): removed = %v, want %v", f.what, f.name, gone, f.removable)
+		}
+	}
+	if removable := len(files) - len(want); n != removable || !got || err != nil {
+		t.Errorf("sweep: removed %d, got the break lock %v, err %v; want %d removed, true, nil", n, got, err, removable)
+	}
+	w.wantFiles(t, append(want, lockPath, holder.ClaimFile())...)
+	if !holder.IsLocked() {
+		t.Error("the holder lost its lock to a sweep")
+	}
+}
+
 // noLinkCounts is a Host on a filesystem that reports one link for every
 // file, as sshfs does.
 type noLinkCounts struct{ *memfs.Host }

@@ -330,6 +330,16 @@ var mutations = []Mutation{
 		Edits: edit("isDeadClaimContents", `return contents == "" || isClaimFileOf`, `return contents != "" && isClaimFileOf`),
 	},
 	{
+		ID:    "sweep-leftover-process-unchecked",
+		Desc:  "the sweep removes what a live process of this host moved aside, in the middle of its break",
+		Edits: edit("(*Lock).sweepLeftover", "if alive, err := pc.ProcessAlive(c.host, c.pid); err != nil || alive {", "if alive, err := pc.ProcessAlive(c.host, c.pid); false && (err != nil || alive) {"),
+	},
+	{
+		ID:    "sweep-leftover-any-host",
+		Desc:  "the sweep removes what a process of another host moved aside, which it cannot prove dead",
+		Edits: edit("(*Lock).sweepLeftover", "if !ok || !l.mayBeThisHost(c.host) {", "if !ok {"),
+	},
+	{
 		ID:    "sweep-aside-not-rejudged",
 		Desc:  "the sweep removes what it moved aside without judging again that it is dead",
 		Edits: edit("(*Lock).removeDeadClaim", "dead := serr == nil && l.looksDead(fi)", "dead := serr == nil"),
