@@ -297,7 +297,11 @@ func scenarioFencingStalledHolder(t *testing.T, b Backend) {
 				s.fatalf("TryLock returned %s without reaching the counter", errText(err))
 			}
 			s.tl.advanceTo(s.expiry(stalled).Add(s.tl.slop + s.tl.near))
-			breaker := s.newLock(locker.WithFencing())
+			// The breaker does not sweep: the stalled holder's pid, made
+			// up, runs no process here, so a sweep would remove its
+			// temporary token file as a dead process's, and hide
+			// whether the break itself does.
+			breaker := s.newLock(locker.WithFencing(), locker.WithSweep(false))
 			s.requireErr("TryLock breaking the stalled holder's expired lock", breaker.TryLock(), nil)
 			s.wantToken("the breaker", breaker, 2)
 			s.wantFiles("after the break (the stalled holder's claim and temporary files go with its lock)", breaker.LockFile(), breaker.ClaimFile(), s.path+".fence")

@@ -154,10 +154,14 @@ var leftoverSuffixes = [...]string{".moved", ".moved.look", fenceTempSuffix, cou
 // sweepLeftover removes the file called name if it is one a Lock names
 // after its claim (leftoverSuffixes), that claim is of this lock file or
 // its break lock and names a process of this host that is not running, and
-// the file is a small regular file. Its owner, killed between two file
-// operations, can no longer put back or remove it, and no one else acts on
-// it. A process of another host cannot be proved dead, and its leftovers
-// stay. It reports whether it removed the file.
+// the file is a small regular file whose time has passed by more than the
+// slop. Its owner, killed between two file operations, can no longer put
+// back or remove it, and no one else acts on it. A process of another host
+// cannot be proved dead, and its leftovers stay. The date is asked too,
+// lest a process that this host's check cannot see (one of another pid
+// namespace that writes the same host name) lose a file in use: what a
+// Lock moves aside is an expired lock or a dead claim, and its temporary
+// files are dated when written. It reports whether it removed the file.
 func (l *Lock) sweepLeftover(name string) (bool, error) {
 	pc, ok := l.fsys.(ProcessChecker)
 	if !ok {
@@ -172,7 +176,7 @@ func (l *Lock) sweepLeftover(name string) (bool, error) {
 	}
 	full := filepath.Join(l.dir, name)
 	fi, err := l.fsys.Stat(full)
-	if err != nil || fi.IsDir || fi.Size > sweepMaxClaimSize {
+	if err != nil || fi.IsDir || fi.Size > sweepMaxClaimSize || !l.expired(fi.ModTime) {
 		return false, nil
 	}
 	if _, err := l.fsys.ReadFile(full); err != nil { // a FIFO, a symbolic link: not the Lock's

@@ -171,9 +171,9 @@ func TestSweepRemovesOnlyProvablyDeadClaims(t *testing.T) {
 
 // A process killed between two file operations may leave a file it names
 // after its claim: what it moved aside, a temporary file. The sweep removes
-// those of a dead process of this host at once (no one else acts on them),
-// and leaves those of a live process, of another host (which it cannot
-// prove dead), and of another lock file.
+// those of a dead process of this host once their date has passed by the
+// slop (no one else acts on them), and leaves those of a live process, of
+// another host (which it cannot prove dead), and of another lock file.
 func TestSweepRemovesLeftoversOfDeadProcessesOfThisHost(t *testing.T) {
 	w := newWorld(t)
 	w.clk.AutoAdvance(false)
@@ -183,7 +183,7 @@ func TestSweepRemovesLeftoversOfDeadProcessesOfThisHost(t *testing.T) {
 	}
 	dead, live := w.host.Spawn(), w.host.Spawn()
 	dead.Kill()
-	fresh := w.clk.Now().Add(lifetime) // not expired: the owner's death alone counts
+	dated := w.clk.Now().Add(lifetime)
 	files := []struct {
 		name, contents string
 		removable      bool
@@ -202,12 +202,29 @@ func TestSweepRemovesLeftoversOfDeadProcessesOfThisHost(t *testing.T) {
 	}
 	var want []string
 	for _, f := range files {
-		w.leave(t, f.name, f.contents, fresh)
+		w.leave(t, f.name, f.contents, dated)
 		if !f.removable {
 			want = append(want, f.name)
 		}
 	}
 	sweeper := w.newLock(t, nil, nil)
+	all := append(slices.Clone(want), lockPath, holder.ClaimFile())
+	for _, f := range files {
+		if f.removable {
+			all = append(all, f.name)
+		}
+	}
+
+	// Until their date has passed by the slop, they stay: a process of
+	// another pid namespace that writes this host's name may still use
+	// them.
+	w.clk.Set(dated.Add(slop))
+	if n, got, err := sweeper.SweepNow(); n != 0 || !got || err != nil {
+		t.Errorf("sweep at their date + slop: removed %d, got the break lock %v, err %v; want 0 removed, true, nil", n, got, err)
+	}
+	w.wantFiles(t, all...)
+
+	w.clk.Advance(time.Nanosecond)
 	n, got, err := sweeper.SweepNow()
 	for _, f := range files {
 		if gone := !w.exists(f.name); gone != f.removable {
