@@ -259,7 +259,8 @@ type scene struct {
 	b      Backend
 }
 
-// safetyTimeout bounds each wait of a scenario in real time.
+// safetyTimeout bounds each wait of a scenario in real time (on the real
+// clock, plus four of the scenario's lifetimes: see newScene).
 const safetyTimeout = 10 * time.Second
 
 func newScene(t *testing.T, b Backend, rule string) *scene {
@@ -268,12 +269,21 @@ func newScene(t *testing.T, b Backend, rule string) *scene {
 	if env == nil {
 		t.Fatalf("%s: Backend.New returned a nil Env", b.Name)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), safetyTimeout)
+	tl := newTimeline(t, b, env)
+	// On the real clock a scenario spans up to a few lifetimes, which on a
+	// mount with coarse times (sshfs: 3 s each) pass the safety timeout
+	// alone: a KeepAlive on ctx would stop refreshing mid-scenario, and a
+	// waiter give up, with no fault of the lock's.
+	timeout := safetyTimeout
+	if tl.virtual == nil {
+		timeout += 4 * tl.lifetime
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	t.Cleanup(cancel)
 	return &scene{
 		t:      t,
 		env:    env,
-		tl:     newTimeline(t, b, env),
+		tl:     tl,
 		rule:   rule,
 		path:   filepath.Join(env.Dir, "resource.lock"),
 		ctx:    ctx,
